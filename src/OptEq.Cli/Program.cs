@@ -1,0 +1,17 @@
+using System.CommandLine;
+using OptEq.Cli.Commands;
+
+namespace OptEq.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("opteq: optimization-induced equilibrium networks on ILGPU and native CPU kernels")
+        {
+            DevicesCommand.Create(),
+            BenchCommand.Create(),
+        };
+        return CliErrors.Run(() => root.Parse(args).Invoke());
+    }
+}

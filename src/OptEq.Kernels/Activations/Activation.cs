@@ -1,0 +1,103 @@
+using System.Numerics;
+
+namespace OptEq.Kernels.Activations;
+
+public enum ActivationKind { ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, SoftThreshold, HardTanh }
+
+/// <summary>Receives the concrete activation struct, so generic kernels are specialised without boxing.</summary>
+public interface IActivationConsumer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    void Consume<TAct>(TAct activation) where TAct : struct, IProxActivation<T>;
+}
+
+/// <summary>
+/// The user-facing description of a proximal activation: a kind and its one parameter (leaky slope, λ).
+/// Validated when built; <see cref="Accept{T,TConsumer}"/> hands the matching struct to generic code.
+/// </summary>
+public sealed record Activation
+{
+    private Activation(ActivationKind kind, double parameter)
+    {
+        Kind = kind;
+        Parameter = parameter;
+    }
+
+    public ActivationKind Kind { get; }
+    /// <summary>Leaky slope a for <see cref="ActivationKind.LeakyReLU"/>, threshold λ for <see cref="ActivationKind.SoftThreshold"/>, else 0.</summary>
+    public double Parameter { get; }
+
+    public static Activation ReLU { get; } = new(ActivationKind.ReLU, 0);
+    public static Activation Tanh { get; } = new(ActivationKind.Tanh, 0);
+    public static Activation Sigmoid { get; } = new(ActivationKind.Sigmoid, 0);
+    public static Activation Softplus { get; } = new(ActivationKind.Softplus, 0);
+    public static Activation HardTanh { get; } = new(ActivationKind.HardTanh, 0);
+
+    public static Activation LeakyReLU(double slope)
+    {
+        if (!(slope > 0 && slope <= 1))
+            throw new ArgumentOutOfRangeException(nameof(slope), slope, "leaky ReLU slope must lie in (0, 1] for σ to be a proximal operator");
+        return new(ActivationKind.LeakyReLU, slope);
+    }
+
+    public static Activation SoftThreshold(double lambda)
+    {
+        if (!(lambda >= 0) || double.IsInfinity(lambda))
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "soft-threshold λ must be finite and ≥ 0");
+        return new(ActivationKind.SoftThreshold, lambda);
+    }
+
+    public static IReadOnlyList<string> Names { get; } = ["relu", "leaky-relu[:slope]", "tanh", "sigmoid", "softplus", "soft-threshold[:lambda]", "hard-tanh"];
+
+    /// <summary>Parses "relu", "tanh", "leaky-relu:0.1", "soft-threshold:0.01", … ; an unknown name lists the valid ones.</summary>
+    public static Activation Parse(string text)
+    {
+        var parts = text.Trim().ToLowerInvariant().Split(':', 2);
+        double? parameter = null;
+        if (parts.Length == 2)
+        {
+            if (!double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var p))
+                throw new ArgumentException($"activation '{text}': parameter '{parts[1]}' is not a number");
+            parameter = p;
+        }
+        return parts[0] switch
+        {
+            "relu" => NoParameter(ReLU),
+            "tanh" => NoParameter(Tanh),
+            "sigmoid" => NoParameter(Sigmoid),
+            "softplus" => NoParameter(Softplus),
+            "hard-tanh" or "hardtanh" => NoParameter(HardTanh),
+            "leaky-relu" or "leakyrelu" => LeakyReLU(parameter ?? 0.01),
+            "soft-threshold" or "softthreshold" => SoftThreshold(parameter ?? 0.01),
+            _ => throw new ArgumentException($"unknown activation '{text}'; valid: {string.Join(", ", Names)}"),
+        };
+
+        Activation NoParameter(Activation a) => parameter is null ? a
+            : throw new ArgumentException($"activation '{parts[0]}' takes no parameter");
+    }
+
+    public void Accept<T, TConsumer>(ref TConsumer consumer)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TConsumer : IActivationConsumer<T>
+    {
+        T p = T.CreateChecked(Parameter);
+        switch (Kind)
+        {
+            case ActivationKind.ReLU: consumer.Consume(new ReLU<T>()); break;
+            case ActivationKind.LeakyReLU: consumer.Consume(new LeakyReLU<T>(p)); break;
+            case ActivationKind.Tanh: consumer.Consume(new Tanh<T>()); break;
+            case ActivationKind.Sigmoid: consumer.Consume(new Sigmoid<T>()); break;
+            case ActivationKind.Softplus: consumer.Consume(new Softplus<T>()); break;
+            case ActivationKind.SoftThreshold: consumer.Consume(new SoftThreshold<T>(p)); break;
+            case ActivationKind.HardTanh: consumer.Consume(new HardTanh<T>()); break;
+            default: throw new InvalidOperationException($"activation kind {Kind} has no struct");
+        }
+    }
+
+    public override string ToString() => Kind switch
+    {
+        ActivationKind.LeakyReLU => $"leaky-relu:{Parameter.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        ActivationKind.SoftThreshold => $"soft-threshold:{Parameter.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        ActivationKind.HardTanh => "hard-tanh",
+        _ => Kind.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,21 @@
+using System.Collections.Concurrent;
+using ILGPU.Runtime;
+
+namespace OptEq.Kernels.Ilgpu;
+
+/// <summary>
+/// Loads each kernel once per accelerator and keeps the launcher: a solver iteration never compiles or loads.
+/// Keys are the kernel's name and the generic arguments it was specialised for.
+/// </summary>
+internal sealed class IlgpuKernelCache(Accelerator accelerator)
+{
+    private readonly ConcurrentDictionary<(string, Type, Type?), Delegate> _launchers = new();
+
+    public Accelerator Accelerator => accelerator;
+
+    /// <summary>The cached launcher for (name, T, TExtra), built by <paramref name="load"/> on first use.</summary>
+    public TDelegate Get<TDelegate>(string name, Type elementType, Type? extra, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
+        => (TDelegate)_launchers.GetOrAdd((name, elementType, extra), _ => load(accelerator));
+
+    public int Count => _launchers.Count;
+}

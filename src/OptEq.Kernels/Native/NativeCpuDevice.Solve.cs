@@ -1,0 +1,57 @@
+using System.Numerics;
+
+namespace OptEq.Kernels.Native;
+
+public sealed unsafe partial class NativeCpuDevice
+{
+    protected override void BatchedSolveCore<T>(int batch, int n, Storage<T> a, long aOffset, Storage<T> b, long bOffset, Storage<T> x, long xOffset,
+        Storage<int> status, long statusOffset)
+    {
+        NativeParallel.ForRanges(batch, (long)n * n * n, (s0, s1) =>
+        {
+            for (int s = s0; s < s1; s++)
+                Ptr(status, statusOffset)[s] = SmallSolve.Solve(Ptr(a, aOffset + (long)s * n * n), Ptr(b, bOffset + (long)s * n), Ptr(x, xOffset + (long)s * n), n);
+        });
+    }
+}
+
+/// <summary>Gaussian elimination with partial pivoting on one small dense system, in place (the same algorithm as the ILGPU kernel).</summary>
+public static unsafe class SmallSolve
+{
+    /// <summary>Returns 0 when solved, 1 when a pivot is zero or anything is non-finite.</summary>
+    public static int Solve<T>(T* a, T* b, T* x, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int col = 0; col < n; col++)
+        {
+            int pivot = col;
+            T best = T.Abs(a[col * n + col]);
+            for (int r = col + 1; r < n; r++)
+            {
+                T v = T.Abs(a[r * n + col]);
+                if (v > best) { best = v; pivot = r; }
+            }
+            if (!(best > T.Zero) || !T.IsFinite(best)) return 1;
+            if (pivot != col)
+            {
+                for (int c = col; c < n; c++) (a[col * n + c], a[pivot * n + c]) = (a[pivot * n + c], a[col * n + c]);
+                (b[col], b[pivot]) = (b[pivot], b[col]);
+            }
+            T inv = T.One / a[col * n + col];
+            for (int r = col + 1; r < n; r++)
+            {
+                T factor = a[r * n + col] * inv;
+                if (factor == T.Zero) continue;
+                for (int c = col; c < n; c++) a[r * n + c] -= factor * a[col * n + c];
+                b[r] -= factor * b[col];
+            }
+        }
+        for (int r = n - 1; r >= 0; r--)
+        {
+            T sum = b[r];
+            for (int c = r + 1; c < n; c++) sum -= a[r * n + c] * x[c];
+            x[r] = sum / a[r * n + r];
+            if (!T.IsFinite(x[r])) return 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,128 @@
+using OptEq.Kernels.Activations;
+
+namespace OptEq.Kernels.Reference;
+
+/// <summary>
+/// The oracle: every kernel as the plainest float64 loop over dense row-major host arrays (leading dimension =
+/// column count). Tests and benchmarks compare each backend against these; they are never used for speed.
+/// </summary>
+public static class ReferenceKernels
+{
+    /// <summary>C ← α·op(A)·op(B) + β·C; op(A) is m×k, op(B) is k×n. A is stored m×k (or k×m when transposed).</summary>
+    public static void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                    sum += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+                c[i * n + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * n + j]);
+            }
+    }
+
+    public static double[] AddBias(int rows, int cols, double[] x, double[] bias)
+    {
+        var y = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) y[i * cols + j] = x[i * cols + j] + bias[j];
+        return y;
+    }
+
+    public static double[] Axpby(double alpha, double[] x, double beta, double[] y)
+    {
+        var r = new double[x.Length];
+        for (int i = 0; i < x.Length; i++) r[i] = alpha * x[i] + (beta == 0 ? 0 : beta * y[i]);
+        return r;
+    }
+
+    /// <summary>σ(v), σ′(v) and f(σ(v)) elementwise.</summary>
+    public static (double[] Value, double[] Derivative, double[] Penalty) Prox<TAct>(TAct activation, double[] v) where TAct : IProxActivation<double>
+    {
+        var z = new double[v.Length]; var d = new double[v.Length]; var f = new double[v.Length];
+        for (int i = 0; i < v.Length; i++)
+        {
+            z[i] = activation.Value(v[i]);
+            d[i] = activation.Derivative(v[i]);
+            f[i] = activation.Penalty(z[i]);
+        }
+        return (z, d, f);
+    }
+
+    public static double[] RowReduce(RowReduction reduction, int rows, int cols, double[] x, double[]? y)
+    {
+        var r = new double[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j < cols; j++)
+            {
+                double xv = x[i * cols + j];
+                acc = reduction switch
+                {
+                    RowReduction.Dot => acc + xv * y![i * cols + j],
+                    RowReduction.SquaredNorm => acc + xv * xv,
+                    RowReduction.SquaredDistance => acc + (xv - y![i * cols + j]) * (xv - y![i * cols + j]),
+                    RowReduction.MaxAbs => double.IsNaN(xv) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, Math.Abs(xv)),
+                    _ => throw new ArgumentOutOfRangeException(nameof(reduction)),
+                };
+            }
+            r[i] = acc;
+        }
+        return r;
+    }
+
+    /// <summary>Per-row loss −log softmax(z)[label] and gradient scale·(softmax(z) − onehot).</summary>
+    public static (double[] Loss, double[] Gradient) SoftmaxCrossEntropy(int rows, int cols, double[] logits, int[] labels, double scale)
+    {
+        var loss = new double[rows]; var grad = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+        {
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < cols; j++) max = Math.Max(max, logits[i * cols + j]);
+            double sum = 0;
+            for (int j = 0; j < cols; j++) sum += Math.Exp(logits[i * cols + j] - max);
+            double logSum = Math.Log(sum) + max;
+            loss[i] = logSum - logits[i * cols + labels[i]];
+            for (int j = 0; j < cols; j++)
+                grad[i * cols + j] = scale * (Math.Exp(logits[i * cols + j] - logSum) - (j == labels[i] ? 1 : 0));
+        }
+        return (loss, grad);
+    }
+
+    /// <summary>x = A⁻¹b by Gaussian elimination with partial pivoting on copies; null when singular.</summary>
+    public static double[]? Solve(int n, double[] a, double[] b)
+    {
+        var m = (double[])a.Clone(); var r = (double[])b.Clone();
+        for (int c = 0; c < n; c++)
+        {
+            int p = c;
+            for (int i = c + 1; i < n; i++) if (Math.Abs(m[i * n + c]) > Math.Abs(m[p * n + c])) p = i;
+            if (m[p * n + c] == 0) return null;
+            for (int j = 0; j < n; j++) (m[c * n + j], m[p * n + j]) = (m[p * n + j], m[c * n + j]);
+            (r[c], r[p]) = (r[p], r[c]);
+            for (int i = c + 1; i < n; i++)
+            {
+                double f = m[i * n + c] / m[c * n + c];
+                for (int j = c; j < n; j++) m[i * n + j] -= f * m[c * n + j];
+                r[i] -= f * r[c];
+            }
+        }
+        var x = new double[n];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = r[i];
+            for (int j = i + 1; j < n; j++) s -= m[i * n + j] * x[j];
+            x[i] = s / m[i * n + i];
+        }
+        return x;
+    }
+
+    public static double[] Transpose(int m, int n, double[] a)
+    {
+        var t = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) t[j * m + i] = a[i * n + j];
+        return t;
+    }
+}
