@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace OptEq.Kernels.Activations;
 
-public enum ActivationKind { ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, SoftThreshold, HardTanh }
+public enum ActivationKind { ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, SoftThreshold, HardTanh, Identity }
 
 /// <summary>Receives the concrete activation struct, so generic kernels are specialised without boxing.</summary>
 public interface IActivationConsumer<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -31,6 +31,7 @@ public sealed record Activation
     public static Activation Sigmoid { get; } = new(ActivationKind.Sigmoid, 0);
     public static Activation Softplus { get; } = new(ActivationKind.Softplus, 0);
     public static Activation HardTanh { get; } = new(ActivationKind.HardTanh, 0);
+    public static Activation Identity { get; } = new(ActivationKind.Identity, 0);
 
     public static Activation LeakyReLU(double slope)
     {
@@ -46,7 +47,7 @@ public sealed record Activation
         return new(ActivationKind.SoftThreshold, lambda);
     }
 
-    public static IReadOnlyList<string> Names { get; } = ["relu", "leaky-relu[:slope]", "tanh", "sigmoid", "softplus", "soft-threshold[:lambda]", "hard-tanh"];
+    public static IReadOnlyList<string> Names { get; } = ["relu", "leaky-relu[:slope]", "tanh", "sigmoid", "softplus", "soft-threshold[:lambda]", "hard-tanh", "identity"];
 
     /// <summary>Parses "relu", "tanh", "leaky-relu:0.1", "soft-threshold:0.01", … ; an unknown name lists the valid ones.</summary>
     public static Activation Parse(string text)
@@ -66,6 +67,7 @@ public sealed record Activation
             "sigmoid" => NoParameter(Sigmoid),
             "softplus" => NoParameter(Softplus),
             "hard-tanh" or "hardtanh" => NoParameter(HardTanh),
+            "identity" => NoParameter(Identity),
             "leaky-relu" or "leakyrelu" => LeakyReLU(parameter ?? 0.01),
             "soft-threshold" or "softthreshold" => SoftThreshold(parameter ?? 0.01),
             _ => throw new ArgumentException($"unknown activation '{text}'; valid: {string.Join(", ", Names)}"),
@@ -89,8 +91,28 @@ public sealed record Activation
             case ActivationKind.Softplus: consumer.Consume(new Softplus<T>()); break;
             case ActivationKind.SoftThreshold: consumer.Consume(new SoftThreshold<T>(p)); break;
             case ActivationKind.HardTanh: consumer.Consume(new HardTanh<T>()); break;
+            case ActivationKind.Identity: consumer.Consume(new Identity<T>()); break;
             default: throw new InvalidOperationException($"activation kind {Kind} has no struct");
         }
+    }
+
+    /// <summary>
+    /// The activation prox_{α·f} for a step α &gt; 0, where it has a closed form: indicator penalties (ReLU, hard-tanh)
+    /// are unchanged, soft-threshold λ becomes αλ, leaky slope a becomes 1/(1 + α(1/a − 1)), identity stays.
+    /// Tanh, sigmoid and softplus have none; asking for them is an error naming the alternatives.
+    /// </summary>
+    public Activation Scaled(double alpha)
+    {
+        if (!(alpha > 0) || double.IsInfinity(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the prox step α must be finite and > 0");
+        return Kind switch
+        {
+            ActivationKind.ReLU or ActivationKind.HardTanh or ActivationKind.Identity => this,
+            ActivationKind.SoftThreshold => SoftThreshold(alpha * Parameter),
+            ActivationKind.LeakyReLU => LeakyReLU(1 / (1 + alpha * (1 / Parameter - 1))),
+            _ when alpha == 1 => this,
+            _ => throw new NotSupportedException(
+                $"prox of α·f has no closed form for {this}; splitting solvers with α ≠ 1 need relu, leaky-relu, soft-threshold, hard-tanh or identity"),
+        };
     }
 
     public override string ToString() => Kind switch

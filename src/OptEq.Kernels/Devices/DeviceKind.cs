@@ -24,6 +24,8 @@ public enum RowReduction
     SquaredDistance,
     /// <summary>maxⱼ |x[i,j]|.</summary>
     MaxAbs,
+    /// <summary>Σⱼ x[i,j].</summary>
+    Sum,
 }
 
 /// <summary>Where one matrix operand lives: element offset, row stride (leading dimension) and batch stride (0 = shared by all batches).</summary>

@@ -41,6 +41,10 @@ public sealed unsafe partial class NativeCpuDevice
                 for (int l = 0; l < w; l++) m = T.Max(m, acc[l]);
                 for (; j < n; j++) m = T.Max(m, T.Abs(x[j]));
                 return m;
+            case RowReduction.Sum:
+                for (; j <= n - w; j += w) acc += Vector512.Load(x + j);
+                for (; j < n; j++) tail += x[j];
+                return Vector512.Sum(acc) + tail;
             default:
                 throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "unknown row reduction");
         }

@@ -63,6 +63,7 @@ public static class ReferenceKernels
                     RowReduction.Dot => acc + xv * y![i * cols + j],
                     RowReduction.SquaredNorm => acc + xv * xv,
                     RowReduction.SquaredDistance => acc + (xv - y![i * cols + j]) * (xv - y![i * cols + j]),
+                    RowReduction.Sum => acc + xv,
                     RowReduction.MaxAbs => double.IsNaN(xv) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, Math.Abs(xv)),
                     _ => throw new ArgumentOutOfRangeException(nameof(reduction)),
                 };

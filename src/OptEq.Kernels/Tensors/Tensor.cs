@@ -100,6 +100,25 @@ public sealed class Tensor<T> : IDisposable where T : unmanaged
         }
     }
 
+    /// <summary>
+    /// A view with explicit shape, element strides and offset (relative to this view's first element), checked to stay
+    /// inside this view's storage. For layouts the other view methods cannot express, e.g. a [batch, m] slice seen as [batch, 1, m].
+    /// </summary>
+    public Tensor<T> AsStrided(int[] shape, long[] strides, long offset = 0)
+    {
+        var s = ShapeUtil.Validate(shape);
+        if (strides.Length != s.Length) throw new ShapeException($"as-strided: {strides.Length} strides for shape {ShapeUtil.Format(s)}");
+        long first = Offset + offset, last = first;
+        for (int d = 0; d < s.Length; d++)
+        {
+            if (strides[d] < 0) throw new ShapeException("as-strided: negative strides are not supported");
+            if (s[d] > 0) last += (s[d] - 1) * strides[d];
+        }
+        if (first < 0 || (ShapeUtil.Count(s) > 0 && last >= Storage.Length))
+            throw new ShapeException($"as-strided: shape {ShapeUtil.Format(s)} with strides [{string.Join(", ", strides)}] at offset {first} reaches outside the storage of {Storage.Length} elements");
+        return new Tensor<T>(Storage, first, s, (long[])strides.Clone(), ownsStorage: false);
+    }
+
     /// <summary>The same elements with another shape. Requires a contiguous view; -1 infers one dimension.</summary>
     public Tensor<T> Reshape(params int[] shape)
     {

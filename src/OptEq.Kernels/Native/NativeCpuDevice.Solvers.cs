@@ -1,0 +1,81 @@
+namespace OptEq.Kernels.Native;
+
+public sealed unsafe partial class NativeCpuDevice
+{
+    protected internal override void MapCore<T, TOp>(TOp op, int rows, int cols, Storage<T> result, MatrixLayout lr, Storage<T> a, MatrixLayout la,
+        Storage<T> b, MatrixLayout lb, Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld)
+    {
+        NativeParallel.ForRanges(rows, cols * 4L, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T* ra = Row(a, la, r), rb = Row(b, lb, r), rc = Row(c, lc, r), rd = Row(d, ld, r), rr = Row(result, lr, r);
+                for (int j = 0; j < cols; j++) rr[j] = op.Apply(ra[j], rb[j], rc[j], rd[j]);
+            }
+        });
+    }
+
+    protected override void RowAxpbyCore<T>(int rows, int cols, Storage<T> alpha, long alphaOffset, Storage<T> x, MatrixLayout lx,
+        Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr)
+    {
+        NativeParallel.ForRanges(rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T al = Ptr(alpha, alphaOffset)[r], be = Ptr(beta, betaOffset)[r];
+                T* xr = Row(x, lx, r), yr = Row(y, ly, r), rr = Row(result, lr, r);
+                if (be == T.Zero) for (int j = 0; j < cols; j++) rr[j] = al * xr[j];
+                else for (int j = 0; j < cols; j++) rr[j] = al * xr[j] + be * yr[j];
+            }
+        });
+    }
+
+    protected override void SelectRowsCore<T, TCond>(int rows, int cols, Storage<TCond> condition, long conditionOffset, Storage<T> a, MatrixLayout la,
+        Storage<T> b, MatrixLayout lb, Storage<T> result, MatrixLayout lr)
+    {
+        NativeParallel.ForRanges(rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T* src = Ptr(condition, conditionOffset)[r] != TCond.Zero ? Row(a, la, r) : Row(b, lb, r);
+                T* dst = Row(result, lr, r);
+                if (src != dst) new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(dst, cols));
+            }
+        });
+    }
+
+    protected override void TrackResidualsCore<T>(int iteration, int batch, Storage<T> absSquared, long absOffset, Storage<T> normSquared, long normOffset,
+        T absTolerance, T relTolerance, T divergenceFactor, Storage<T> state, long stateOffset,
+        Storage<T>? traceAbs, long traceAbsOffset, Storage<T>? traceRel, long traceRelOffset)
+    {
+        T* s = Ptr(state, stateOffset);
+        for (int i = 0; i < batch; i++)
+        {
+            var (abs, rel) = SolverBookkeeping.Track(iteration, Ptr(absSquared, absOffset)[i], Ptr(normSquared, normOffset)[i], absTolerance, relTolerance, divergenceFactor,
+                ref s[SampleState.Status * batch + i], ref s[SampleState.BestAbs * batch + i], ref s[SampleState.BestRel * batch + i],
+                ref s[SampleState.Iterations * batch + i], ref s[SampleState.Improved * batch + i], ref s[SampleState.Active * batch + i],
+                ref s[SampleState.LastAbs * batch + i], ref s[SampleState.LastRel * batch + i]);
+            if (traceAbs is not null) Ptr(traceAbs, traceAbsOffset)[(long)iteration * batch + i] = abs;
+            if (traceRel is not null) Ptr(traceRel, traceRelOffset)[(long)iteration * batch + i] = rel;
+        }
+    }
+
+    protected override void AndersonSystemCore<T>(int batch, int m, int used, T ridge, Storage<T> gram, long gramOffset,
+        Storage<T> system, long systemOffset, Storage<T> rhs, long rhsOffset)
+    {
+        int n = m + 1;
+        for (int s = 0; s < batch; s++)
+        {
+            T* g = Ptr(gram, gramOffset + (long)s * m * m), a = Ptr(system, systemOffset + (long)s * n * n), b = Ptr(rhs, rhsOffset + (long)s * n);
+            T trace = T.Zero;
+            for (int i = 0; i < used; i++) trace += g[i * m + i];
+            T meanDiagonal = trace / T.CreateTruncating(used);
+            for (int r = 0; r < n; r++)
+            {
+                for (int c = 0; c < n; c++)
+                    a[r * n + c] = SolverBookkeeping.AndersonEntry(r, c, m, used, ridge, meanDiagonal, r > 0 && c > 0 ? g[(r - 1) * m + (c - 1)] : T.Zero);
+                b[r] = r == 0 ? T.One : T.Zero;
+            }
+        }
+    }
+}

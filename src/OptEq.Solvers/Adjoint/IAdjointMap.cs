@@ -1,0 +1,18 @@
+namespace OptEq.Solvers;
+
+/// <summary>
+/// What the implicit backward pass needs of a map: vector–Jacobian products (∂T/∂z)ᵀ·w at the equilibrium.
+/// The adjoint equation is w = (∂T/∂z)ᵀ·w + g (g = ∂ℓ/∂z*); parameter gradients then follow from w.
+/// </summary>
+public interface IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    Device Device { get; }
+    int Batch { get; }
+    int Dimension { get; }
+
+    /// <summary>Fixes the point z* at which the Jacobian is taken (computes what the products need, once).</summary>
+    void PrepareAdjoint(Tensor<T> equilibrium);
+
+    /// <summary>result ← (∂T/∂z)ᵀ·w at the prepared z*.</summary>
+    void VectorJacobianProduct(Tensor<T> w, Tensor<T> result);
+}
