@@ -30,6 +30,7 @@ public sealed record SolverOptions
     private readonly double _divergenceFactor = 1e6;
     private readonly double _damping = 1.0;
     private readonly int _memory = 5;
+    private readonly int _broydenRank = 30;
     private readonly double _ridge = 1e-4;
     private readonly double _mixing = 1.0;
     private readonly double _splittingStep = 1.0;
@@ -57,8 +58,11 @@ public sealed record SolverOptions
     /// <summary>Krasnosel'skii–Mann damping τ in (0, 1] for Picard: z ← (1 − τ)z + τT(z).</summary>
     public double Damping { get => _damping; init => _damping = Check(value, value > 0 && value <= 1, "damping τ must lie in (0, 1]"); }
 
-    /// <summary>Anderson memory m, or Broyden's rank bound (≥ 1, at most 63 for Anderson's small solve).</summary>
+    /// <summary>Anderson memory m (≥ 1, at most 63 for the small per-sample solve).</summary>
     public int Memory { get => _memory; init => _memory = Check(value, value >= 1 && value < 64, "memory m must be in [1, 63]"); }
+
+    /// <summary>Limited-memory Broyden's rank bound (≥ 1): rank-one terms kept before the estimate restarts from −I.</summary>
+    public int BroydenRank { get => _broydenRank; init => _broydenRank = Check(value, value >= 1, "Broyden rank must be ≥ 1"); }
 
     /// <summary>Anderson ridge λ (≥ 0), relative to the mean diagonal of the residual Gram matrix.</summary>
     public double Ridge { get => _ridge; init => _ridge = Check(value, value >= 0 && double.IsFinite(value), "ridge λ must be finite and ≥ 0"); }

@@ -8,5 +8,6 @@ public static class BenchCommand
     public static Command Create() => new("bench", "Quick benchmarks that print figures beside a peer measured in the same run.")
     {
         BenchGemmCommand.Create(),
+        BenchSolversCommand.Create(),
     };
 }

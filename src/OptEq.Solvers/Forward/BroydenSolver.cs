@@ -2,7 +2,7 @@ namespace OptEq.Solvers.Forward;
 
 /// <summary>
 /// Limited-memory ("good") Broyden on g(z) = T(z) − z, per sample. The inverse Jacobian estimate is
-/// B = −I + Σᵢ uᵢvᵢᵀ with at most m rank-one terms (bounded rank). When all m are used the estimate restarts from
+/// B = −I + Σᵢ uᵢvᵢᵀ with at most m = BroydenRank rank-one terms (bounded rank). When all m are used the estimate restarts from
 /// B = −I: overwriting only the oldest term breaks the secant conditions the others were built on, and was seen to
 /// diverge where restarting converges.
 /// Step: z ← z − B·g. Update with Δz, Δg: u = (Δz − BΔg)/(vᵀΔg), v = Bᵀ Δz. Unit step, no line search.
@@ -15,7 +15,7 @@ public sealed class BroydenSolver : ForwardSolver
     {
         var device = map.Device;
         var pool = device.Pool;
-        int batch = map.Batch, d = map.Dimension, m = options.Memory;
+        int batch = map.Batch, d = map.Dimension, m = options.BroydenRank;
         var z = pool.Rent<T>(batch, d);
         var fz = pool.Rent<T>(batch, d);
         var g = pool.Rent<T>(batch, d);         // g(z)

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using OptEq.Cli.Bench;
+using OptEq.Solvers;
+
+namespace OptEq.Cli.Commands;
+
+/// <summary><c>opteq bench solvers</c>: iterations and time of every solver to a relative residual on OptEq problems.</summary>
+public static class BenchSolversCommand
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var device = CommonOptions.Device();
+        var batch = new Option<int>("--batch") { Description = "Samples per problem.", DefaultValueFactory = _ => 128 };
+        var hidden = new Option<int[]>("--hidden") { Description = "Hidden sizes.", DefaultValueFactory = _ => [256, 1024], AllowMultipleArgumentsPerToken = true };
+        var rho = new Option<double[]>("--rho") { Description = "ρ = ||W||₂² values in [0, 1).", DefaultValueFactory = _ => [0.9, 0.99], AllowMultipleArgumentsPerToken = true };
+        var activations = new Option<string[]>("--activation") { Description = "Activations (relu, tanh, …).", DefaultValueFactory = _ => ["relu", "tanh"], AllowMultipleArgumentsPerToken = true };
+        var solvers = new Option<string[]>("--solvers")
+        {
+            Description = $"Forward solvers; valid: {string.Join(", ", SolverRegistry.ValidNames)}.",
+            // Halpern and hybrid steepest descent choose among equilibria at an O(1/k) rate; ask for them by name.
+            DefaultValueFactory = _ => ["picard", "anderson", "broyden", "fista", "forward-backward", "peaceman-rachford"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var adjoints = new Option<string[]>("--adjoints") { Description = $"Adjoint solvers; valid: {string.Join(", ", AdjointSolver.ValidNames)}.", DefaultValueFactory = _ => ["fixed-point", "anderson", "cg"], AllowMultipleArgumentsPerToken = true };
+        var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration cap per solve.", DefaultValueFactory = _ => 2000 };
+        var tolerance = new Option<double>("--tolerance") { Description = "Relative residual to reach.", DefaultValueFactory = _ => 1e-4 };
+        var command = new Command("solvers", "Iterations and milliseconds of each forward and adjoint solver to reach a relative residual on OptEq problems.")
+        {
+            json, device, batch, hidden, rho, activations, solvers, adjoints, maxIterations, tolerance,
+        };
+        command.SetAction(parse => SolverBench.Run(new SolverBench.Settings(
+            parse.GetValue(batch), parse.GetValue(hidden)!, parse.GetValue(rho)!, parse.GetValue(activations)!,
+            parse.GetValue(solvers)!.Select(SolverRegistry.Parse).ToArray(), parse.GetValue(adjoints)!.Select(AdjointSolver.Parse).ToArray(),
+            parse.GetValue(maxIterations), parse.GetValue(tolerance), parse.GetValue(json), parse.GetValue(device))));
+        return command;
+    }
+}
