@@ -11,6 +11,7 @@ public static class Program
         {
             DevicesCommand.Create(),
             BenchCommand.Create(),
+            CheckGradientsCommand.Create(),
         };
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }

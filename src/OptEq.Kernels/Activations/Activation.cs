@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace OptEq.Kernels.Activations;
 
-public enum ActivationKind { ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, SoftThreshold, HardTanh, Identity }
+public enum ActivationKind { ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, SoftThreshold, HardTanh, Identity, Clipped }
 
 /// <summary>Receives the concrete activation struct, so generic kernels are specialised without boxing.</summary>
 public interface IActivationConsumer<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -23,6 +23,10 @@ public sealed record Activation
     }
 
     public ActivationKind Kind { get; }
+    /// <summary>For <see cref="ActivationKind.Clipped"/>: the activation being clipped, and the box.</summary>
+    public Activation? Inner { get; private init; }
+    public double Lo { get; private init; }
+    public double Hi { get; private init; }
     /// <summary>Leaky slope a for <see cref="ActivationKind.LeakyReLU"/>, threshold λ for <see cref="ActivationKind.SoftThreshold"/>, else 0.</summary>
     public double Parameter { get; }
 
@@ -45,6 +49,13 @@ public sealed record Activation
         if (!(lambda >= 0) || double.IsInfinity(lambda))
             throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "soft-threshold λ must be finite and ≥ 0");
         return new(ActivationKind.SoftThreshold, lambda);
+    }
+
+    /// <summary>This activation with its output clamped to [lo, hi]: prox of f + ι_[lo, hi], a box constraint on z.</summary>
+    public Activation Clip(double lo, double hi)
+    {
+        if (!(lo < hi)) throw new ArgumentOutOfRangeException(nameof(hi), hi, $"box [{lo}, {hi}] is empty");
+        return new Activation(ActivationKind.Clipped, 0) { Inner = this, Lo = lo, Hi = hi };
     }
 
     public static IReadOnlyList<string> Names { get; } = ["relu", "leaky-relu[:slope]", "tanh", "sigmoid", "softplus", "soft-threshold[:lambda]", "hard-tanh", "identity"];
@@ -92,6 +103,10 @@ public sealed record Activation
             case ActivationKind.SoftThreshold: consumer.Consume(new SoftThreshold<T>(p)); break;
             case ActivationKind.HardTanh: consumer.Consume(new HardTanh<T>()); break;
             case ActivationKind.Identity: consumer.Consume(new Identity<T>()); break;
+            case ActivationKind.Clipped:
+                var clip = new ClipConsumer<T, TConsumer>(consumer, T.CreateChecked(Lo), T.CreateChecked(Hi));
+                Inner!.Accept<T, ClipConsumer<T, TConsumer>>(ref clip);
+                break;
             default: throw new InvalidOperationException($"activation kind {Kind} has no struct");
         }
     }
@@ -107,6 +122,7 @@ public sealed record Activation
         return Kind switch
         {
             ActivationKind.ReLU or ActivationKind.HardTanh or ActivationKind.Identity => this,
+            ActivationKind.Clipped => Inner!.Scaled(alpha).Clip(Lo, Hi),
             ActivationKind.SoftThreshold => SoftThreshold(alpha * Parameter),
             ActivationKind.LeakyReLU => LeakyReLU(1 / (1 + alpha * (1 / Parameter - 1))),
             _ when alpha == 1 => this,
@@ -115,11 +131,21 @@ public sealed record Activation
         };
     }
 
+    /// <summary>Wraps the inner activation's struct in <see cref="Clipped{T,TInner}"/> before handing it on.</summary>
+    private struct ClipConsumer<T, TConsumer>(TConsumer consumer, T lo, T hi) : IActivationConsumer<T>
+        where T : unmanaged, IFloatingPointIeee754<T> where TConsumer : IActivationConsumer<T>
+    {
+        private TConsumer _consumer = consumer;
+        public void Consume<TAct>(TAct activation) where TAct : struct, IProxActivation<T>
+            => _consumer.Consume(new Clipped<T, TAct>(activation, lo, hi));
+    }
+
     public override string ToString() => Kind switch
     {
         ActivationKind.LeakyReLU => $"leaky-relu:{Parameter.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
         ActivationKind.SoftThreshold => $"soft-threshold:{Parameter.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
         ActivationKind.HardTanh => "hard-tanh",
+        ActivationKind.Clipped => $"{Inner}[{Lo.ToString(System.Globalization.CultureInfo.InvariantCulture)},{Hi.ToString(System.Globalization.CultureInfo.InvariantCulture)}]",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 }

@@ -32,3 +32,9 @@ internal static class DenseInverse
         return inv;
     }
 }
+
+/// <summary>The float64 dense inverse, for layers' host-side reports (robustness bounds).</summary>
+public static class DenseInverseAccess
+{
+    public static double[]? Invert(double[] matrix, int n) => DenseInverse.Invert(matrix, n);
+}

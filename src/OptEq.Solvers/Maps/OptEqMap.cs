@@ -35,9 +35,11 @@ public sealed class OptEqMap<T> : AffineActivationMap<T>, IObjectiveMap<T>, ICon
 
     /// <summary>||M||₂ of a symmetric PSD matrix by power iteration in float64 on the host (a setup step, not per iteration).</summary>
     public static double SpectralNormSquared(Tensor<T> metric, int iterations = 200)
+        => SpectralNormSquaredOf(metric.ToArray().Select(double.CreateChecked).ToArray(), metric.Shape[0], iterations);
+
+    /// <summary>||M||₂ of a symmetric PSD [d, d] host matrix by power iteration.</summary>
+    public static double SpectralNormSquaredOf(double[] m, int d, int iterations = 200)
     {
-        int d = metric.Shape[0];
-        var m = metric.ToArray().Select(double.CreateChecked).ToArray();
         var v = Enumerable.Range(0, d).Select(i => 1.0 + 0.01 * i).ToArray();
         double lambda = 0;
         var next = new double[d];

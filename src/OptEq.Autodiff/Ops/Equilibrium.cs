@@ -1,0 +1,172 @@
+using OptEq.Kernels.Activations;
+using OptEq.Solvers;
+using OptEq.Solvers.Maps;
+
+namespace OptEq.Autodiff;
+
+/// <summary>How an implicit layer differentiates through its equilibrium.</summary>
+public enum BackwardMode
+{
+    /// <summary>Exact: the implicit function theorem, w = (∂T/∂z)ᵀw + g solved by an adjoint solver.</summary>
+    Implicit,
+    /// <summary>Jacobian-free ("1-step"): w = g. Cheap, not exact.</summary>
+    JacobianFree,
+    /// <summary>Phantom gradient: k damped steps w ← λ((∂T/∂z)ᵀw + g) + (1 − λ)w from w = g. Not exact.</summary>
+    Phantom,
+    /// <summary>No solver: k steps of T from z = 0 recorded on the tape (a weight-tied k-layer network); exact for that
+    /// function, and equal to the implicit gradient as k grows and the unrolled iterate converges.</summary>
+    Unrolled,
+}
+
+/// <summary>Backward options of an implicit layer, validated when built.</summary>
+public sealed record BackwardOptions
+{
+    private readonly int _steps = 5;
+    private readonly double _damping = 0.5;
+
+    public BackwardMode Mode { get; init; } = BackwardMode.Implicit;
+    /// <summary>Adjoint solver for <see cref="BackwardMode.Implicit"/>; CG needs a symmetric (OptEq) layer.</summary>
+    public AdjointKind Adjoint { get; init; } = AdjointKind.Anderson;
+    public SolverOptions AdjointOptions { get; init; } = new() { MaxIterations = 50, Tolerance = 1e-4 };
+    /// <summary>k for phantom and unrolled modes (≥ 1).</summary>
+    public int Steps { get => _steps; init => _steps = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Steps), value, "backward steps k must be ≥ 1"); }
+    /// <summary>λ in (0, 1] for the phantom gradient.</summary>
+    public double Damping { get => _damping; init => _damping = value > 0 && value <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Damping), value, "phantom damping λ must lie in (0, 1]"); }
+
+    /// <summary>Exact modes: implicit, and unrolled (exact for its own k-step function).</summary>
+    public bool IsExact => Mode is BackwardMode.Implicit or BackwardMode.Unrolled;
+
+    public static IReadOnlyList<string> ValidNames { get; } = ["implicit", "implicit-cg", "implicit-anderson", "implicit-fixed-point", "jacobian-free", "phantom[:k]", "unrolled[:k]"];
+
+    /// <summary>Parses "implicit", "implicit-cg", "jacobian-free", "phantom:5", "unrolled:10", … (an unknown name lists the valid ones).</summary>
+    public static BackwardOptions Parse(string text, BackwardOptions? defaults = null)
+    {
+        var d = defaults ?? new BackwardOptions();
+        var parts = text.Trim().ToLowerInvariant().Split(':', 2);
+        int? k = parts.Length == 2 && int.TryParse(parts[1], out var v) ? v : parts.Length == 2 ? throw new ArgumentException($"backward mode '{text}': '{parts[1]}' is not an integer") : null;
+        return parts[0] switch
+        {
+            "implicit" => d with { Mode = BackwardMode.Implicit },
+            "implicit-cg" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.ConjugateGradient },
+            "implicit-anderson" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.Anderson },
+            "implicit-fixed-point" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.FixedPoint },
+            "jacobian-free" or "jfb" => d with { Mode = BackwardMode.JacobianFree },
+            "phantom" => d with { Mode = BackwardMode.Phantom, Steps = k ?? d.Steps },
+            "unrolled" => d with { Mode = BackwardMode.Unrolled, Steps = k ?? d.Steps },
+            _ => throw new ArgumentException($"unknown backward mode '{text}'; valid: {string.Join(", ", ValidNames)}"),
+        };
+    }
+
+    public override string ToString() => Mode switch
+    {
+        BackwardMode.Implicit => "implicit-" + (Adjoint switch { AdjointKind.ConjugateGradient => "cg", AdjointKind.FixedPoint => "fixed-point", _ => "anderson" }),
+        BackwardMode.JacobianFree => "jacobian-free",
+        BackwardMode.Phantom => $"phantom:{Steps}",
+        _ => $"unrolled:{Steps}",
+    };
+}
+
+/// <summary>What the last forward and backward solves of an implicit layer did (for progress bars and reports).</summary>
+public sealed class EquilibriumReport
+{
+    public int ForwardIterations { get; internal set; }
+    public double ForwardMeanIterations { get; internal set; }
+    public double ForwardMaxRelResidual { get; internal set; }
+    public double ForwardConverged { get; internal set; }
+    public double[,]? ForwardTrace { get; internal set; }
+    public double BackwardMeanIterations { get; internal set; }
+    public double BackwardMaxRelResidual { get; internal set; }
+    public double[,]? BackwardTrace { get; internal set; }
+}
+
+/// <summary>Describes one equilibrium z = σ(z·Kᵀ + c): the activation, whether K is a symmetric PSD OptEq metric (with ρ), the solvers.</summary>
+public sealed record EquilibriumSpec
+{
+    public required Activation Activation { get; init; }
+    /// <summary>ρ = ||W||₂² when K = WᵀW (OptEq): enables the objective, FISTA, the certificate and the CG adjoint. Null otherwise.</summary>
+    public double? SymmetricRho { get; init; }
+    public SolverOptions Forward { get; init; } = new() { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+    public BackwardOptions Backward { get; init; } = new();
+}
+
+public static partial class Ops
+{
+    /// <summary>
+    /// z* = σ(z*·Kᵀ + c) for every row of c [batch, d], K [d, d]. The forward solve records nothing on the tape (memory
+    /// does not grow with iterations); one backward rule applies the chosen backward mode (MATH.md §1.6):
+    /// u = J ⊙ w with w the adjoint, then dc += u and dK += uᵀ z*.
+    /// </summary>
+    public static Variable<T> Equilibrium<T>(Variable<T> weight, Variable<T> injection, EquilibriumSpec spec, Tensor<T>? initialState = null, EquilibriumReport? report = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tape = TapeOf(weight, injection);
+        var device = tape.Device;
+        int batch = injection.Shape[0], d = injection.Shape[1];
+        var backward = spec.Backward;
+        if (backward.Mode == BackwardMode.Unrolled)
+        {
+            // k recorded steps of T from zero: the tape differentiates them exactly; no solver runs.
+            var z = tape.Constant(initialState ?? tape.Zeros(batch, d));
+            for (int i = 0; i < backward.Steps; i++)
+                z = Activate(Add(MatMul(z, weight, transB: true), injection), spec.Activation);
+            if (report is not null) report.ForwardIterations = backward.Steps;
+            return z;
+        }
+        AffineActivationMap<T> map = spec.SymmetricRho is double rho
+            ? new OptEqMap<T>(spec.Activation, weight.Value, injection.Value, rho)
+            : new AffineActivationMap<T>(spec.Activation, weight.Value, injection.Value);
+        tape.Own(map);
+        var z0 = initialState ?? tape.Zeros(batch, d);
+        var forward = SolverRegistry.Solve(map, z0, spec.Forward);
+        tape.Own(forward);
+        if (report is not null)
+        {
+            report.ForwardIterations = forward.Iterations;
+            report.ForwardMeanIterations = forward.MeanIterations;
+            report.ForwardMaxRelResidual = forward.RelResidual.Max();
+            report.ForwardConverged = forward.ConvergedFraction;
+            report.ForwardTrace = forward.TraceRel;
+        }
+        var y = tape.Result(forward.Solution, weight, injection);
+        tape.Record(y, () =>
+        {
+            map.PrepareAdjoint(forward.Solution);
+            var g = y.GradBuffer;
+            var w = tape.Rent(batch, d);
+            switch (backward.Mode)
+            {
+                case BackwardMode.Implicit:
+                    using (var adjoint = AdjointSolver.Solve(backward.Adjoint, map, g, backward.AdjointOptions))
+                    {
+                        device.Copy(adjoint.Solution, w);
+                        if (report is not null)
+                        {
+                            report.BackwardMeanIterations = adjoint.MeanIterations;
+                            report.BackwardMaxRelResidual = adjoint.RelResidual.Max();
+                            report.BackwardTrace = adjoint.TraceRel;
+                        }
+                    }
+                    break;
+                case BackwardMode.JacobianFree:
+                    device.Copy(g, w);
+                    break;
+                case BackwardMode.Phantom:
+                    var vjp = tape.Rent(batch, d);
+                    device.Copy(g, w);
+                    T lambda = T.CreateChecked(backward.Damping);
+                    for (int i = 0; i < backward.Steps; i++)
+                    {
+                        map.VectorJacobianProduct(w, vjp);
+                        device.Axpby(T.One, vjp, T.One, g, vjp);
+                        device.Axpby(lambda, vjp, T.One - lambda, w, w);
+                    }
+                    break;
+            }
+            var u = tape.Rent(batch, d);
+            device.Map(new ProductOp<T>(), u, map.Jacobian, w);
+            if (injection.RequiresGrad) Accumulate(injection.GradBuffer, u);
+            if (weight.RequiresGrad) device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, u, forward.Solution, T.One, weight.GradBuffer);
+        });
+        return y;
+    }
+}
