@@ -4,11 +4,7 @@ namespace OptEq.Kernels.Ilgpu;
 public sealed partial class IlgpuDevice
 {
     private static Exception Missing(string op) => new NotSupportedException($"{op} has no ILGPU kernel yet");
-    protected override void CopyCore<T>(int rows, int cols, Storage<T> src, MatrixLayout ls, Storage<T> dst, MatrixLayout ld) => throw Missing("copy");
-    protected override void FillCore<T>(int rows, int cols, Storage<T> x, MatrixLayout lx, T value) => throw Missing("fill");
     protected override void GemmCore<T>(MatrixOp opA, MatrixOp opB, int m, int n, int k, int batch, T alpha, Storage<T> a, MatrixLayout la, Storage<T> b, MatrixLayout lb, T beta, Storage<T> c, MatrixLayout lc) => throw Missing("gemm");
-    protected override void AddBiasCore<T>(int rows, int cols, Storage<T> x, MatrixLayout lx, Storage<T> bias, long biasOffset, Storage<T> y, MatrixLayout ly) => throw Missing("add-bias");
-    protected override void AxpbyCore<T>(int rows, int cols, T alpha, Storage<T> x, MatrixLayout lx, T beta, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr) => throw Missing("axpby");
     protected internal override void ProxCore<T, TAct>(TAct activation, int rows, int cols, Storage<T> v, MatrixLayout lv, Storage<T> value, MatrixLayout lval, Storage<T>? derivative, MatrixLayout lder, Storage<T>? penalty, MatrixLayout lpen) => throw Missing("prox");
     protected override void RowReduceCore<T>(RowReduction reduction, int rows, int cols, Storage<T> x, MatrixLayout lx, Storage<T> y, MatrixLayout ly, Storage<T> result, long resultOffset) => throw Missing("row-reduce");
     protected override void SoftmaxCrossEntropyCore<T>(int rows, int cols, Storage<T> logits, MatrixLayout ll, Storage<int> labels, long labelsOffset, Storage<T> loss, long lossOffset, Storage<T>? gradient, MatrixLayout lg, T gradientScale) => throw Missing("softmax-cross-entropy");
