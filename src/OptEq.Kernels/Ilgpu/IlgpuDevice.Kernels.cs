@@ -4,6 +4,5 @@ namespace OptEq.Kernels.Ilgpu;
 public sealed partial class IlgpuDevice
 {
     private static Exception Missing(string op) => new NotSupportedException($"{op} has no ILGPU kernel yet");
-    protected override void BatchedSolveCore<T>(int batch, int n, Storage<T> a, long aOffset, Storage<T> b, long bOffset, Storage<T> x, long xOffset, Storage<int> status, long statusOffset) => throw Missing("batched-solve");
     protected override void TransposeCore<T>(int m, int n, Storage<T> a, MatrixLayout la, Storage<T> result, MatrixLayout lr) => throw Missing("transpose");
 }
