@@ -73,7 +73,10 @@ public static class ReferenceKernels
         return r;
     }
 
-    /// <summary>Per-row loss −log softmax(z)[label] and gradient scale·(softmax(z) − onehot).</summary>
+    /// <summary>
+    /// Per-row loss −log softmax(z)[label] and gradient scale·(softmax(z) − onehot). A label outside [0, cols) gives a NaN
+    /// loss and a NaN gradient row, as <see cref="Device.SoftmaxCrossEntropy{T}"/> documents.
+    /// </summary>
     public static (double[] Loss, double[] Gradient) SoftmaxCrossEntropy(int rows, int cols, double[] logits, int[] labels, double scale)
     {
         var loss = new double[rows]; var grad = new double[rows * cols];
@@ -84,9 +87,10 @@ public static class ReferenceKernels
             double sum = 0;
             for (int j = 0; j < cols; j++) sum += Math.Exp(logits[i * cols + j] - max);
             double logSum = Math.Log(sum) + max;
-            loss[i] = logSum - logits[i * cols + labels[i]];
+            bool valid = labels[i] >= 0 && labels[i] < cols;
+            loss[i] = valid ? logSum - logits[i * cols + labels[i]] : double.NaN;
             for (int j = 0; j < cols; j++)
-                grad[i * cols + j] = scale * (Math.Exp(logits[i * cols + j] - logSum) - (j == labels[i] ? 1 : 0));
+                grad[i * cols + j] = valid ? scale * (Math.Exp(logits[i * cols + j] - logSum) - (j == labels[i] ? 1 : 0)) : double.NaN;
         }
         return (loss, grad);
     }
