@@ -5,12 +5,20 @@ namespace OptEq.Kernels;
 /// <summary>
 /// The per-sample logic of the solver kernels, written once as plain scalar code: the native backend loops over
 /// samples calling it, the ILGPU kernels call it per thread. Public because ILGPU compiles only public code.
+/// No int → T conversions here (T.CreateTruncating inspects System.Type, which ILGPU cannot compile): counts arrive as T.
 /// </summary>
 public static class SolverBookkeeping
 {
-    /// <summary>Updates one sample's state column (element stride <paramref name="stride"/> between state rows).
-    /// Returns (abs, rel) for the traces.</summary>
-    public static (T Abs, T Rel) Track<T>(int iteration, T absSquared, T normSquared, T absTolerance, T relTolerance, T divergenceFactor,
+    /// <summary>A status code as T (small integers built from ones, for the same reason).</summary>
+    public static T Code<T>(SampleStatus status) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T code = T.Zero;
+        for (int i = 0; i < (int)status; i++) code += T.One;
+        return code;
+    }
+
+    /// <summary>Updates one sample's state; <paramref name="evaluations"/> is iteration + 1 as T. Returns (abs, rel) for the traces.</summary>
+    public static (T Abs, T Rel) Track<T>(T evaluations, T absSquared, T normSquared, T absTolerance, T relTolerance, T divergenceFactor,
         ref T status, ref T bestAbs, ref T bestRel, ref T iterations, ref T improved, ref T active, ref T lastAbs, ref T lastRel)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -21,10 +29,10 @@ public static class SolverBookkeeping
         if (status != T.Zero) return (abs, rel); // stopped samples are frozen
         lastAbs = abs;
         lastRel = rel;
-        iterations = T.One + T.CreateTruncating(iteration);
+        iterations = evaluations;
         if (!T.IsFinite(abs))
         {
-            status = T.CreateTruncating((int)SampleStatus.NonFinite);
+            status = Code<T>(SampleStatus.NonFinite);
             active = T.Zero;
             return (abs, rel);
         }
@@ -36,12 +44,12 @@ public static class SolverBookkeeping
         }
         if ((absTolerance >= T.Zero && abs <= absTolerance) || (relTolerance >= T.Zero && rel <= relTolerance))
         {
-            status = T.CreateTruncating((int)SampleStatus.Converged);
+            status = Code<T>(SampleStatus.Converged);
             active = T.Zero;
         }
         else if (abs > divergenceFactor * bestAbs)
         {
-            status = T.CreateTruncating((int)SampleStatus.Diverged);
+            status = Code<T>(SampleStatus.Diverged);
             active = T.Zero;
         }
         return (abs, rel);

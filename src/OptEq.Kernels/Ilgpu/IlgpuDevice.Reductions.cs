@@ -16,6 +16,7 @@ public sealed partial class IlgpuDevice
             case RowReduction.SquaredNorm: RowReduce<T, SquaredNormRow<T>>(rows, cols, x, lx, y, ly, result, resultOffset); break;
             case RowReduction.SquaredDistance: RowReduce<T, SquaredDistanceRow<T>>(rows, cols, x, lx, y, ly, result, resultOffset); break;
             case RowReduction.MaxAbs: RowReduce<T, MaxAbsRow<T>>(rows, cols, x, lx, y, ly, result, resultOffset); break;
+            case RowReduction.Sum: RowReduce<T, SumRow<T>>(rows, cols, x, lx, y, ly, result, resultOffset); break;
             default: throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "unknown row reduction");
         }
     }

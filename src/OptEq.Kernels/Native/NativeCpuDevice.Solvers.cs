@@ -49,9 +49,10 @@ public sealed unsafe partial class NativeCpuDevice
         Storage<T>? traceAbs, long traceAbsOffset, Storage<T>? traceRel, long traceRelOffset)
     {
         T* s = Ptr(state, stateOffset);
+        T evaluations = T.CreateTruncating(iteration + 1);
         for (int i = 0; i < batch; i++)
         {
-            var (abs, rel) = SolverBookkeeping.Track(iteration, Ptr(absSquared, absOffset)[i], Ptr(normSquared, normOffset)[i], absTolerance, relTolerance, divergenceFactor,
+            var (abs, rel) = SolverBookkeeping.Track(evaluations, Ptr(absSquared, absOffset)[i], Ptr(normSquared, normOffset)[i], absTolerance, relTolerance, divergenceFactor,
                 ref s[SampleState.Status * batch + i], ref s[SampleState.BestAbs * batch + i], ref s[SampleState.BestRel * batch + i],
                 ref s[SampleState.Iterations * batch + i], ref s[SampleState.Improved * batch + i], ref s[SampleState.Active * batch + i],
                 ref s[SampleState.LastAbs * batch + i], ref s[SampleState.LastRel * batch + i]);

@@ -43,6 +43,7 @@ public abstract partial class KernelTestsBase
         var magnitude = reduction switch
         {
             RowReduction.Dot => ReferenceKernels.RowReduce(RowReduction.Dot, rows, cols, x.Select(Math.Abs).ToArray(), y.Select(Math.Abs).ToArray()),
+            RowReduction.Sum => ReferenceKernels.RowReduce(RowReduction.Sum, rows, cols, x.Select(Math.Abs).ToArray(), null),
             _ => expected, // the terms are squares: already non-negative
         };
         Close(expected, result.ToArray(), 16 * Unit<T>() * (Math.Sqrt(cols) + 2), i => magnitude[i], what);

@@ -39,6 +39,13 @@ public struct MaxAbsRow<T> : IRowReduction<T> where T : unmanaged, IFloatingPoin
     public T Combine(T a, T b) => default(MaxCombine<T>).Combine(a, b); // NaN propagates
 }
 
+public struct SumRow<T> : IRowReduction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public bool UsesY => false;
+    public T Map(T x, T y) => x;
+    public T Combine(T a, T b) => a + b;
+}
+
 /// <summary>
 /// result[r] ← reduction over row r (reference: <see cref="Reference.ReferenceKernels.RowReduce"/>). One group per row
 /// (rows taken with a grid stride): each thread folds a strided slice of the row, then the group combines the partials
