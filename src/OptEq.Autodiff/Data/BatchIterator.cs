@@ -50,34 +50,35 @@ public sealed class BatchIterator : IDisposable
 
     /// <summary>
     /// The batches of epoch <paramref name="epoch"/>. Each one is copied to the device when the enumeration reaches it
-    /// and is overwritten by the next.
+    /// and is overwritten by the next. One enumeration at a time: they share the device buffers.
     /// </summary>
     public IEnumerable<Batch> Epoch(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        FillOrder(epoch);
+        FillOrder(epoch, _order);
         for (int b = 0; b < BatchesPerEpoch; b++) yield return CopyBatch(b);
     }
 
-    /// <summary>The sample order of an epoch: a permutation of [0, Count).</summary>
+    /// <summary>The sample order of an epoch, a permutation of [0, Count), in a new array (an enumeration in progress is not disturbed).</summary>
     public int[] OrderOf(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        FillOrder(epoch);
-        return (int[])_order.Clone();
+        var order = new int[_data.Count];
+        FillOrder(epoch, order);
+        return order;
     }
 
-    private void FillOrder(int epoch)
+    private void FillOrder(int epoch, int[] order)
     {
-        // Restart from the identity every epoch so that the order depends on (seed, epoch) alone, not on earlier epochs.
-        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        // Start from the identity every epoch so that the order depends on (seed, epoch) alone, not on earlier epochs.
+        for (int i = 0; i < order.Length; i++) order[i] = i;
         if (!Shuffle) return;
         // (seed, epoch) packed into one 64-bit state: distinct pairs give distinct generators.
         var rng = new SplitMix64(((ulong)(uint)Seed << 32) | (uint)epoch);
-        for (int i = _order.Length - 1; i > 0; i--)
+        for (int i = order.Length - 1; i > 0; i--)
         {
             int j = rng.NextInt(i + 1);
-            (_order[i], _order[j]) = (_order[j], _order[i]);
+            (order[i], order[j]) = (order[j], order[i]);
         }
     }
 

@@ -86,6 +86,22 @@ public class BatchIteratorTests
         Assert.That(a.OrderOf(0), Is.Not.EqualTo(Enumerable.Range(0, 1000)), "shuffled");
     }
 
+    /// <summary>
+    /// The shuffle is pinned: these orders come from an independent Python implementation of the same algorithm
+    /// (SplitMix64 seeded with seed·2³² + epoch, Lemire's bounded integers, Fisher–Yates from the end), so a checkpoint's
+    /// seed reproduces its data order on any machine and any .NET version.
+    /// </summary>
+    [Test]
+    public void ShuffleMatchesTheReferenceAlgorithm()
+    {
+        var data = Numbered(12);
+        using var a = new BatchIterator(_device, data, batchSize: 4, seed: 7);
+        using var b = new BatchIterator(_device, data, batchSize: 4, seed: -3);
+        Assert.That(a.OrderOf(0), Is.EqualTo(new[] { 5, 9, 1, 11, 3, 10, 6, 2, 7, 0, 4, 8 }));
+        Assert.That(a.OrderOf(1), Is.EqualTo(new[] { 8, 9, 4, 10, 6, 3, 2, 5, 11, 7, 0, 1 }));
+        Assert.That(b.OrderOf(5), Is.EqualTo(new[] { 8, 1, 9, 5, 7, 6, 4, 11, 2, 3, 10, 0 }));
+    }
+
     [Test]
     public void WithoutShuffleTheOrderIsTheDatasetOrder()
     {
