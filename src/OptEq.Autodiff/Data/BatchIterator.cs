@@ -1,0 +1,110 @@
+namespace OptEq.Autodiff.Data;
+
+/// <summary>
+/// Mini-batches of a <see cref="Dataset"/> copied into preallocated device tensors. The order of an epoch depends only
+/// on (seed, epoch), so a run resumed at epoch k sees the same batches as an uninterrupted one, and every epoch differs.
+/// After construction nothing is allocated per batch: the host staging buffers and the tensor views are made once.
+/// </summary>
+public sealed class BatchIterator : IDisposable
+{
+    private readonly Dataset _data;
+    private readonly int[] _order;
+    private readonly float[] _stagedImages;
+    private readonly int[] _stagedLabels;
+    private readonly Tensor<float> _partialImages;
+    private readonly Tensor<int> _partialLabels;
+
+    /// <param name="dropLast">Drop the last batch when it has fewer than <paramref name="batchSize"/> samples.</param>
+    /// <param name="shuffle">False keeps the dataset order (evaluation); the seed is then unused.</param>
+    public BatchIterator(Device device, Dataset data, int batchSize, int seed, bool dropLast = false, bool shuffle = true)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        _data = data;
+        BatchSize = batchSize;
+        Seed = seed;
+        DropLast = dropLast;
+        Shuffle = shuffle;
+        _order = new int[data.Count];
+        _stagedImages = new float[(long)batchSize * data.Pixels];
+        _stagedLabels = new int[batchSize];
+        Images = device.Allocate<float>(batchSize, data.Pixels);
+        Labels = device.Allocate<int>(batchSize);
+        // The short last batch gets its own views now, so that handing it out later allocates nothing.
+        int rest = data.Count % batchSize;
+        _partialImages = Images.Slice(0, rest);
+        _partialLabels = Labels.Slice(0, rest);
+    }
+
+    public int BatchSize { get; }
+    public int Seed { get; }
+    public bool DropLast { get; }
+    public bool Shuffle { get; }
+    /// <summary>The device buffer every batch is copied into: [BatchSize, Pixels].</summary>
+    public Tensor<float> Images { get; }
+    /// <summary>The device buffer every batch's labels are copied into: [BatchSize].</summary>
+    public Tensor<int> Labels { get; }
+
+    public int BatchesPerEpoch => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>
+    /// The batches of epoch <paramref name="epoch"/>. Each one is copied to the device when the enumeration reaches it
+    /// and is overwritten by the next. One enumeration at a time: they share the device buffers.
+    /// </summary>
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        FillOrder(epoch, _order);
+        for (int b = 0; b < BatchesPerEpoch; b++) yield return CopyBatch(b);
+    }
+
+    /// <summary>The sample order of an epoch, a permutation of [0, Count), in a new array (an enumeration in progress is not disturbed).</summary>
+    public int[] OrderOf(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        var order = new int[_data.Count];
+        FillOrder(epoch, order);
+        return order;
+    }
+
+    private void FillOrder(int epoch, int[] order)
+    {
+        // Start from the identity every epoch so that the order depends on (seed, epoch) alone, not on earlier epochs.
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        if (!Shuffle) return;
+        // (seed, epoch) packed into one 64-bit state: distinct pairs give distinct generators.
+        var rng = new SplitMix64(((ulong)(uint)Seed << 32) | (uint)epoch);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = rng.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
+    private Batch CopyBatch(int b)
+    {
+        int start = b * BatchSize, count = Math.Min(BatchSize, _data.Count - start);
+        int pixels = _data.Pixels;
+        var indices = _order.AsMemory(start, count);
+        var images = _data.Images.AsSpan();
+        for (int k = 0; k < count; k++)
+        {
+            int sample = _order[start + k];
+            images.Slice(sample * pixels, pixels).CopyTo(_stagedImages.AsSpan(k * pixels, pixels));
+            _stagedLabels[k] = _data.Labels[sample];
+        }
+        bool full = count == BatchSize;
+        var imageView = full ? Images : _partialImages;
+        var labelView = full ? Labels : _partialLabels;
+        imageView.CopyFrom(_stagedImages.AsSpan(0, count * pixels));
+        labelView.CopyFrom(_stagedLabels.AsSpan(0, count));
+        return new Batch(b, imageView, labelView, indices);
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}
