@@ -23,7 +23,8 @@ public class BackendTrainingTests
     {
         using var native = DeviceCatalog.Open("cpu");
         using var device = DeviceCatalog.Open(id);
-        foreach (var kind in new[] { SolverKind.Anderson, SolverKind.Fista, SolverKind.Broyden, SolverKind.PeacemanRachford })
+        // The ILGPU simulator costs about a millisecond per kernel launch: a few solvers, small problems.
+        foreach (var kind in new[] { SolverKind.Anderson, SolverKind.Fista, SolverKind.PeacemanRachford })
         {
             using var a = new SyntheticOptEq<float>(native, Activation.Tanh, 6, 24, 0.9, seed: 1);
             using var b = new SyntheticOptEq<float>(device, Activation.Tanh, 6, 24, 0.9, seed: 1);
@@ -39,12 +40,40 @@ public class BackendTrainingTests
         }
     }
 
-    /// <summary>An OptEq layer and a linear head learn a synthetic 3-class task (classes from the sign pattern of two
-    /// input coordinates) to a loss well below chance (ln 3 ≈ 1.10) in a few dozen Adam steps.</summary>
-    [TestCaseSource(nameof(Backends))]
-    public void TinyModelTrainsToLowLoss(string id)
+    /// <summary>
+    /// An OptEq layer and a linear head learn a synthetic 3-class task (classes from the sign pattern of two input
+    /// coordinates) to a loss well below chance (ln 3 ≈ 1.10) in 25 Adam steps on the native backend.
+    /// </summary>
+    [Test]
+    public void TinyModelTrainsToLowLoss()
     {
-        using var device = DeviceCatalog.Open(id);
+        using var device = DeviceCatalog.Open("cpu");
+        var (losses, _) = Train(device, steps: 25);
+        TestContext.Out.WriteLine($"cpu: loss {losses[0]:F3} → {losses[^1]:F3}");
+        Assert.That(losses[0], Is.GreaterThan(0.9));
+        Assert.That(losses[^1], Is.LessThan(0.3));
+    }
+
+    /// <summary>
+    /// The same training on ILGPU's CPU accelerator follows the native run step for step (same seeds, same data): the
+    /// losses and the parameters after 4 steps agree to float32 accuracy. The simulator costs about a millisecond per
+    /// kernel launch, so the full 25-step run stays on the native backend and this test checks that ILGPU computes the
+    /// same training rather than re-running it.
+    /// </summary>
+    [Test]
+    public void IlgpuTrainingFollowsTheNativeRun()
+    {
+        using var native = DeviceCatalog.Open("cpu");
+        using var ilgpu = DeviceCatalog.Open("ilgpu-cpu");
+        var (a, pa) = Train(native, steps: 4);
+        var (b, pb) = Train(ilgpu, steps: 4);
+        for (int i = 0; i < a.Length; i++) Assert.That(b[i], Is.EqualTo(a[i]).Within(1e-4 * Math.Abs(a[i]) + 1e-5), $"loss at step {i}");
+        for (int p = 0; p < pa.Length; p++)
+            for (int i = 0; i < pa[p].Length; i++) Assert.That(pb[p][i], Is.EqualTo(pa[p][i]).Within(1e-4), $"parameter {p} entry {i}");
+    }
+
+    private static (float[] Losses, float[][] Parameters) Train(Device device, int steps)
+    {
         const int batch = 48, input = 4, hidden = 12, classes = 3;
         var rng = new Random(3);
         var x = new float[batch * input];
@@ -60,13 +89,14 @@ public class BackendTrainingTests
         using var layer = new OptEqLayer<float>(device, "opteq", new OptEqLayerOptions
         {
             Input = input, Hidden = hidden, Activation = Activation.ReLU, Gamma = 0.9,
-            Forward = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 40, Tolerance = 1e-4 },
+            Forward = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 },
+            Backward = new BackwardOptions { Adjoint = AdjointKind.ConjugateGradient, AdjointOptions = new SolverOptions { MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 } },
         }, init);
         using var head = new Linear<float>(device, "head", hidden, classes, init);
         var parameters = layer.Parameters().Concat(head.Parameters()).ToList();
-        var optimizer = new Adam<float>(parameters, new AdamOptions { LearningRate = 0.05 });
-        float first = 0, last = 0;
-        for (int step = 0; step < 60; step++)
+        using var optimizer = new Adam<float>(parameters, new AdamOptions { LearningRate = 0.08 });
+        var losses = new float[steps];
+        for (int step = 0; step < steps; step++)
         {
             optimizer.ZeroGrad();
             using var tape = new Tape<float>(device);
@@ -74,11 +104,8 @@ public class BackendTrainingTests
             var loss = Ops.SoftmaxCrossEntropy(logits, yt, out _);
             tape.Backward(loss);
             optimizer.Step();
-            last = loss.Value.ToArray()[0];
-            if (step == 0) first = last;
+            losses[step] = loss.Value.ToArray()[0];
         }
-        TestContext.Out.WriteLine($"{id}: loss {first:F3} → {last:F3}");
-        Assert.That(first, Is.GreaterThan(0.9));
-        Assert.That(last, Is.LessThan(0.25));
+        return (losses, parameters.Select(p => p.Value.ToArray()).ToArray());
     }
 }
