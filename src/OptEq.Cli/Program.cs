@@ -12,6 +12,7 @@ public static class Program
             DevicesCommand.Create(),
             BenchCommand.Create(),
             CheckGradientsCommand.Create(),
+            TrainCommand.Create(),
         };
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }

@@ -1,0 +1,25 @@
+namespace OptEq.Autodiff.Training;
+
+/// <summary>How to train; validated when built.</summary>
+public sealed record TrainingOptions
+{
+    private readonly int _epochs = 10, _batch = 128;
+    private readonly double _learningRate = 3e-3;
+
+    public int Epochs { get => _epochs; init => _epochs = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, "epochs must be ≥ 1"); }
+    public int Batch { get => _batch; init => _batch = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Batch), value, "batch must be ≥ 1"); }
+    public double LearningRate { get => _learningRate; init => _learningRate = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "learning rate must be > 0"); }
+    /// <summary>constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]] (see LearningRateSchedules).</summary>
+    public string Schedule { get; init; } = "one-cycle";
+    /// <summary>adam, adamw or sgd (momentum 0.9, Nesterov).</summary>
+    public string Optimizer { get; init; } = "adam";
+    public double WeightDecay { get; init; }
+    /// <summary>Clip gradients to this global norm (0: off).</summary>
+    public double ClipNorm { get; init; }
+    public int Seed { get; init; }
+    /// <summary>Random translations of up to this many pixels in each direction (0: none). Needs square images.</summary>
+    public int AugmentShift { get; init; }
+    public int EvalBatch { get; init; } = 1000;
+
+    public static IReadOnlyList<string> Optimizers { get; } = ["adam", "adamw", "sgd"];
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Training;
+using OptEq.Cli.Training;
+using OptEq.Kernels;
+
+namespace OptEq.Cli.Commands;
+
+/// <summary><c>opteq train</c>: trains an equilibrium classifier on MNIST (bundled) or any IDX dataset; its defaults are the reference run.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var d = new ModelConfig();
+        var t = new TrainingOptions();
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelConfig.Kinds)}.", DefaultValueFactory = _ => d.Model };
+        var hidden = new Option<int>("--hidden", "--width") { Description = "Hidden units (opteq, idl, mon, deq).", DefaultValueFactory = _ => d.Hidden };
+        var tiers = new Option<int[]>("--tiers") { Description = "Tier sizes of deep-opteq.", DefaultValueFactory = _ => d.Tiers, AllowMultipleArgumentsPerToken = true };
+        var activation = new Option<string>("--activation") { Description = "Proximal activation (relu, tanh, softplus, leaky-relu:0.1, …).", DefaultValueFactory = _ => d.Activation };
+        var gamma = new Option<double>("--gamma") { Description = "Bound γ < 1 on ||W||₂ (κ for idl; 1 − m for mon).", DefaultValueFactory = _ => d.Gamma };
+        var norm = new Option<string>("--norm") { Description = "Reparameterisation of W: frobenius or spectral.", DefaultValueFactory = _ => d.Norm };
+        var solver = new Option<string>("--solver") { Description = "Forward solver (anderson, picard, broyden, fista, peaceman-rachford, …).", DefaultValueFactory = _ => d.Solver };
+        var forwardIterations = new Option<int>("--forward-iterations") { Description = "Forward solver iteration cap.", DefaultValueFactory = _ => d.ForwardMaxIterations };
+        var forwardTolerance = new Option<double>("--forward-tolerance") { Description = "Forward relative residual tolerance.", DefaultValueFactory = _ => d.ForwardTolerance };
+        var backward = new Option<string>("--backward") { Description = "Backward mode: implicit-cg, implicit-anderson, implicit-fixed-point, jacobian-free, phantom:k, unrolled:k.", DefaultValueFactory = _ => d.Backward };
+        var backwardIterations = new Option<int>("--backward-iterations") { Description = "Adjoint solver iteration cap.", DefaultValueFactory = _ => d.BackwardMaxIterations };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => t.Epochs };
+        var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => t.Batch };
+        var lr = new Option<double>("--lr") { Description = "Learning rate (the peak rate for one-cycle).", DefaultValueFactory = _ => t.LearningRate };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd.", DefaultValueFactory = _ => t.Optimizer };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
+        var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
+        var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, batch order and augmentation.", DefaultValueFactory = _ => 0 };
+        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not); default: the bundled MNIST." };
+        var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
+        var device = CommonOptions.Device();
+        var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
+        {
+            model, hidden, tiers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
+            epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
+        };
+        command.SetAction(parse =>
+        {
+            var (train, test) = DatasetLoader.Load(parse.GetValue(data));
+            var (mean, std) = train.PixelStatistics();
+            train.Standardize(mean, std);
+            test.Standardize(mean, std);
+            var config = new ModelConfig
+            {
+                Model = parse.GetValue(model)!, Input = train.Pixels, Classes = train.Classes, Hidden = parse.GetValue(hidden), Tiers = parse.GetValue(tiers)!,
+                Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm)!, Solver = parse.GetValue(solver)!,
+                ForwardMaxIterations = parse.GetValue(forwardIterations), ForwardTolerance = parse.GetValue(forwardTolerance),
+                Backward = parse.GetValue(backward)!, BackwardMaxIterations = parse.GetValue(backwardIterations),
+                InputMean = mean, InputStd = std, Seed = parse.GetValue(seed),
+            };
+            config.Validate();
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = parse.GetValue(schedule)!,
+                Optimizer = parse.GetValue(optimizer)!, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
+                AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
+            };
+            var folder = new RunFolder(parse.GetValue(output)!);
+            using var dev = DeviceCatalog.Open(parse.GetValue(device));
+            using var classifier = new Classifier<float>(dev, config);
+            using var trainer = new Trainer(dev, classifier, options, train, test);
+            if (parse.GetValue(resume) is string from) trainer.Resume(from);
+            Console.WriteLine($"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}");
+            Console.WriteLine($"run folder {folder.Path}");
+            var observer = new ConsoleTrainingObserver(options.Epochs);
+            var settings = new { config, options };
+            try
+            {
+                trainer.Run(new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings)), folder.Checkpoint);
+            }
+            catch (TrainingDivergedException e)
+            {
+                Console.Error.WriteLine($"opteq: error: {e.Message}");
+                return 3;
+            }
+            TrainingReport.PrintSummary(trainer.History, classifier, config);
+            TrainingReport.SavePlots(folder, trainer);
+            Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Writes metrics after every epoch, so an interrupted run keeps what it measured.</summary>
+    private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings) : ITrainingObserver
+    {
+        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model, classifier.ParameterCount, device, trainer.History, settings);
+    }
+
+    private sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver
+    {
+        public void EpochStarted(int epoch, int batches) { foreach (var o in observers) o.EpochStarted(epoch, batches); }
+        public void BatchFinished(in BatchProgress progress) { foreach (var o in observers) o.BatchFinished(progress); }
+        public void EpochFinished(EpochMetrics metrics) { foreach (var o in observers) o.EpochFinished(metrics); }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using OptEq.Autodiff.Training;
+
+namespace OptEq.Cli.Training;
+
+/// <summary>
+/// The files of a training run: metrics.csv, metrics.json, checkpoint.safetensors and the plots. Every file is written to
+/// a temporary name and renamed, so an interrupted run never leaves a half-written file over a good one.
+/// </summary>
+public sealed class RunFolder
+{
+    public RunFolder(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+    public string Checkpoint => File("checkpoint.safetensors");
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public static void WriteAtomically(string path, string contents)
+    {
+        string temporary = $"{path}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            System.IO.File.WriteAllText(temporary, contents, new UTF8Encoding(false));
+            System.IO.File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (System.IO.File.Exists(temporary)) System.IO.File.Delete(temporary);
+        }
+    }
+
+    public void WriteMetrics(string model, long parameters, string device, IReadOnlyList<EpochMetrics> history, object settings)
+    {
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,samples_per_second,forward_iterations,backward_iterations,forward_converged,learning_rate\n");
+        foreach (var m in history)
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{m.Epoch},{m.TrainLoss:G6},{m.TrainAccuracy:G6},{m.TestLoss:G6},{m.TestAccuracy:G6},{m.Seconds:F2},{m.SamplesPerSecond:F1},{m.ForwardIterations:F2},{m.BackwardIterations:F2},{m.ForwardConverged:F4},{m.LearningRate:G4}"));
+        WriteAtomically(File("metrics.csv"), csv.ToString());
+        var json = new Dictionary<string, object>
+        {
+            ["model"] = model,
+            ["parameters"] = parameters,
+            ["device"] = device,
+            ["epochs"] = history.Count == 0 ? 0 : history[^1].Epoch,
+            ["seconds"] = Math.Round(history.Sum(m => m.Seconds), 2),
+            ["final_test_accuracy"] = history.Count == 0 ? 0 : history[^1].TestAccuracy,
+            ["test_accuracy"] = history.Select(m => m.TestAccuracy).ToArray(),
+            ["train_loss"] = history.Select(m => m.TrainLoss).ToArray(),
+            ["settings"] = settings,
+            ["per_epoch"] = history,
+        };
+        WriteAtomically(File("metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
