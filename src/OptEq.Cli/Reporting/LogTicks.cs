@@ -1,4 +1,5 @@
 using System.Globalization;
+using ScottPlot;
 using ScottPlot.TickGenerators;
 
 namespace OptEq.Cli.Reporting;
@@ -7,7 +8,7 @@ namespace OptEq.Cli.Reporting;
 /// Ticks for a log10-scaled axis. ScottPlot 5 has no log axis: the plotted values are log10(y), so the
 /// ticks are placed at whole exponents and labelled with the value they stand for ("1e-3").
 /// </summary>
-internal static class LogTicks
+public static class LogTicks
 {
     // Labels closer than this start to crowd; wider spans label every 2nd, 3rd... decade.
     private const int MinPixelsPerLabel = 40;
@@ -28,29 +29,30 @@ internal static class LogTicks
     /// Major ticks at whole exponents in [low, high] (both whole numbers) on an axis about
     /// <paramref name="axisPixels"/> long, minor ticks at 2..9 × 10^d.
     /// </summary>
-    public static NumericManual Create(double low, double high, int axisPixels)
+    public static List<Tick> Ticks(double low, double high, int axisPixels)
     {
-        var ticks = new NumericManual();
+        var ticks = new List<Tick>();
         int first = (int)low, last = (int)high;
         int maxLabels = Math.Max(2, axisPixels / MinPixelsPerLabel);
         int step = Math.Max(1, (int)Math.Ceiling((last - first + 1) / (double)maxLabels));
         for (int e = first; e <= last; e++)
         {
             // Multiples of the step, so 1 (10^0) stays labelled whenever it is in range.
-            if (e % step == 0)
-                ticks.AddMajor(e, Label(e));
-            else
-                ticks.AddMinor(e);
+            ticks.Add(e % step == 0 ? Tick.Major(e, Label(e)) : Tick.Minor(e));
         }
 
         if (last - first <= MaxDecadesWithMinorTicks)
         {
             for (int e = first; e < last; e++)
                 for (int k = 2; k <= 9; k++)
-                    ticks.AddMinor(e + Math.Log10(k));
+                    ticks.Add(Tick.Minor(e + Math.Log10(k)));
         }
         return ticks;
     }
+
+    /// <summary>A ScottPlot tick generator that shows <see cref="Ticks"/>.</summary>
+    public static NumericManual Create(double low, double high, int axisPixels) =>
+        new(Ticks(low, high, axisPixels).ToArray());
 
     /// <summary>The label of 10^exponent: "1" for 10^0, otherwise "1e-3" style so every label reads the same way.</summary>
     public static string Label(int exponent) =>
