@@ -10,8 +10,8 @@ namespace OptEq.Cli.Reporting;
 /// </summary>
 public static class LogTicks
 {
-    // Labels closer than this start to crowd; wider spans label every 2nd, 3rd... decade.
-    private const int MinPixelsPerLabel = 40;
+    // Labels closer than this (about two text heights) crowd; wider spans label every 2nd, 3rd... decade.
+    private const int MinPixelsPerLabel = 25;
     // Minor ticks at 2..9 × 10^d only help while each decade has room for them.
     private const int MaxDecadesWithMinorTicks = 10;
 
@@ -26,7 +26,7 @@ public static class LogTicks
     }
 
     /// <summary>
-    /// Major ticks at whole exponents in [low, high] (both whole numbers) on an axis about
+    /// Major ticks at whole exponents in [low, high] (both whole numbers) on an axis whose data area is about
     /// <paramref name="axisPixels"/> long, minor ticks at 2..9 × 10^d.
     /// </summary>
     public static List<Tick> Ticks(double low, double high, int axisPixels)
@@ -38,14 +38,18 @@ public static class LogTicks
         for (int e = first; e <= last; e++)
         {
             // Multiples of the step, so 1 (10^0) stays labelled whenever it is in range.
-            ticks.Add(e % step == 0 ? Tick.Major(e, Label(e)) : Tick.Minor(e));
+            ticks.Add(e % step == 0 ? Tick.Major(e, Label(1, e)) : Tick.Minor(e));
         }
 
         if (last - first <= MaxDecadesWithMinorTicks)
         {
+            // A single decade would have only two labels, so 2× and 5× get labels there too.
+            bool labelTwoAndFive = last - first == 1 && axisPixels >= 3 * MinPixelsPerLabel;
             for (int e = first; e < last; e++)
                 for (int k = 2; k <= 9; k++)
-                    ticks.Add(Tick.Minor(e + Math.Log10(k)));
+                    ticks.Add(labelTwoAndFive && k is 2 or 5
+                        ? Tick.Major(e + Math.Log10(k), Label(k, e))
+                        : Tick.Minor(e + Math.Log10(k)));
         }
         return ticks;
     }
@@ -54,7 +58,12 @@ public static class LogTicks
     public static NumericManual Create(double low, double high, int axisPixels) =>
         new(Ticks(low, high, axisPixels).ToArray());
 
-    /// <summary>The label of 10^exponent: "1" for 10^0, otherwise "1e-3" style so every label reads the same way.</summary>
-    public static string Label(int exponent) =>
-        exponent == 0 ? "1" : "1e" + exponent.ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The label of mantissa × 10^exponent: "1e-3", "5e-1" style so every label reads the same way,
+    /// with the plain digit for 10^0 ("1", "2", "5").
+    /// </summary>
+    public static string Label(int mantissa, int exponent) =>
+        exponent == 0
+            ? mantissa.ToString(CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{mantissa}e{exponent}");
 }

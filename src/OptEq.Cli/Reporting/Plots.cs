@@ -7,6 +7,8 @@ public static class Plots
 {
     // Markers make a handful of per-epoch points readable but turn a 500-iteration residual curve into a smear.
     private const int MaxPointsWithMarkers = 50;
+    // Title, x axis and legend take roughly this much of the height; the rest is the data area the y ticks share.
+    private const int VerticalChromePixels = 150;
 
     /// <summary>
     /// Writes a PNG line plot with title, axis labels and a legend. Points whose X or Y is NaN/infinite
@@ -71,18 +73,19 @@ public static class Plots
             plot.ShowLegend(Edge.Bottom);
 
         plot.Axes.AutoScale();
+        int dataHeight = Math.Max(50, height - VerticalChromePixels);
         if (logY && minY <= maxY)
         {
             // Whole decades top to bottom, so the axis starts and ends on a labelled tick.
             (double low, double high) = LogTicks.DecadeLimits(minY, maxY);
             plot.Axes.SetLimitsY(low, high);
-            plot.Axes.Left.TickGenerator = LogTicks.Create(low, high, height);
+            plot.Axes.Left.TickGenerator = LogTicks.Create(low, high, dataHeight);
         }
         else if (logY)
         {
             // Nothing plottable: still show a sensible log axis instead of ScottPlot's default linear one.
             plot.Axes.SetLimitsY(-1, 0);
-            plot.Axes.Left.TickGenerator = LogTicks.Create(-1, 0, height);
+            plot.Axes.Left.TickGenerator = LogTicks.Create(-1, 0, dataHeight);
         }
 
         return plot.GetImageBytes(width, height, ImageFormat.Png);

@@ -130,7 +130,7 @@ public class PlotsTests
     [Test]
     public void LogTicksLabelEveryDecadeAsPowersOfTen()
     {
-        var ticks = LogTicks.Ticks(-8, 0, axisPixels: 500);
+        var ticks = LogTicks.Ticks(-8, 0, axisPixels: 350);
 
         var major = ticks.Where(t => t.IsMajor).OrderBy(t => t.Position).ToArray();
         Assert.That(major.Select(t => t.Label),
@@ -143,10 +143,19 @@ public class PlotsTests
     [Test]
     public void LogTicksThinOutLabelsOnLongSpansButKeepOne()
     {
-        var labels = LogTicks.Ticks(-16, 2, axisPixels: 200).Where(t => t.IsMajor).Select(t => t.Label).ToArray();
+        var labels = LogTicks.Ticks(-16, 2, axisPixels: 100).Where(t => t.IsMajor).Select(t => t.Label).ToArray();
 
-        Assert.That(labels.Length, Is.LessThanOrEqualTo(200 / 40));
+        Assert.That(labels.Length, Is.LessThanOrEqualTo(100 / 25));
         Assert.That(labels, Does.Contain("1"));
+    }
+
+    [Test]
+    public void LogTicksOfASingleDecadeAlsoLabelTwoAndFive()
+    {
+        var major = LogTicks.Ticks(-1, 0, axisPixels: 350).Where(t => t.IsMajor).OrderBy(t => t.Position).ToArray();
+
+        Assert.That(major.Select(t => t.Label), Is.EqualTo(new[] { "1e-1", "2e-1", "5e-1", "1" }));
+        Assert.That(major[2].Position, Is.EqualTo(Math.Log10(0.5)).Within(1e-12));
     }
 
     [Test]
