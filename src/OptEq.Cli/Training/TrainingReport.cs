@@ -1,25 +1,47 @@
 using System.Globalization;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Training;
+using OptEq.Cli.Reporting;
 
 namespace OptEq.Cli.Training;
 
-/// <summary>The end-of-run summary table and plots.</summary>
+/// <summary>The end-of-run summary table and the run's plots.</summary>
 public static class TrainingReport
 {
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
     public static void PrintSummary(IReadOnlyList<EpochMetrics> history, Classifier<float> model, ModelConfig config)
     {
         if (history.Count == 0) return;
-        var last = history[^1];
+        var rows = history.Select(m => (IReadOnlyList<string>)
+        [
+            m.Epoch.ToString(CultureInfo.InvariantCulture), F($"{m.TrainLoss:F4}"), F($"{m.TrainAccuracy:P2}"), F($"{m.TestLoss:F4}"), F($"{m.TestAccuracy:P2}"),
+            F($"{m.ForwardIterations:F1}"), F($"{m.BackwardIterations:F1}"), F($"{m.SamplesPerSecond:N0}"), F($"{m.Seconds:F1} s"),
+        ]).ToList();
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"model",-22}{config.Model} ({config.Activation}, hidden {config.Hidden}, γ {config.Gamma}, {config.Solver} / {config.Backward})"));
-        Console.WriteLine($"{"parameters",-22}{model.ParameterCount:N0}");
-        Console.WriteLine($"{"epochs",-22}{last.Epoch}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"training time",-22}{history.Sum(h => h.Seconds):F0} s"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"test accuracy",-22}{last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"forward iterations",-22}{last.ForwardIterations:F1} per sample (converged {last.ForwardConverged:P1})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"backward iterations",-22}{last.BackwardIterations:F1} per sample"));
+        SummaryTable.Print(
+            F($"{config.Model} ({config.Activation}, hidden {config.Hidden}, γ {config.Gamma}, {config.Solver} / {config.Backward}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),
+            ["epoch", "train loss", "train acc", "test loss", "test acc", "fwd iters", "bwd iters", "samples/s", "time"], rows);
+        var last = history[^1];
+        Console.WriteLine(F($"\nfinal test accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}); forward solves converged for {last.ForwardConverged:P1} of training samples in the last epoch"));
     }
 
-    public static void SavePlots(RunFolder folder, Trainer trainer) { }
+    /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>
+    public static void SavePlots(RunFolder folder, Trainer trainer)
+    {
+        var h = trainer.History;
+        if (h.Count == 0) return;
+        var epochs = h.Select(m => (double)m.Epoch).ToArray();
+        Plots.SaveLines(folder.File("loss.png"), "Loss per epoch", "epoch", "cross-entropy",
+            [new PlotSeries("train", epochs, h.Select(m => m.TrainLoss).ToArray()), new PlotSeries("test", epochs, h.Select(m => m.TestLoss).ToArray())]);
+        Plots.SaveLines(folder.File("accuracy.png"), "Accuracy per epoch", "epoch", "accuracy (%)",
+            [new PlotSeries("train", epochs, h.Select(m => 100 * m.TrainAccuracy).ToArray()), new PlotSeries("test", epochs, h.Select(m => 100 * m.TestAccuracy).ToArray())]);
+        var series = new List<PlotSeries>();
+        if (trainer.LastForwardTrace.Length > 0)
+            series.Add(new PlotSeries("forward (mean over the batch)", Enumerable.Range(1, trainer.LastForwardTrace.Length).Select(i => (double)i).ToArray(), trainer.LastForwardTrace));
+        if (trainer.LastBackwardTrace.Length > 0)
+            series.Add(new PlotSeries("backward adjoint", Enumerable.Range(1, trainer.LastBackwardTrace.Length).Select(i => (double)i).ToArray(), trainer.LastBackwardTrace));
+        if (series.Count > 0)
+            Plots.SaveLines(folder.File("residuals.png"), "Relative residual against iteration (last training batch)", "iteration", "relative residual", series, logY: true);
+    }
 }
