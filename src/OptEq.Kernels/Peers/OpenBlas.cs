@@ -42,6 +42,9 @@ public static unsafe class OpenBlas
     /// <summary>The build configuration string (openblas_get_config); null when unknown.</summary>
     public static string? Config { get; private set; }
 
+    /// <summary>The OPENBLAS_CORETYPE found in the environment before loading (then it was left as is); null when OptEq set it.</summary>
+    public static string? CoreTypeFromEnvironment { get; private set; }
+
     /// <summary>Threads OpenBLAS uses (openblas_get_num_threads); 0 when unknown.</summary>
     public static int Threads { get; private set; }
 
@@ -109,14 +112,25 @@ public static unsafe class OpenBlas
         if (!TryLoad(out var why)) throw new InvalidOperationException(why);
     }
 
-    /// <summary>setenv(OPENBLAS_CORETYPE, SkylakeX, overwrite: 0) in the native environment, so a value the user chose wins.</summary>
+    /// <summary>
+    /// setenv(OPENBLAS_CORETYPE, SkylakeX) in the native environment unless the variable is already there, in which
+    /// case the user's value wins and is recorded in <see cref="CoreTypeFromEnvironment"/>.
+    /// </summary>
     private static void SetCoreTypeIfUnset()
     {
         string? libc = OperatingSystem.IsLinux() ? "libc.so.6" : OperatingSystem.IsMacOS() ? "libSystem.dylib" : null;
         if (libc is null || !NativeLibrary.TryLoad(libc, out var handle)) return;
-        if (!NativeLibrary.TryGetExport(handle, "setenv", out var setenv)) return;
+        if (!NativeLibrary.TryGetExport(handle, "getenv", out var getenv) || !NativeLibrary.TryGetExport(handle, "setenv", out var setenv)) return;
         fixed (byte* name = "OPENBLAS_CORETYPE\0"u8, value = "SkylakeX\0"u8)
+        {
+            var current = ((delegate* unmanaged<byte*, byte*>)getenv)(name);
+            if (current != null)
+            {
+                CoreTypeFromEnvironment = Marshal.PtrToStringUTF8((nint)current);
+                return;
+            }
             ((delegate* unmanaged<byte*, byte*, int, int>)setenv)(name, value, 0);
+        }
     }
 
     private static string? CallString(nint handle, string export)
