@@ -124,6 +124,31 @@ public class NativeGemmTests
         }
     }
 
+    [Test]
+    public void ConcurrentCallersGetTheirOwnProducts()
+    {
+        // The worker team serves one call at a time; the others run on their own threads. All must be right.
+        const int m = 70, n = 90, k = 110;
+        var results = new float[4][];
+        var expected = new float[4][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            using var device = new NativeCpuDevice();
+            var random = new Random(t);
+            float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n);
+            using var tA = device.FromArray(a, m, k);
+            using var tB = device.FromArray(b, n, k);
+            using var tC = device.Allocate<float>(m, n);
+            for (int i = 0; i < 20; i++) device.Gemm(MatrixOp.None, MatrixOp.Transpose, 1f, tA, tB, 0f, tC);
+            results[t] = tC.ToArray();
+            var reference = new double[m * n];
+            ReferenceKernels.Gemm(false, true, m, n, k, 1.0, ToDouble(a), ToDouble(b), 0.0, reference);
+            expected[t] = reference.Select(x => (float)x).ToArray();
+        });
+        for (int t = 0; t < 4; t++)
+            Assert.That(results[t], Is.EqualTo(expected[t]).Within(1e-4f), $"caller {t}");
+    }
+
     [TestCase(64, 64, 64)]     // one thread
     [TestCase(128, 256, 256)]  // both threads
     public unsafe void SteadyStateCallsAllocateNothing(int m, int n, int k)

@@ -47,7 +47,14 @@ internal static unsafe class SgemmMicroKernel
         where TRows : struct, IConstant
     {
         int h = TRows.Value; // a JIT-time constant: every `h >` test below folds away
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default, c120 = default, c121 = default, c130 = default, c131 = default;
+        // Accumulators: row r of the tile is (c{r}0, c{r}1), columns 0-15 and 16-31.
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default;
+        Vector512<float> c100 = default, c101 = default, c110 = default, c111 = default;
+        Vector512<float> c120 = default, c121 = default, c130 = default, c131 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
