@@ -124,6 +124,24 @@ public class NativeGemmTests
         }
     }
 
+    [TestCase(1, 1, 1)]
+    [TestCase(31, 37, 41)]
+    public unsafe void SimpleFallbackMatchesReference(int m, int n, int k)
+    {
+        // The float32 path of CPUs without AVX-512 (here it is called directly).
+        var random = new Random(11);
+        foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n), c = RandomArray(random, m * n);
+            var expected = ToDouble(c);
+            ReferenceKernels.Gemm(ta, tb, m, n, k, 0.5, ToDouble(a), ToDouble(b), 2.0, expected);
+            var bound = MagnitudeBound(ta, tb, m, n, k, 0.5, ToDouble(a), ToDouble(b), 2.0, ToDouble(c));
+            fixed (float* pa = a, pb = b, pc = c)
+                SimpleGemm.Run(ta, tb, m, n, k, 0.5f, pa, ta ? m : k, pb, tb ? k : n, 2f, pc, n);
+            AssertClose(c, expected, bound, k, $"simple {m}x{n}x{k} transA={ta} transB={tb}");
+        }
+    }
+
     [Test]
     public void ConcurrentCallersGetTheirOwnProducts()
     {
