@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -15,6 +16,7 @@ namespace OptEq.Kernels.Native;
 internal static unsafe class SgemmPackA
 {
     /// <summary>a points at op(A)[0, 0] of the block: A + i0·lda + p0, or A + p0·lda + i0 when transposed.</summary>
+    [SkipLocalsInit] // the stack blocks are filled before they are read; zeroing them costs more than a tiny GEMM
     public static void Pack(bool transA, float* a, long lda, int mc, int kc, float* dst)
     {
         int panels = SgemmBlocking.RowPanelCount(mc);

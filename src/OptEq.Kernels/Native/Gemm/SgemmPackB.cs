@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -13,6 +14,7 @@ internal static unsafe class SgemmPackB
     private const int Width = SgemmMicroKernel.Cols;
 
     /// <summary>b points at op(B)[0, 0] of the block: B + p0·ldb + j0, or B + j0·ldb + p0 when transposed.</summary>
+    [SkipLocalsInit] // the stack blocks are filled before they are read; zeroing them costs more than a tiny GEMM
     public static void Pack(bool transB, float* b, long ldb, int kc, int nc, float* dst)
     {
         Vector512<float>* rows = stackalloc Vector512<float>[16];
