@@ -60,10 +60,16 @@ internal static unsafe class GemmTeam
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (SleepGate) Monitor.PulseAll(SleepGate);
 
-            work(state, 0, parts);
-
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+            try
+            {
+                work(state, 0, parts);
+            }
+            finally
+            {
+                // Even if part 0 failed: the team is not free until every worker is done with this job's state.
+                var spinner = new SpinWait();
+                while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+            }
             _failure?.Throw();
         }
         finally
