@@ -40,6 +40,9 @@ public sealed unsafe class GemmBench : IDisposable
     public string? OpenBlasAbsentReason { get; }
     public Device Cpu => _cpu;
 
+    /// <summary>Why the extra device is no longer timed (its backend lacks GEMM), or null.</summary>
+    public string? DeviceSkipped { get; private set; }
+
     public IReadOnlyList<GemmResult> Run(GemmCase c, double seconds)
     {
         var random = new Random(HashCode.Combine(c.M, c.N, c.K, c.TransA, c.TransB));
@@ -81,7 +84,11 @@ public sealed unsafe class GemmBench : IDisposable
             results.Add(new GemmResult(c, _cpu.Id, c.Flops / t[0] / 1e9, null, null));
         }
 
-        if (_device is not null) results.Add(RunDevice(c, a, b, aRows, aCols, bRows, bCols, native, scale, seconds));
+        if (_device is not null && DeviceSkipped is null)
+        {
+            try { results.Add(RunDevice(c, a, b, aRows, aCols, bRows, bCols, native, scale, seconds)); }
+            catch (NotSupportedException e) { DeviceSkipped = $"{_device.Id}: {e.Message}"; }
+        }
         return results;
     }
 

@@ -55,6 +55,7 @@ public static class BenchGemmCommand
             Console.Error.WriteLine($"opteq: note: {bench.OpenBlasAbsentReason}; timing the native GEMM without a peer.");
         if (!json) PrintHeader(bench, extra, seconds);
 
+        bool reportedSkip = false;
         foreach (var c in cases)
         {
             IReadOnlyList<GemmResult> results;
@@ -66,6 +67,11 @@ public static class BenchGemmCommand
             }
             foreach (var r in results)
                 Console.WriteLine(json ? Json(r) : Row(r));
+            if (bench.DeviceSkipped is { } skipped && !reportedSkip)
+            {
+                Console.Error.WriteLine($"opteq: note: not timing {skipped}");
+                reportedSkip = true;
+            }
         }
         return 0;
     }
