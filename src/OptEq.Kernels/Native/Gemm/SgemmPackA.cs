@@ -15,6 +15,10 @@ namespace OptEq.Kernels.Native;
 /// </remarks>
 internal static unsafe class SgemmPackA
 {
+    /// <summary>Floats ahead along a source row to prefetch: each of the 16 rows read together is its own stream, and
+    /// rows a stride apart (often 4 KiB) defeat the hardware prefetcher.</summary>
+    private const int PrefetchAhead = 32;
+
     /// <summary>a points at op(A)[0, 0] of the block: A + i0·lda + p0, or A + p0·lda + i0 when transposed.</summary>
     [SkipLocalsInit] // the stack blocks are filled before they are read; zeroing them costs more than a tiny GEMM
     public static void Pack(bool transA, float* a, long lda, int mc, int kc, float* dst)
@@ -37,7 +41,11 @@ internal static unsafe class SgemmPackA
         int p = 0;
         for (; p + 16 <= kc; p += 16)
         {
-            for (int r = 0; r < h; r++) rows[r] = Vector512.Load(a + r * lda + p);
+            for (int r = 0; r < h; r++)
+            {
+                Sse.Prefetch0(a + r * lda + p + PrefetchAhead);
+                rows[r] = Vector512.Load(a + r * lda + p);
+            }
             Transpose16x16.Run(rows, cols);
             for (int j = 0; j < 16; j++) Vector512.Store(cols[j], dst + (p + j) * h);
         }
