@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,14 +10,10 @@ namespace OptEq.Kernels.Native;
 /// </summary>
 internal static unsafe class SgemmPackB
 {
-    /// <summary>Floats ahead along a source row to prefetch: each of the 16 rows read together is its own stream, and
-    /// rows a stride apart (often 4 KiB) defeat the hardware prefetcher.</summary>
-    private const int PrefetchAhead = 32;
 
     private const int Width = SgemmMicroKernel.Cols;
 
     /// <summary>b points at op(B)[0, 0] of the block: B + p0·ldb + j0, or B + j0·ldb + p0 when transposed.</summary>
-    [SkipLocalsInit] // the stack blocks are filled before they are read; zeroing them costs more than a tiny GEMM
     public static void Pack(bool transB, float* b, long ldb, int kc, int nc, float* dst)
     {
         if (!transB)
@@ -26,10 +21,8 @@ internal static unsafe class SgemmPackB
             BlockFromRows(b, ldb, kc, nc, dst);
             return;
         }
-        Vector512<float>* rows = stackalloc Vector512<float>[16];
-        Vector512<float>* cols = stackalloc Vector512<float>[16];
         for (int j = 0; j < nc; j += Width)
-            PanelFromRows(b + j * ldb, ldb, Math.Min(Width, nc - j), kc, dst + (long)j * kc, rows, cols);
+            PanelFromRows(b + j * ldb, ldb, Math.Min(Width, nc - j), kc, dst + (long)j * kc);
     }
 
     /// <summary>
@@ -66,34 +59,14 @@ internal static unsafe class SgemmPackB
 
     private const int RowGroup = 8;
 
-    /// <summary>B transposed: each panel column is a row of B running along p, so 16×16 blocks are transposed in registers.</summary>
-    private static void PanelFromRows(float* b, long ldb, int width, int kc, float* dst, Vector512<float>* rows, Vector512<float>* cols)
+    /// <summary>B transposed: each panel column is a row of B running along p, so 16×16 blocks are copied transposed.</summary>
+    private static void PanelFromRows(float* b, long ldb, int width, int kc, float* dst)
     {
         for (int half = 0; half < Width; half += 16)
         {
-            int count = Math.Clamp(width - half, 0, 16); // rows of B (columns of the panel) in this half
-            float* src = b + half * ldb;
-            float* to = dst + half;
-            for (int r = count; r < 16; r++) rows[r] = Vector512<float>.Zero;
-            int p = 0;
-            for (; p + 16 <= kc; p += 16)
-            {
-                for (int r = 0; r < count; r++)
-                {
-                    Sse.Prefetch0(src + r * ldb + p + PrefetchAhead);
-                    rows[r] = Vector512.Load(src + r * ldb + p);
-                }
-                Transpose16x16.Run(rows, cols);
-                for (int j = 0; j < 16; j++) Vector512.Store(cols[j], to + (p + j) * Width);
-            }
-            if (p < kc)
-            {
-                int rest = kc - p;
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rest)).AsSingle();
-                for (int r = 0; r < count; r++) rows[r] = Avx512F.MaskLoad(src + r * ldb + p, mask, Vector512<float>.Zero);
-                Transpose16x16.Run(rows, cols);
-                for (int j = 0; j < rest; j++) Vector512.Store(cols[j], to + (p + j) * Width);
-            }
+            int rows = Math.Clamp(width - half, 0, 16); // rows of B (columns of the panel) in this half; the rest read as zero
+            for (int p = 0; p < kc; p += 16)
+                Transpose16x16.Copy(b + half * ldb + p, ldb, rows, Math.Min(16, kc - p), dst + half + p * Width, Width);
         }
     }
 }
