@@ -55,6 +55,12 @@ internal static unsafe class SgemmMicroKernel
         Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default;
         Vector512<float> c100 = default, c101 = default, c110 = default, c111 = default;
         Vector512<float> c120 = default, c121 = default, c130 = default, c131 = default;
+        // Fetch the C tile while the k loop runs, so the final loads and stores do not wait for it.
+        for (int r = 0; r < h; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 16);
+        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
