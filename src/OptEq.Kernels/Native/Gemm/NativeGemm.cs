@@ -1,42 +1,82 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace OptEq.Kernels.Native;
 
 /// <summary>
-/// C ← α·op(A)·op(B) + β·C on host pointers, row-major with leading dimensions. All cores.
-/// This version is a correct vectorised loop; the packed, register-blocked kernel replaces it for float32.
+/// C ← α·op(A)·op(B) + β·C on host pointers, row-major with leading dimensions; op(A) is m×k. When β is zero, C is not read.
+/// float32 on AVX-512 runs the packed, register-blocked kernel (<see cref="SgemmDriver"/>) on all cores; other types and
+/// CPUs run <see cref="SimpleGemm"/>.
 /// </summary>
 public static unsafe class NativeGemm
 {
+    /// <summary>
+    /// Below this many multiply-adds (m·n·k) one thread does the whole call: waking the worker and packing a second
+    /// copy of the shared operand cost more than the second core saves.
+    /// </summary>
+    public const long ParallelThreshold = 1L << 18; // 64³
+
     public static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var pa = (nint)a; var pb = (nint)b; var pc = (nint)c;
-        NativeParallel.ForRanges(m, (long)n * k, (i0, i1) =>
+        if (m <= 0 || n <= 0) return;
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+            Sgemm(transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)a, lda, (float*)b, ldb, Unsafe.As<T, float>(ref beta), (float*)c, ldc);
+        else
+            SimpleGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>The packed float32 GEMM (needs AVX-512).</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, long lda, float* b, long ldb, float beta, float* c, long ldc)
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k == 0)
         {
-            T* A = (T*)pa, B = (T*)pb, C = (T*)pc;
-            for (int i = i0; i < i1; i++)
-            {
-                T* ci = C + i * ldc;
-                if (beta == T.Zero) new Span<T>(ci, n).Clear();
-                else if (beta != T.One) for (int j = 0; j < n; j++) ci[j] *= beta;
-                for (int p = 0; p < k; p++)
-                {
-                    T aip = alpha * (transA ? A[p * lda + i] : A[i * lda + p]);
-                    if (!transB)
-                    {
-                        T* bp = B + p * ldb;
-                        var va = Vector512.Create(aip);
-                        int j = 0;
-                        for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
-                            Vector512.Store(va * Vector512.Load(bp + j) + Vector512.Load(ci + j), ci + j);
-                        for (; j < n; j++) ci[j] += aip * bp[j];
-                    }
-                    else
-                        for (int j = 0; j < n; j++) ci[j] += aip * B[j * ldb + p];
-                }
-            }
-        });
+            ScaleRows(m, n, beta, c, ldc);
+            return;
+        }
+        var problem = new SgemmProblem
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+            A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
+        };
+        if ((long)m * n * k < ParallelThreshold || GemmTeam.MaxParts == 1)
+            SgemmDriver.Run(problem, 0, m, 0, n, SgemmWorkspace.ForCurrentThread);
+        else
+            GemmTeam.Run(&RunPart, &problem, GemmTeam.MaxParts);
+    }
+
+    /// <summary>
+    /// One thread's share: a static partition of C into column strips of whole 32-column panels (each thread packs its
+    /// own B strip and all of A), or into row strips when C is too narrow to give every thread a panel.
+    /// </summary>
+    private static void RunPart(void* state, int part, int parts)
+    {
+        ref readonly var p = ref *(SgemmProblem*)state;
+        int colPanels = SgemmBlocking.BlockCount(p.N, SgemmMicroKernel.Cols);
+        if (colPanels >= parts)
+        {
+            var (first, count) = SgemmBlocking.Block(colPanels, parts, part);
+            int colStart = first * SgemmMicroKernel.Cols, colEnd = Math.Min(p.N, (first + count) * SgemmMicroKernel.Cols);
+            SgemmDriver.Run(p, 0, p.M, colStart, colEnd, SgemmWorkspace.ForCurrentThread);
+        }
+        else
+        {
+            var (rowStart, rows) = SgemmBlocking.Block(p.M, parts, part);
+            SgemmDriver.Run(p, rowStart, rowStart + rows, 0, p.N, SgemmWorkspace.ForCurrentThread);
+        }
+    }
+
+    /// <summary>C ← β·C (C ← 0 when β is zero, without reading C): the whole GEMM when k is zero.</summary>
+    private static void ScaleRows(int m, int n, float beta, float* c, long ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc, n);
+            if (beta == 0) row.Clear();
+            else if (beta != 1) foreach (ref var x in row) x *= beta;
+        }
     }
 }

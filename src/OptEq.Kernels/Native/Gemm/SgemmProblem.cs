@@ -1,0 +1,17 @@
+namespace OptEq.Kernels.Native;
+
+/// <summary>One float32 GEMM call, C ← α·op(A)·op(B) + β·C (row-major, op(A) m×k): what every thread of the call reads.</summary>
+internal unsafe struct SgemmProblem
+{
+    public bool TransA, TransB;
+    public int M, N, K;
+    public float Alpha, Beta;
+    public float* A, B, C;
+    public long Lda, Ldb, Ldc;
+
+    /// <summary>Address of op(A)[i, p].</summary>
+    public readonly float* AAt(int i, int p) => TransA ? A + p * Lda + i : A + i * Lda + p;
+
+    /// <summary>Address of op(B)[p, j].</summary>
+    public readonly float* BAt(int p, int j) => TransB ? B + j * Ldb + p : B + p * Ldb + j;
+}

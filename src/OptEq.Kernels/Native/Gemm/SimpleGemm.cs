@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace OptEq.Kernels.Native;
+
+/// <summary>
+/// A straightforward GEMM for any float type, rows of C in parallel: the float64 path (gradient checks), and float32 where
+/// the packed kernel cannot run (no AVX-512). With B not transposed, each row of C is built from vector axpys over rows of
+/// op(B); with B transposed, each element is a vector dot product of a row of op(A) and a row of B.
+/// </summary>
+internal static unsafe class SimpleGemm
+{
+    public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var pa = (nint)a; var pb = (nint)b; var pc = (nint)c;
+        NativeParallel.ForRanges(m, (long)n * k, (i0, i1) =>
+        {
+            T* A = (T*)pa, B = (T*)pb, C = (T*)pc;
+            if (transB) RowsByDots(transA, i0, i1, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+            else RowsByAxpys(transA, i0, i1, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        });
+    }
+
+    private static void RowsByAxpys<T>(bool transA, int i0, int i1, int n, int k, T alpha,
+        T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            T* ci = c + i * ldc;
+            if (beta == T.Zero) new Span<T>(ci, n).Clear();
+            else if (beta != T.One) for (int j = 0; j < n; j++) ci[j] *= beta;
+            for (int p = 0; p < k; p++)
+            {
+                T aip = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
+                T* bp = b + p * ldb;
+                var va = Vector512.Create(aip);
+                int j = 0;
+                for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
+                    Vector512.Store(va * Vector512.Load(bp + j) + Vector512.Load(ci + j), ci + j);
+                for (; j < n; j++) ci[j] += aip * bp[j];
+            }
+        }
+    }
+
+    private static void RowsByDots<T>(bool transA, int i0, int i1, int n, int k, T alpha,
+        T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // A transposed: its row i is strided, so it is gathered once into a contiguous buffer.
+        T[]? rented = transA ? ArrayPool<T>.Shared.Rent(k) : null;
+        try
+        {
+            fixed (T* gathered = rented)
+                for (int i = i0; i < i1; i++)
+                {
+                    T* ai = a + i * lda;
+                    if (transA)
+                    {
+                        for (int p = 0; p < k; p++) gathered[p] = a[p * lda + i];
+                        ai = gathered;
+                    }
+                    T* ci = c + i * ldc;
+                    for (int j = 0; j < n; j++)
+                    {
+                        T dot = alpha * Dot(ai, b + j * ldb, k);
+                        ci[j] = beta == T.Zero ? dot : dot + beta * ci[j];
+                    }
+                }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    private static T Dot<T>(T* x, T* y, int length) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sum = Vector512<T>.Zero;
+        int p = 0;
+        for (; p <= length - Vector512<T>.Count; p += Vector512<T>.Count)
+            sum += Vector512.Load(x + p) * Vector512.Load(y + p);
+        T total = Vector512.Sum(sum);
+        for (; p < length; p++) total += x[p] * y[p];
+        return total;
+    }
+}
