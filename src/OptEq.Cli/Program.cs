@@ -13,7 +13,10 @@ public static class Program
             BenchCommand.Create(),
             CheckGradientsCommand.Create(),
             TrainCommand.Create(),
+            EvalCommand.Create(),
+            SolveCommand.Create(),
         };
-        return CliErrors.Run(() => root.Parse(args).Invoke());
+        // The default handler would print a stack trace; expected errors go through CliErrors as one clear line instead.
+        return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
     }
 }

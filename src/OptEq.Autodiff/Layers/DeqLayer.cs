@@ -51,6 +51,7 @@ public sealed class DeqLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointI
         Report.ForwardMeanIterations = forward.MeanIterations;
         Report.ForwardMaxRelResidual = forward.RelResidual.Max();
         Report.ForwardConverged = forward.ConvergedFraction;
+        Report.ForwardNonFinite = forward.Status.Count(s => s == SampleStatus.NonFinite);
         Report.ForwardTrace = forward.TraceRel;
         var zStar = tape.Constant(forward.Solution);
         // T(z*, x) on the outer tape, recorded before the output node so that its backward runs after the adjoint.

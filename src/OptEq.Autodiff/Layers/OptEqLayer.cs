@@ -68,6 +68,13 @@ public sealed class OptEqLayer<T> : ILayer<T>, IDisposable where T : unmanaged, 
 
     public Variable<T> Forward(Variable<T> x)
     {
+        var (m, c, spec) = Problem(x);
+        return Ops.Equilibrium(m, c, spec, report: Report);
+    }
+
+    /// <summary>The equilibrium problem this layer solves for input x: K = M′, c′ and the spec (activation, ρ′, solvers).</summary>
+    public (Variable<T> Metric, Variable<T> Injection, EquilibriumSpec Spec) Problem(Variable<T> x)
+    {
         var tape = x.Tape;
         var c = Ops.Affine(x, tape.Param(U), tape.Param(B));
         var w = Ops.ScaleToNorm(tape.Param(V), Options.Gamma, Options.Norm, _power);
@@ -79,7 +86,7 @@ public sealed class OptEqLayer<T> : ILayer<T>, IDisposable where T : unmanaged, 
         if (shift != 0) c = Ops.AddBias(c, tape.Constant(Constant(tape, shift, Options.Hidden)));
         if (scale != 1) { m = Ops.Scale(m, T.CreateChecked(scale)); c = Ops.Scale(c, T.CreateChecked(scale)); }
         var spec = new EquilibriumSpec { Activation = activation, SymmetricRho = effectiveRho, Forward = Options.Forward, Backward = Options.Backward };
-        return Ops.Equilibrium(m, c, spec, report: Report);
+        return (m, c, spec);
     }
 
     private static Tensor<T> Constant(Tape<T> tape, double value, int length)

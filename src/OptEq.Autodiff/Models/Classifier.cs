@@ -74,6 +74,8 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
     }
 
     public ModelConfig Config { get; }
+    /// <summary>The equilibrium layer (OptEqLayer, DeepOptEqLayer, ImplicitLayer, MonotoneLayer or DeqLayer).</summary>
+    public ILayer<T> Body => _body;
     /// <summary>Solver statistics of the last forward and backward pass of the equilibrium body.</summary>
     public EquilibriumReport Report { get; }
 

@@ -73,7 +73,15 @@ public sealed class EquilibriumReport
     public double ForwardMeanIterations { get; internal set; }
     public double ForwardMaxRelResidual { get; internal set; }
     public double ForwardConverged { get; internal set; }
+    /// <summary>Samples whose forward solve met a NaN or infinity (their answer is their initial state; a trainer must stop).</summary>
+    public int ForwardNonFinite { get; internal set; }
     public double[,]? ForwardTrace { get; internal set; }
+    /// <summary>Per-sample results of the last forward solve: iterations, relative residual, and for OptEq the
+    /// certificate bound on ||z − z*|| and the objective G.</summary>
+    public int[] ForwardSampleIterations { get; internal set; } = [];
+    public double[] ForwardRelResidual { get; internal set; } = [];
+    public double[]? ForwardDistanceBound { get; internal set; }
+    public double[]? ForwardObjective { get; internal set; }
     public double BackwardMeanIterations { get; internal set; }
     public double BackwardMaxRelResidual { get; internal set; }
     public double[,]? BackwardTrace { get; internal set; }
@@ -125,7 +133,12 @@ public static partial class Ops
             report.ForwardMeanIterations = forward.MeanIterations;
             report.ForwardMaxRelResidual = forward.RelResidual.Max();
             report.ForwardConverged = forward.ConvergedFraction;
+            report.ForwardNonFinite = forward.Status.Count(s => s == SampleStatus.NonFinite);
             report.ForwardTrace = forward.TraceRel;
+            report.ForwardSampleIterations = forward.SampleIterations;
+            report.ForwardRelResidual = forward.RelResidual;
+            report.ForwardDistanceBound = forward.DistanceBound;
+            report.ForwardObjective = forward.Objective;
         }
         var y = tape.Result(forward.Solution, weight, injection);
         tape.Record(y, () =>

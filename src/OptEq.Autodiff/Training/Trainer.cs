@@ -96,8 +96,13 @@ public sealed class Trainer : IDisposable
                 var logits = Model.Forward(tape.Constant(images));
                 var lossVariable = Ops.SoftmaxCrossEntropy(logits, batch.Labels, out _);
                 loss = lossVariable.Value.ToArray()[0];
-                if (!float.IsFinite(loss))
-                    throw new TrainingDivergedException($"the loss became {loss} at epoch {epoch}, batch {batch.Index + 1}; training stopped" +
+                // The solver isolates a non-finite sample (it keeps its initial state), so the loss alone can stay finite
+                // while the model has broken: both are divergence.
+                int nonFinite = Model.Report.ForwardNonFinite;
+                if (!float.IsFinite(loss) || nonFinite > 0)
+                    throw new TrainingDivergedException((float.IsFinite(loss)
+                        ? $"the equilibrium solve met NaN or infinity for {nonFinite} samples at epoch {epoch}, batch {batch.Index + 1}"
+                        : $"the loss became {loss} at epoch {epoch}, batch {batch.Index + 1}") + "; training stopped" +
                         (CompletedEpochs > 0 ? $" and the checkpoint of epoch {CompletedEpochs} was kept" : "") + " (try a lower --lr or --clip)");
                 batchCorrect = CountCorrect(logits.Value, batch.Labels, batch.Count);
                 tape.Backward(lossVariable);

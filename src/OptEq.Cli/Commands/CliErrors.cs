@@ -10,7 +10,7 @@ public static class CliErrors
     public static int Run(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is DeviceNotFoundException or ShapeException or ArgumentException or FileNotFoundException or InvalidDataException or IOException)
+        catch (Exception e) when (e is DeviceNotFoundException or ShapeException or ArgumentException or InvalidDataException or IOException or NotSupportedException)
         {
             Console.Error.WriteLine($"opteq: error: {e.Message}");
             return UsageError;

@@ -6,7 +6,7 @@ namespace OptEq.Kernels.Activations;
 public readonly struct SoftThreshold<T>(T lambda) : IProxActivation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T Lambda { get; } = lambda;
-    public T Value(T v) => v > Lambda ? v - Lambda : v < -Lambda ? v + Lambda : T.Zero;
+    public T Value(T v) => v > Lambda ? v - Lambda : v < -Lambda ? v + Lambda : T.IsNaN(v) ? v : T.Zero; // NaN propagates
     public T Derivative(T v) => T.Abs(v) > Lambda ? T.One : T.Zero;
     public T Penalty(T y) => Lambda * T.Abs(y);
 }

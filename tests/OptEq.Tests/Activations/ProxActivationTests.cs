@@ -108,3 +108,22 @@ public class ProxActivationTests
         }
     }
 }
+
+public class ActivationNaNTests
+{
+    /// <summary>Every activation maps NaN to NaN: a NaN swallowed by σ would hide a broken model from its loss.</summary>
+    [Test]
+    public void EveryActivationPropagatesNaN()
+    {
+        using var device = new OptEq.Kernels.Native.NativeCpuDevice();
+        foreach (var activation in new[] { OptEq.Kernels.Activations.Activation.ReLU, OptEq.Kernels.Activations.Activation.LeakyReLU(0.1), OptEq.Kernels.Activations.Activation.Tanh,
+            OptEq.Kernels.Activations.Activation.Sigmoid, OptEq.Kernels.Activations.Activation.Softplus, OptEq.Kernels.Activations.Activation.SoftThreshold(0.2),
+            OptEq.Kernels.Activations.Activation.HardTanh, OptEq.Kernels.Activations.Activation.Identity, OptEq.Kernels.Activations.Activation.ReLU.Clip(0, 1) })
+        {
+            using var v = device.FromArray(new[] { double.NaN, 1.0 }, 1, 2);
+            using var z = device.Allocate<double>(1, 2);
+            device.Prox(activation, v, z);
+            Assert.That(double.IsNaN(z.ToArray()[0]), Is.True, activation.ToString());
+        }
+    }
+}
