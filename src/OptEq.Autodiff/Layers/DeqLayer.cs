@@ -62,32 +62,7 @@ public sealed class DeqLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointI
             map.PrepareAdjoint(forward.Solution);
             var g = y.GradBuffer;
             var w = tape.Rent(batch, Hidden);
-            switch (BackwardOptions.Mode)
-            {
-                case BackwardMode.Implicit:
-                    using (var adjoint = AdjointSolver.Solve(BackwardOptions.Adjoint, map, g, BackwardOptions.AdjointOptions))
-                    {
-                        device.Copy(adjoint.Solution, w);
-                        Report.BackwardMeanIterations = adjoint.MeanIterations;
-                        Report.BackwardMaxRelResidual = adjoint.RelResidual.Max();
-                        Report.BackwardTrace = adjoint.TraceRel;
-                    }
-                    break;
-                case BackwardMode.JacobianFree:
-                    device.Copy(g, w);
-                    break;
-                default:
-                    var vjp = tape.Rent(batch, Hidden);
-                    device.Copy(g, w);
-                    T lambda = T.CreateChecked(BackwardOptions.Damping);
-                    for (int i = 0; i < BackwardOptions.Steps; i++)
-                    {
-                        map.VectorJacobianProduct(w, vjp);
-                        device.Axpby(T.One, vjp, T.One, g, vjp);
-                        device.Axpby(lambda, vjp, T.One - lambda, w, w);
-                    }
-                    break;
-            }
+            AdjointBackward.Solve(BackwardOptions, map, g, w, tape, Report);
             Ops.Accumulate(recorded.GradBuffer, w);
         });
         return y;

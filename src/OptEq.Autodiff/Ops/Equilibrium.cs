@@ -146,35 +146,7 @@ public static partial class Ops
             map.PrepareAdjoint(forward.Solution);
             var g = y.GradBuffer;
             var w = tape.Rent(batch, d);
-            switch (backward.Mode)
-            {
-                case BackwardMode.Implicit:
-                    using (var adjoint = AdjointSolver.Solve(backward.Adjoint, map, g, backward.AdjointOptions))
-                    {
-                        device.Copy(adjoint.Solution, w);
-                        if (report is not null)
-                        {
-                            report.BackwardMeanIterations = adjoint.MeanIterations;
-                            report.BackwardMaxRelResidual = adjoint.RelResidual.Max();
-                            report.BackwardTrace = adjoint.TraceRel;
-                        }
-                    }
-                    break;
-                case BackwardMode.JacobianFree:
-                    device.Copy(g, w);
-                    break;
-                case BackwardMode.Phantom:
-                    var vjp = tape.Rent(batch, d);
-                    device.Copy(g, w);
-                    T lambda = T.CreateChecked(backward.Damping);
-                    for (int i = 0; i < backward.Steps; i++)
-                    {
-                        map.VectorJacobianProduct(w, vjp);
-                        device.Axpby(T.One, vjp, T.One, g, vjp);
-                        device.Axpby(lambda, vjp, T.One - lambda, w, w);
-                    }
-                    break;
-            }
+            AdjointBackward.Solve(backward, map, g, w, tape, report);
             var u = tape.Rent(batch, d);
             device.Map(new ProductOp<T>(), u, map.Jacobian, w);
             if (injection.RequiresGrad) Accumulate(injection.GradBuffer, u);

@@ -5,34 +5,13 @@ namespace OptEq.Solvers.Forward;
 /// For a non-expansive T it converges to the fixed point nearest the anchor (MATH.md §1.5): the way to choose among
 /// many equilibria. Convergence is sublinear, O(1/k).
 /// </summary>
-public sealed class HalpernSolver : ForwardSolver
+public sealed class HalpernSolver : StepSolver
 {
     public override SolverKind Kind => SolverKind.Halpern;
 
-    protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
+    protected override void Step<T>(IFixedPointMap<T> map, int k, Tensor<T> z0, Tensor<T> z, Tensor<T> fz, SolverOptions options)
     {
-        var device = map.Device;
-        var z = device.Pool.Rent<T>(map.Batch, map.Dimension);
-        var fz = device.Pool.Rent<T>(map.Batch, map.Dimension);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
-        try
-        {
-            device.Copy(z0, z);
-            for (int k = 0; k < options.MaxIterations; k++)
-            {
-                map.Apply(z, fz);
-                tracker.Observe(k, z, fz);
-                if (tracker.AllStopped(k)) break;
-                T lambda = T.One / T.CreateChecked(k + 2);
-                device.Axpby(lambda, z0, T.One - lambda, fz, fz);
-                tracker.Freeze(fz, z);
-            }
-            return tracker.Finish(Name(Kind), device.Allocate<T>(map.Batch, map.Dimension));
-        }
-        finally
-        {
-            device.Pool.Return(z);
-            device.Pool.Return(fz);
-        }
+        T lambda = T.One / T.CreateChecked(k + 2);
+        map.Device.Axpby(lambda, z0, T.One - lambda, fz, fz);
     }
 }
