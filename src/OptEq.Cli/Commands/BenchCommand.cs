@@ -9,5 +9,7 @@ public static class BenchCommand
     {
         BenchGemmCommand.Create(),
         BenchSolversCommand.Create(),
+        BenchTrainingCommands.Step(),
+        BenchTrainingCommands.Epoch(),
     };
 }

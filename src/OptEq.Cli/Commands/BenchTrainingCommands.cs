@@ -1,0 +1,28 @@
+using System.CommandLine;
+using OptEq.Cli.Bench;
+
+namespace OptEq.Cli.Commands;
+
+/// <summary><c>opteq bench step</c> and <c>opteq bench epoch</c>.</summary>
+public static class BenchTrainingCommands
+{
+    public static Command Step()
+    {
+        var json = CommonOptions.Json();
+        var device = CommonOptions.Device();
+        var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
+        var command = new Command("step", "Time one full OptEq training step (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam).") { json, device, steps };
+        command.SetAction(parse => TrainingBench.Step(parse.GetValue(device), parse.GetValue(steps), parse.GetValue(json)));
+        return command;
+    }
+
+    public static Command Epoch()
+    {
+        var json = CommonOptions.Json();
+        var device = CommonOptions.Device();
+        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files; default: the bundled MNIST." };
+        var command = new Command("epoch", "Time one epoch of the default MNIST model, and samples/s.") { json, device, data };
+        command.SetAction(parse => TrainingBench.Epoch(parse.GetValue(device), parse.GetValue(data), parse.GetValue(json)));
+        return command;
+    }
+}
