@@ -19,6 +19,9 @@ public static unsafe class OpenBlas
     public const string CoreTypeVariable = "OPENBLAS_CORETYPE";
     public const string DefaultCoreType = "SkylakeX";
 
+    /// <summary>A library file or name to load instead of the usual ones (e.g. another OpenBLAS build).</summary>
+    public const string LibraryVariable = "OPTEQ_OPENBLAS";
+
     private static readonly string[] LibraryNames = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll", "openblas"];
 
     // cblas enum values (cblas.h).
@@ -69,7 +72,8 @@ public static unsafe class OpenBlas
         {
             SetCoreTypeIfUnset();
             var tried = new List<string>();
-            foreach (var name in LibraryNames)
+            var chosen = Environment.GetEnvironmentVariable(LibraryVariable);
+            foreach (var name in string.IsNullOrWhiteSpace(chosen) ? LibraryNames : [chosen.Trim()])
             {
                 if (!NativeLibrary.TryLoad(name, typeof(OpenBlas).Assembly, null, out var handle)) { tried.Add(name); continue; }
                 if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm))
@@ -84,7 +88,9 @@ public static unsafe class OpenBlas
                     Threads = ((delegate* unmanaged<int>)threads)();
                 return null;
             }
-            return $"OpenBLAS not found (tried {string.Join(", ", tried)}); on Debian/Ubuntu: apt-get install libopenblas0-pthread";
+            return string.IsNullOrWhiteSpace(chosen)
+                ? $"OpenBLAS not found (tried {string.Join(", ", tried)}); on Debian/Ubuntu: apt-get install libopenblas0-pthread"
+                : $"OpenBLAS not found at {LibraryVariable}={chosen}";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or InvalidOperationException)
         {

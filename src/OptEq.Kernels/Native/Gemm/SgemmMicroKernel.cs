@@ -50,6 +50,8 @@ internal static unsafe class SgemmMicroKernel
         }
     }
 
+    // Fully optimised from the first call (no tier-0 code, whose vectors live on the stack): the first GEMMs of a run are
+    // as fast as the later ones. The packing and driver loops are marked the same way.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TRows, TVectors>(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int cols)
         where TRows : struct, IConstant where TVectors : struct, IConstant

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -32,6 +33,7 @@ internal static unsafe class SgemmPackA
     }
 
     /// <summary>A not transposed: each of the h rows runs along p, so 16×16 blocks are copied transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
     private static void PanelFromRows(float* a, long lda, int h, int kc, float* dst)
     {
         for (int p = 0; p < kc; p += 16)
@@ -43,6 +45,7 @@ internal static unsafe class SgemmPackA
     /// <see cref="RowGroup"/>, each group across all panels, so the stored A is read as a few sequential streams (panel by
     /// panel, every load would jump a row stride, often 4 KiB). Masked stores: a panel's steps are not written in order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
     private static void BlockFromColumns(float* a, long lda, int mc, int kc, float* dst)
     {
         int panels = SgemmBlocking.RowPanelCount(mc);
