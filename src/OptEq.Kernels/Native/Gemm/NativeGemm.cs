@@ -12,7 +12,7 @@ namespace OptEq.Kernels.Native;
 public static unsafe class NativeGemm
 {
     /// <summary>
-    /// Below this many multiply-adds (m·n·k, here about 51³) one thread does the whole call: handing half to the worker
+    /// Below this many multiply-adds (m·n·k, about 40³) one thread does the whole call: handing half to the worker
     /// and packing a second copy of the shared operand cost more than the second core saves. Measured with the worker
     /// awake (calls back to back): two threads win from about 40³ (48³: 0.94 µs against 1.33 µs on one).
     /// </summary>
