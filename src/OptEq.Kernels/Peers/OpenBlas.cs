@@ -9,7 +9,7 @@ namespace OptEq.Kernels.Peers;
 /// </summary>
 /// <remarks>
 /// OpenBLAS builds with DYNAMIC_ARCH pick their kernels at load time, from the CPU or from <c>OPENBLAS_CORETYPE</c>, and a
-/// wrong pick costs much (on a 2-core Zen 5, OpenBLAS 0.3.21 with Haswell's AVX2 kernels gives about 110 GFLOP/s at 1024³
+/// wrong pick costs much (on a 2-core Zen 5, OpenBLAS 0.3.21 with Haswell's AVX2 kernels gives about 210 GFLOP/s at 1024³
 /// against about 420 with SkylakeX's AVX-512 ones). So, before loading, <c>OPENBLAS_CORETYPE</c> is set to SkylakeX
 /// unless the user has set it. OpenBLAS reads it with getenv, and
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the native environment on Unix,
