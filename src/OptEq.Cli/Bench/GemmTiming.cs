@@ -3,13 +3,20 @@ using System.Diagnostics;
 namespace OptEq.Cli.Bench;
 
 /// <summary>
-/// Times competitors on the same case by turns (short slices, alternating), so that a busy machine slows both alike;
+/// Times competitors on the same case by turns (a few slices each, alternating), so that a busy machine slows both alike;
 /// reports the median time of one call, which a few preempted calls do not move.
 /// (Calls shorter than 20 µs are timed in groups and divided.)
 /// </summary>
 public static class GemmTiming
 {
-    private const int Slices = 5;
+    private const int Slices = 3;
+
+    /// <summary>
+    /// Untimed calls that open every slice. Idle threads of a BLAS keep spinning after its last call (OpenBLAS for about
+    /// 0.1 s: 2^28 cycles, OPENBLAS_THREAD_TIMEOUT; OptEq's worker for 200 µs), taking cores from whatever runs next;
+    /// so no competitor is timed until the previous one's threads have gone to sleep.
+    /// </summary>
+    private const double SettleSeconds = 0.15;
 
     /// <summary>
     /// Warms each competitor up, then runs each for about <paramref name="seconds"/> in all, by alternating slices.
@@ -29,7 +36,10 @@ public static class GemmTiming
         }
         for (int slice = 0; slice < Slices; slice++)
             for (int i = 0; i < competitors.Count; i++)
+            {
+                if (competitors.Count > 1) RunFor(competitors[i].Call, competitors[i].Synchronize, callsPerSample[i], SettleSeconds, []);
                 RunFor(competitors[i].Call, competitors[i].Synchronize, callsPerSample[i], seconds / Slices, samples[i]);
+            }
         return samples.Select(Median).ToArray();
     }
 

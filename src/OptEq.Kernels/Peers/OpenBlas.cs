@@ -8,9 +8,10 @@ namespace OptEq.Kernels.Peers;
 /// <see cref="TryLoad"/> says why.
 /// </summary>
 /// <remarks>
-/// OpenBLAS builds with DYNAMIC_ARCH pick their kernels from the CPU at load time and misdetect some newer CPUs
-/// (an AVX-512 Zen 5 gets a generic kernel at a fifth of the speed). So, before loading, <c>OPENBLAS_CORETYPE</c>
-/// is set to SkylakeX (its AVX-512 kernels) unless the user has set it. OpenBLAS reads it with getenv, and
+/// OpenBLAS builds with DYNAMIC_ARCH pick their kernels at load time, from the CPU or from <c>OPENBLAS_CORETYPE</c>, and a
+/// wrong pick costs much (on a 2-core Zen 5, OpenBLAS 0.3.21 with Haswell's AVX2 kernels gives about 210 GFLOP/s at 1024³
+/// against about 420 with SkylakeX's AVX-512 ones). So, before loading, <c>OPENBLAS_CORETYPE</c> is set to SkylakeX
+/// unless the user has set it. OpenBLAS reads it with getenv, and
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the native environment on Unix,
 /// hence libc's setenv.
 /// </remarks>
@@ -18,6 +19,9 @@ public static unsafe class OpenBlas
 {
     public const string CoreTypeVariable = "OPENBLAS_CORETYPE";
     public const string DefaultCoreType = "SkylakeX";
+
+    /// <summary>A library file or name to load instead of the usual ones (e.g. another OpenBLAS build).</summary>
+    public const string LibraryVariable = "OPTEQ_OPENBLAS";
 
     private static readonly string[] LibraryNames = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll", "openblas"];
 
@@ -69,7 +73,8 @@ public static unsafe class OpenBlas
         {
             SetCoreTypeIfUnset();
             var tried = new List<string>();
-            foreach (var name in LibraryNames)
+            var chosen = Environment.GetEnvironmentVariable(LibraryVariable);
+            foreach (var name in string.IsNullOrWhiteSpace(chosen) ? LibraryNames : [chosen.Trim()])
             {
                 if (!NativeLibrary.TryLoad(name, typeof(OpenBlas).Assembly, null, out var handle)) { tried.Add(name); continue; }
                 if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm))
@@ -84,7 +89,9 @@ public static unsafe class OpenBlas
                     Threads = ((delegate* unmanaged<int>)threads)();
                 return null;
             }
-            return $"OpenBLAS not found (tried {string.Join(", ", tried)}); on Debian/Ubuntu: apt-get install libopenblas0-pthread";
+            return string.IsNullOrWhiteSpace(chosen)
+                ? $"OpenBLAS not found (tried {string.Join(", ", tried)}); on Debian/Ubuntu: apt-get install libopenblas0-pthread"
+                : $"OpenBLAS not found at {LibraryVariable}={chosen}";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or InvalidOperationException)
         {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace OptEq.Kernels.Native;
 
 /// <summary>
@@ -42,6 +44,7 @@ internal static unsafe class SgemmDriver
     }
 
     /// <summary>One packed mc×kc A block times one packed kc×nc B block into C[mc, nc].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
     private static void MacroKernel(int mc, int nc, int kc, float* packedA, float* packedB, float* c, long ldc, float alpha, float beta)
     {
         int panels = SgemmBlocking.RowPanelCount(mc);

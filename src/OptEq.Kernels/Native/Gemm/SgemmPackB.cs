@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -30,6 +31,7 @@ internal static unsafe class SgemmPackB
     /// group across all panels, so B is read as a few sequential streams that the hardware prefetcher follows (panel by
     /// panel, every load would jump a row stride, often 4 KiB, and miss), and each panel still gets contiguous writes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
     private static void BlockFromRows(float* b, long ldb, int kc, int nc, float* dst)
     {
         int full = nc / Width * Width;
@@ -60,6 +62,7 @@ internal static unsafe class SgemmPackB
     private const int RowGroup = 8;
 
     /// <summary>B transposed: each panel column is a row of B running along p, so 16×16 blocks are copied transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
     private static void PanelFromRows(float* b, long ldb, int width, int kc, float* dst)
     {
         for (int half = 0; half < Width; half += 16)

@@ -16,7 +16,7 @@ internal static unsafe class Transpose16x16
     /// stored as 16 floats, in increasing order, so a dstStride below 16 works: the spare lanes of one row are then
     /// overwritten by the next, and the last row's 16 − dstStride spare floats land past the block.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // too large to inline; optimised from the first call
     public static void Copy(float* src, long srcStride, int rows, int cols, float* dst, long dstStride)
     {
         var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();

@@ -6,6 +6,8 @@ internal interface IConstant
     static abstract int Value { get; }
 }
 
+// Micro-tile heights (rows of C) and widths (Vector512 columns of C): see SgemmMicroKernel.
+
 internal readonly struct Rows1 : IConstant { public static int Value => 1; }
 internal readonly struct Rows2 : IConstant { public static int Value => 2; }
 internal readonly struct Rows3 : IConstant { public static int Value => 3; }
@@ -20,3 +22,6 @@ internal readonly struct Rows11 : IConstant { public static int Value => 11; }
 internal readonly struct Rows12 : IConstant { public static int Value => 12; }
 internal readonly struct Rows13 : IConstant { public static int Value => 13; }
 internal readonly struct Rows14 : IConstant { public static int Value => 14; }
+
+internal readonly struct Vectors1 : IConstant { public static int Value => 1; }
+internal readonly struct Vectors2 : IConstant { public static int Value => 2; }
