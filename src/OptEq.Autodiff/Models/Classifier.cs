@@ -21,6 +21,8 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
         var rng = new Random(config.Seed);
         var forward = config.ForwardOptions;
         var backward = config.BackwardOptions;
+        // CG needs the symmetric OptEq adjoint; the other equilibria fall back to Anderson for the same request.
+        var generalBackward = backward.Adjoint == AdjointKind.ConjugateGradient ? backward with { Adjoint = AdjointKind.Anderson } : backward;
         var activation = config.ParsedActivation;
         int features;
         switch (config.Model)
@@ -40,14 +42,12 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
                 _owned.Add(deep);
                 break;
             case "idl":
-                var idl = new ImplicitLayer<T>(device, "idl", config.Input, config.Hidden, config.Classes, rng, activation, config.Gamma, forward,
-                    backward.Adjoint == AdjointKind.ConjugateGradient ? backward with { Adjoint = AdjointKind.Anderson } : backward);
+                var idl = new ImplicitLayer<T>(device, "idl", config.Input, config.Hidden, config.Classes, rng, activation, config.Gamma, forward, generalBackward);
                 (_body, Report, features) = (idl, idl.Report, 0);
                 _owned.Add(idl);
                 break;
             case "mon":
-                var mon = new MonotoneLayer<T>(device, "mon", config.Input, config.Hidden, rng, activation, 1 - config.Gamma, forward with { Solver = forward.Solver },
-                    backward.Adjoint == AdjointKind.ConjugateGradient ? backward with { Adjoint = AdjointKind.Anderson } : backward);
+                var mon = new MonotoneLayer<T>(device, "mon", config.Input, config.Hidden, rng, activation, 1 - config.Gamma, forward, generalBackward);
                 (_body, Report, features) = (mon, mon.Report, config.Hidden);
                 _owned.Add(mon);
                 break;
@@ -61,8 +61,7 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
                     var tape = z.Tape;
                     var scaled = Ops.ScaleToNorm(tape.Param(w), config.Gamma, NormKind.Frobenius);
                     return Ops.Activate(Ops.Add(Ops.MatMul(z, scaled, transB: true), Ops.Affine(x, tape.Param(u), tape.Param(b))), activation);
-                }, _extra, config.Hidden, forward,
-                    backward.Adjoint == AdjointKind.ConjugateGradient ? backward with { Adjoint = AdjointKind.Anderson } : backward);
+                }, _extra, config.Hidden, forward, generalBackward);
                 (_body, Report, features) = (deq, deq.Report, config.Hidden);
                 break;
         }

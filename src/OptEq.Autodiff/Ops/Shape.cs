@@ -15,25 +15,21 @@ public static partial class Ops
 
     /// <summary>Rows [start, start + count) of a matrix.</summary>
     public static Variable<T> SliceRows<T>(Variable<T> x, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var tape = x.Tape;
-        var view = x.Value.Slice(start, count);
-        var value = tape.Rent(view.Shape);
-        tape.Device.Copy(view, value);
-        var y = tape.Result(value, x);
-        tape.Record(y, () => Accumulate(x.GradBuffer.Slice(start, count), y.GradBuffer));
-        return y;
-    }
+        => CopyOfView(x, t => t.Slice(start, count));
 
     /// <summary>Columns [start, start + count) of a matrix.</summary>
     public static Variable<T> SliceColumns<T>(Variable<T> x, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
+        => CopyOfView(x, t => t.SliceColumns(start, count));
+
+    /// <summary>A copy of a view of x; backward adds the gradient into the same view of x's gradient.</summary>
+    private static Variable<T> CopyOfView<T>(Variable<T> x, Func<Tensor<T>, Tensor<T>> view) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tape = x.Tape;
-        var view = x.Value.SliceColumns(start, count);
-        var value = tape.Rent(view.Shape);
-        tape.Device.Copy(view, value);
+        var source = view(x.Value);
+        var value = tape.Rent(source.Shape);
+        tape.Device.Copy(source, value);
         var y = tape.Result(value, x);
-        tape.Record(y, () => Accumulate(x.GradBuffer.SliceColumns(start, count), y.GradBuffer));
+        tape.Record(y, () => Accumulate(view(x.GradBuffer), y.GradBuffer));
         return y;
     }
 

@@ -209,9 +209,9 @@ public sealed class Trainer : IDisposable
         if (config.ToJson() != Model.Config.ToJson())
             throw new InvalidDataException($"{path}: the checkpoint is of another model ({config.ToJson()}); this run builds {Model.Config.ToJson()}");
         checkpoint.RestoreParameters(Model.Parameters());
-        var state = _optimizer.State().ToList();
-        checkpoint.RestoreGroup(Checkpoint.OptimizerGroup, state, "optimizer state", "the optimizer");
-        _optimizer.Restore((int)checkpoint.Step, state.ToDictionary(s => s.Name, s => s.Tensor.ToArray()));
+        // RestoreGroup writes the optimizer's state tensors in place (all or nothing); only the step count remains.
+        checkpoint.RestoreGroup(Checkpoint.OptimizerGroup, _optimizer.State(), "optimizer state", "the optimizer");
+        _optimizer.StepCount = (int)checkpoint.Step;
         CompletedEpochs = (int)checkpoint.Epoch;
     }
 

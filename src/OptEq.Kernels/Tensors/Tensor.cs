@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace OptEq.Kernels;
 
 /// <summary>
@@ -186,7 +184,4 @@ public sealed class Tensor<T> : IDisposable where T : unmanaged
     {
         if (_ownsStorage) Storage.Dispose();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool SameShape(Tensor<T> a, int[] shape) => a.Shape.AsSpan().SequenceEqual(shape);
 }
