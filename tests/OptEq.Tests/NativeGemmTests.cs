@@ -178,11 +178,11 @@ public class NativeGemmTests
         fixed (float* pa = a, pb = b, pc = c)
         {
             for (int i = 0; i < 3; i++) NativeGemm.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pc, n); // first calls size the buffers
-            long caller = GC.GetAllocatedBytesForCurrentThread(), workers = GemmTeam.WorkerAllocatedBytes;
+            long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
             for (int i = 0; i < 20; i++) NativeGemm.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pc, n);
             // Per thread, so that what the test host allocates on its own threads does not count.
             Assert.That(GC.GetAllocatedBytesForCurrentThread() - caller, Is.Zero, "bytes allocated by the calling thread");
-            Assert.That(GemmTeam.WorkerAllocatedBytes - workers, Is.Zero, "bytes allocated by the GEMM workers");
+            Assert.That(WorkerTeam.WorkerAllocatedBytes - workers, Is.Zero, "bytes allocated by the GEMM workers");
         }
     }
 

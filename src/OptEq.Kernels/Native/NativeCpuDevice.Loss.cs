@@ -1,34 +1,46 @@
+using System.Numerics;
+
 namespace OptEq.Kernels.Native;
 
 public sealed unsafe partial class NativeCpuDevice
 {
     protected override void SoftmaxCrossEntropyCore<T>(int rows, int cols, Storage<T> logits, MatrixLayout ll, Storage<int> labels, long labelsOffset,
-        Storage<T> loss, long lossOffset, Storage<T>? gradient, MatrixLayout lg, T gradientScale)
-    {
-        NativeParallel.ForRanges(rows, cols * 4L, (r0, r1) =>
+        Storage<T> loss, long lossOffset, Storage<T>? gradient, MatrixLayout lg, T gradientScale) =>
+        NativeParallel.For(rows, cols * 4L, new SoftmaxCrossEntropyRows<T>
         {
-            int* lab = Ptr(labels, labelsOffset);
-            T* los = Ptr(loss, lossOffset);
+            Logits = Rows(logits, ll), Labels = Ptr(labels, labelsOffset), Loss = Ptr(loss, lossOffset), Gradient = Rows(gradient, lg), GradientScale = gradientScale, Cols = cols,
+        });
+
+    private struct SoftmaxCrossEntropyRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public RowPointer<T> Logits, Gradient;
+        public int* Labels;
+        public T* Loss;
+        public T GradientScale;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
             for (int r = r0; r < r1; r++)
             {
-                T* z = Row(logits, ll, r);
+                T* z = Logits[r];
                 T max = T.NegativeInfinity;
-                for (int j = 0; j < cols; j++) max = T.Max(max, z[j]);
+                for (int j = 0; j < Cols; j++) max = T.Max(max, z[j]);
                 T sum = T.Zero;
-                for (int j = 0; j < cols; j++) sum += T.Exp(z[j] - max);
+                for (int j = 0; j < Cols; j++) sum += T.Exp(z[j] - max);
                 T logSum = T.Log(sum) + max;
-                int label = lab[r];
-                bool valid = (uint)label < (uint)cols;
-                los[r] = valid ? logSum - z[label] : T.NaN;
-                if (gradient is null) continue;
-                T* g = Row(gradient, lg, r);
-                for (int j = 0; j < cols; j++)
+                int label = Labels[r];
+                bool valid = (uint)label < (uint)Cols;
+                Loss[r] = valid ? logSum - z[label] : T.NaN;
+                if (Gradient.IsNull) continue;
+                T* g = Gradient[r];
+                for (int j = 0; j < Cols; j++)
                 {
                     T p = T.Exp(z[j] - logSum);
-                    g[j] = gradientScale * (j == label ? p - T.One : p);
+                    g[j] = GradientScale * (j == label ? p - T.One : p);
                 }
-                if (!valid) for (int j = 0; j < cols; j++) g[j] = T.NaN;
+                if (!valid) for (int j = 0; j < Cols; j++) g[j] = T.NaN;
             }
-        });
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using OptEq.Kernels.Activations;
 
 namespace OptEq.Kernels.Native;
@@ -5,24 +6,34 @@ namespace OptEq.Kernels.Native;
 public sealed unsafe partial class NativeCpuDevice
 {
     protected internal override void ProxCore<T, TAct>(TAct activation, int rows, int cols, Storage<T> v, MatrixLayout lv, Storage<T> value, MatrixLayout lval,
-        Storage<T>? derivative, MatrixLayout lder, Storage<T>? penalty, MatrixLayout lpen)
+        Storage<T>? derivative, MatrixLayout lder, Storage<T>? penalty, MatrixLayout lpen) =>
+        NativeParallel.For(rows, cols * 8L, new ProxRows<T, TAct>
+        {
+            Activation = activation, V = Rows(v, lv), Value = Rows(value, lval), Derivative = Rows(derivative, lder), Penalty = Rows(penalty, lpen), Cols = cols,
+        });
+
+    private struct ProxRows<T, TAct> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IProxActivation<T>
     {
-        NativeParallel.ForRanges(rows, cols * 8L, (r0, r1) =>
+        public TAct Activation;
+        public RowPointer<T> V, Value, Derivative, Penalty;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
         {
             for (int r = r0; r < r1; r++)
             {
-                T* vr = Row(v, lv, r), zr = Row(value, lval, r);
-                T* dr = derivative is null ? null : Row(derivative, lder, r);
-                T* pr = penalty is null ? null : Row(penalty, lpen, r);
-                for (int j = 0; j < cols; j++)
+                T* vr = V[r], zr = Value[r];
+                T* dr = Derivative.IsNull ? null : Derivative[r];
+                T* pr = Penalty.IsNull ? null : Penalty[r];
+                for (int j = 0; j < Cols; j++)
                 {
                     T x = vr[j];
-                    T z = activation.Value(x);
-                    if (dr != null) dr[j] = activation.Derivative(x);
-                    if (pr != null) pr[j] = activation.Penalty(z);
+                    T z = Activation.Value(x);
+                    if (dr != null) dr[j] = Activation.Derivative(x);
+                    if (pr != null) pr[j] = Activation.Penalty(z);
                     zr[j] = z; // written last: value may alias v
                 }
             }
-        });
+        }
     }
 }

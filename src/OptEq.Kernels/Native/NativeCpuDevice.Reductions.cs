@@ -5,14 +5,20 @@ namespace OptEq.Kernels.Native;
 
 public sealed unsafe partial class NativeCpuDevice
 {
-    protected override void RowReduceCore<T>(RowReduction reduction, int rows, int cols, Storage<T> x, MatrixLayout lx, Storage<T> y, MatrixLayout ly, Storage<T> result, long resultOffset)
+    protected override void RowReduceCore<T>(RowReduction reduction, int rows, int cols, Storage<T> x, MatrixLayout lx, Storage<T> y, MatrixLayout ly, Storage<T> result, long resultOffset) =>
+        NativeParallel.For(rows, cols, new ReduceRows<T> { Reduction = reduction, X = Rows(x, lx), Y = Rows(y, ly), Result = Ptr(result, resultOffset), Cols = cols });
+
+    private struct ReduceRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        NativeParallel.ForRanges(rows, cols, (r0, r1) =>
+        public RowReduction Reduction;
+        public RowPointer<T> X, Y;
+        public T* Result;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
         {
-            T* res = Ptr(result, resultOffset);
-            for (int r = r0; r < r1; r++)
-                res[r] = ReduceRow(reduction, Row(x, lx, r), Row(y, ly, r), cols);
-        });
+            for (int r = r0; r < r1; r++) Result[r] = ReduceRow(Reduction, X[r], Y[r], Cols);
+        }
     }
 
     private static T ReduceRow<T>(RowReduction reduction, T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>

@@ -5,13 +5,20 @@ namespace OptEq.Kernels.Native;
 public sealed unsafe partial class NativeCpuDevice
 {
     protected override void BatchedSolveCore<T>(int batch, int n, Storage<T> a, long aOffset, Storage<T> b, long bOffset, Storage<T> x, long xOffset,
-        Storage<int> status, long statusOffset)
+        Storage<int> status, long statusOffset) =>
+        NativeParallel.For(batch, (long)n * n * n, new SolveSystems<T> { A = Ptr(a, aOffset), B = Ptr(b, bOffset), X = Ptr(x, xOffset), Status = Ptr(status, statusOffset), N = n });
+
+    private struct SolveSystems<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        NativeParallel.ForRanges(batch, (long)n * n * n, (s0, s1) =>
+        public T* A, B, X;
+        public int* Status;
+        public int N;
+
+        public readonly void Run(int s0, int s1)
         {
             for (int s = s0; s < s1; s++)
-                Ptr(status, statusOffset)[s] = SmallSolve.Solve(Ptr(a, aOffset + (long)s * n * n), Ptr(b, bOffset + (long)s * n), Ptr(x, xOffset + (long)s * n), n);
-        });
+                Status[s] = SmallSolve.Solve(A + (long)s * N * N, B + (long)s * N, X + (long)s * N, N);
+        }
     }
 }
 

@@ -1,47 +1,73 @@
+using System.Numerics;
+
 namespace OptEq.Kernels.Native;
 
 public sealed unsafe partial class NativeCpuDevice
 {
     protected internal override void MapCore<T, TOp>(TOp op, int rows, int cols, Storage<T> result, MatrixLayout lr, Storage<T> a, MatrixLayout la,
-        Storage<T> b, MatrixLayout lb, Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld)
-    {
-        NativeParallel.ForRanges(rows, cols * 4L, (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-            {
-                T* ra = Row(a, la, r), rb = Row(b, lb, r), rc = Row(c, lc, r), rd = Row(d, ld, r), rr = Row(result, lr, r);
-                for (int j = 0; j < cols; j++) rr[j] = op.Apply(ra[j], rb[j], rc[j], rd[j]);
-            }
-        });
-    }
+        Storage<T> b, MatrixLayout lb, Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld) =>
+        NativeParallel.For(rows, cols * 4L, new MapRows<T, TOp> { Op = op, Result = Rows(result, lr), A = Rows(a, la), B = Rows(b, lb), C = Rows(c, lc), D = Rows(d, ld), Cols = cols });
 
     protected override void RowAxpbyCore<T>(int rows, int cols, Storage<T> alpha, long alphaOffset, Storage<T> x, MatrixLayout lx,
-        Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr)
-    {
-        NativeParallel.ForRanges(rows, cols, (r0, r1) =>
+        Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr) =>
+        NativeParallel.For(rows, cols, new RowAxpbyRows<T>
         {
-            for (int r = r0; r < r1; r++)
-            {
-                T al = Ptr(alpha, alphaOffset)[r], be = Ptr(beta, betaOffset)[r];
-                T* xr = Row(x, lx, r), yr = Row(y, ly, r), rr = Row(result, lr, r);
-                if (be == T.Zero) for (int j = 0; j < cols; j++) rr[j] = al * xr[j];
-                else for (int j = 0; j < cols; j++) rr[j] = al * xr[j] + be * yr[j];
-            }
+            Alpha = Ptr(alpha, alphaOffset), Beta = Ptr(beta, betaOffset), X = Rows(x, lx), Y = Rows(y, ly), Result = Rows(result, lr), Cols = cols,
         });
-    }
 
     protected override void SelectRowsCore<T, TCond>(int rows, int cols, Storage<TCond> condition, long conditionOffset, Storage<T> a, MatrixLayout la,
-        Storage<T> b, MatrixLayout lb, Storage<T> result, MatrixLayout lr)
+        Storage<T> b, MatrixLayout lb, Storage<T> result, MatrixLayout lr) =>
+        NativeParallel.For(rows, cols, new SelectRowsBody<T, TCond> { Condition = Ptr(condition, conditionOffset), A = Rows(a, la), B = Rows(b, lb), Result = Rows(result, lr), Cols = cols });
+
+    private struct MapRows<T, TOp> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarMap<T>
     {
-        NativeParallel.ForRanges(rows, cols, (r0, r1) =>
+        public TOp Op;
+        public RowPointer<T> Result, A, B, C, D;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
         {
             for (int r = r0; r < r1; r++)
             {
-                T* src = Ptr(condition, conditionOffset)[r] != TCond.Zero ? Row(a, la, r) : Row(b, lb, r);
-                T* dst = Row(result, lr, r);
-                if (src != dst) new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(dst, cols));
+                T* ra = A[r], rb = B[r], rc = C[r], rd = D[r], rr = Result[r];
+                for (int j = 0; j < Cols; j++) rr[j] = Op.Apply(ra[j], rb[j], rc[j], rd[j]);
             }
-        });
+        }
+    }
+
+    private struct RowAxpbyRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Alpha, Beta;
+        public RowPointer<T> X, Y, Result;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T al = Alpha[r], be = Beta[r];
+                T* xr = X[r], yr = Y[r], rr = Result[r];
+                if (be == T.Zero) for (int j = 0; j < Cols; j++) rr[j] = al * xr[j];
+                else for (int j = 0; j < Cols; j++) rr[j] = al * xr[j] + be * yr[j];
+            }
+        }
+    }
+
+    private struct SelectRowsBody<T, TCond> : IRangeBody where T : unmanaged where TCond : unmanaged, INumberBase<TCond>
+    {
+        public TCond* Condition;
+        public RowPointer<T> A, B, Result;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T* src = Condition[r] != TCond.Zero ? A[r] : B[r];
+                T* dst = Result[r];
+                if (src != dst) new ReadOnlySpan<T>(src, Cols).CopyTo(new Span<T>(dst, Cols));
+            }
+        }
     }
 
     protected override void TrackResidualsCore<T>(int iteration, int batch, Storage<T> absSquared, long absOffset, Storage<T> normSquared, long normOffset,

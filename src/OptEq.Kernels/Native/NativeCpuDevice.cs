@@ -31,4 +31,7 @@ public sealed unsafe partial class NativeCpuDevice : Device
 
     private static T* Ptr<T>(Storage<T> s, long offset) where T : unmanaged => ((NativeStorage<T>)s).Pointer + offset;
     private static T* Row<T>(Storage<T> s, MatrixLayout l, int row) where T : unmanaged => ((NativeStorage<T>)s).Pointer + l.Offset + row * l.RowStride;
+    /// <summary>The rows of a matrix for a kernel body; a null storage (an optional output) gives a null pointer.</summary>
+    private static RowPointer<T> Rows<T>(Storage<T>? s, MatrixLayout l) where T : unmanaged =>
+        s is null ? default : new RowPointer<T>(((NativeStorage<T>)s).Pointer + l.Offset, l.RowStride);
 }

@@ -1,23 +1,45 @@
+using System.Runtime.CompilerServices;
+
 namespace OptEq.Kernels.Native;
 
-/// <summary>How the native backend splits work across cores. One place, so the policy can change without touching kernels.</summary>
-internal static class NativeParallel
+/// <summary>A loop body over a range of rows (or samples, or tiles): a struct, so a call allocates nothing.</summary>
+internal interface IRangeBody
 {
-    /// <summary>Below this many elements a loop runs on the calling thread: forking costs more than it saves.</summary>
+    void Run(int start, int end);
+}
+
+/// <summary>How the native backend splits work across cores. One place, so the policy can change without touching kernels.</summary>
+internal static unsafe class NativeParallel
+{
+    /// <summary>Below this much work (items × work per item) a loop runs on the calling thread: forking costs more than it saves.</summary>
     public const long SerialThreshold = 1 << 15;
 
-    public static int Workers => Environment.ProcessorCount;
+    public static int Workers => WorkerTeam.MaxParts;
 
-    /// <summary>Runs body(start, end) over [0, count) in contiguous chunks, in parallel when the work is large.</summary>
-    public static void ForRanges(int count, long workPerItem, Action<int, int> body)
+    /// <summary>
+    /// Runs body.Run(start, end) over [0, count) in one contiguous range per core, on the <see cref="WorkerTeam"/> when the
+    /// work is large. The body is a struct of pointers and sizes passed by address to the workers: no closure, no allocation.
+    /// </summary>
+    public static void For<TBody>(int count, long workPerItem, TBody body) where TBody : struct, IRangeBody
     {
         if (count <= 0) return;
-        int chunks = (long)count * workPerItem < SerialThreshold ? 1 : Math.Min(count, Workers * 4);
-        if (chunks == 1) { body(0, count); return; }
-        Parallel.For(0, chunks, c =>
-        {
-            int start = (int)((long)count * c / chunks), end = (int)((long)count * (c + 1) / chunks);
-            if (end > start) body(start, end);
-        });
+        int parts = (long)count * workPerItem < SerialThreshold ? 1 : Math.Min(count, Workers);
+        if (parts == 1) { body.Run(0, count); return; }
+        var job = new RangeJob<TBody> { Count = count, Body = body };
+        // job lives in this frame until Run returns, and holds no managed references: its address is stable.
+        WorkerTeam.Run(&RunPart<TBody>, Unsafe.AsPointer(ref job), parts);
+    }
+
+    private struct RangeJob<TBody> where TBody : struct, IRangeBody
+    {
+        public int Count;
+        public TBody Body;
+    }
+
+    private static void RunPart<TBody>(void* state, int part, int parts) where TBody : struct, IRangeBody
+    {
+        ref var job = ref Unsafe.AsRef<RangeJob<TBody>>(state);
+        int start = (int)((long)job.Count * part / parts), end = (int)((long)job.Count * (part + 1) / parts);
+        if (end > start) job.Body.Run(start, end);
     }
 }

@@ -43,10 +43,10 @@ public static unsafe class NativeGemm
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
             A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
         };
-        if ((long)m * n * k < ParallelThreshold || GemmTeam.MaxParts == 1)
+        if ((long)m * n * k < ParallelThreshold || WorkerTeam.MaxParts == 1)
             SgemmDriver.Run(problem, 0, m, 0, n, SgemmWorkspace.ForCurrentThread);
         else
-            GemmTeam.Run(&RunPart, &problem, GemmTeam.MaxParts);
+            WorkerTeam.Run(&RunPart, &problem, WorkerTeam.MaxParts);
     }
 
     /// <summary>

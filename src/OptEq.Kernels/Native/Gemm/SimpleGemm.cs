@@ -12,15 +12,22 @@ namespace OptEq.Kernels.Native;
 internal static unsafe class SimpleGemm
 {
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T>
+        T* a, long lda, T* b, long ldb, T beta, T* c, long ldc) where T : unmanaged, IFloatingPointIeee754<T> =>
+        NativeParallel.For(m, (long)n * k, new RowsOfC<T> { TransA = transA, TransB = transB, N = n, K = k, Alpha = alpha, A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc });
+
+    private struct RowsOfC<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var pa = (nint)a; var pb = (nint)b; var pc = (nint)c;
-        NativeParallel.ForRanges(m, (long)n * k, (i0, i1) =>
+        public bool TransA, TransB;
+        public int N, K;
+        public T Alpha, Beta;
+        public T* A, B, C;
+        public long Lda, Ldb, Ldc;
+
+        public readonly void Run(int i0, int i1)
         {
-            T* A = (T*)pa, B = (T*)pb, C = (T*)pc;
-            if (transB) RowsByDots(transA, i0, i1, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-            else RowsByAxpys(transA, i0, i1, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-        });
+            if (TransB) RowsByDots(TransA, i0, i1, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc);
+            else RowsByAxpys(TransA, i0, i1, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc);
+        }
     }
 
     private static void RowsByAxpys<T>(bool transA, int i0, int i1, int n, int k, T alpha,

@@ -4,7 +4,8 @@ using System.Runtime.ExceptionServices;
 namespace OptEq.Kernels.Native;
 
 /// <summary>
-/// Persistent worker threads, one per core beside the caller, that split one GEMM call by a static partition.
+/// Persistent worker threads, one per core beside the caller, that split one native kernel call (a GEMM, a row loop)
+/// by a static partition.
 /// A call hands out a function pointer and a pointer to its state, so it allocates nothing; workers spin briefly
 /// after a call (GEMMs in a solver loop come back to back, and waking a blocked thread costs tens of µs), then block.
 /// </summary>
@@ -12,7 +13,7 @@ namespace OptEq.Kernels.Native;
 /// One call uses the team at a time. A second thread calling while it is busy runs its parts itself, serially:
 /// correct, never blocked behind another caller.
 /// </remarks>
-internal static unsafe class GemmTeam
+internal static unsafe class WorkerTeam
 {
     /// <summary>How long an idle worker keeps spinning (yielding to other runnable threads) before it blocks.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
