@@ -65,13 +65,14 @@ public static class TrainingBench
     }
 
     /// <summary>
-    /// The GEMM multiply-adds ×2 of one step: U·x; W·Wᵀ and its backward; per forward iteration the map (B·d·d), the
-    /// residual Gram (B·m·m·d) and two mixing products (2·B·m·d); the adjoint solve the same again; and the parameter
-    /// gradients (dM = uᵀz*, dU = uᵀx, head forward and backward).
+    /// The GEMM-like multiply-adds ×2 of one step: U·x; W·Wᵀ and its backward; per forward iteration the map (B·d·d),
+    /// the new row of the residual Gram matrix (B·m·d: it is updated, not recomputed) and the mix over iterates and
+    /// residuals (2·B·m·d); the adjoint solve the same again; and the parameter gradients (dM = uᵀz*, dU = uᵀx, head
+    /// forward and backward).
     /// </summary>
     public static double StepGemmFlops(int b, int input, int d, int classes, int iterations, int m)
     {
-        double perIteration = (double)b * d * d + (double)b * m * m * d + 2.0 * b * m * d;
+        double perIteration = (double)b * d * d + (double)b * m * d + 2.0 * b * m * d;
         double forward = (double)b * input * d + (double)d * d * d + iterations * perIteration + (double)b * d * d /* objective-free final map */ + (double)b * d * classes;
         double backward = (double)b * d * classes * 2 + iterations * perIteration + (double)b * d * d /* prepare adjoint */ + (double)d * d * b /* dM */
             + (double)b * input * d * 2 /* dU, dx */ + 2.0 * d * d * d /* M = WᵀW backward */;

@@ -59,14 +59,8 @@ public abstract partial class Device
         CheckRowVector("track-residuals", "normSquared", normSquared, batch);
         if (state.Rank != 2 || state.Shape[0] != SampleState.Rows || state.Shape[1] != batch || !state.IsContiguous)
             throw new ShapeException($"track-residuals: state must be a contiguous [{SampleState.Rows}, {batch}] tensor, got {ShapeUtil.Format(state.Shape)}");
-        foreach (var (name, trace) in new[] { ("traceAbs", traceAbs), ("traceRel", traceRel) })
-        {
-            if (trace is null) continue;
-            if (trace.Rank != 2 || trace.Shape[1] != batch || !trace.IsContiguous)
-                throw new ShapeException($"track-residuals: {name} must be a contiguous [iterations, {batch}] tensor, got {ShapeUtil.Format(trace.Shape)}");
-            if (iteration < 0 || iteration >= trace.Shape[0])
-                throw new ShapeException($"track-residuals: iteration {iteration} is outside {name}'s {trace.Shape[0]} rows");
-        }
+        CheckTrace("traceAbs", traceAbs, iteration, batch); // not a loop over a new array: this runs every solver iteration
+        CheckTrace("traceRel", traceRel, iteration, batch);
         TrackResidualsCore(iteration, batch, absSquared.Storage, absSquared.Offset, normSquared.Storage, normSquared.Offset, absTolerance, relTolerance, divergenceFactor,
             state.Storage, state.Offset, traceAbs?.Storage, traceAbs?.Offset ?? 0, traceRel?.Storage, traceRel?.Offset ?? 0);
     }
@@ -117,6 +111,15 @@ public abstract partial class Device
         Storage<T>? traceAbs, long traceAbsOffset, Storage<T>? traceRel, long traceRelOffset) where T : unmanaged, IFloatingPointIeee754<T>;
     protected abstract void AndersonSystemCore<T>(int batch, int m, int used, T ridge, Storage<T> gram, long gramOffset,
         Storage<T> system, long systemOffset, Storage<T> rhs, long rhsOffset) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    private static void CheckTrace<T>(string name, Tensor<T>? trace, int iteration, int batch) where T : unmanaged
+    {
+        if (trace is null) return;
+        if (trace.Rank != 2 || trace.Shape[1] != batch || !trace.IsContiguous)
+            throw new ShapeException($"track-residuals: {name} must be a contiguous [iterations, {batch}] tensor, got {ShapeUtil.Format(trace.Shape)}");
+        if (iteration < 0 || iteration >= trace.Shape[0])
+            throw new ShapeException($"track-residuals: iteration {iteration} is outside {name}'s {trace.Shape[0]} rows");
+    }
 
     private static void CheckRowVector<T>(string op, string name, Tensor<T> t, int rows) where T : unmanaged
     {

@@ -24,13 +24,18 @@ public sealed unsafe partial class NativeCpuDevice
             {
                 T* vr = V[r], zr = Value[r];
                 T* dr = Derivative.IsNull ? null : Derivative[r];
-                T* pr = Penalty.IsNull ? null : Penalty[r];
+                if (Penalty.IsNull)
+                {
+                    ActivationRows.Apply(Activation, vr, zr, dr, Cols);
+                    continue;
+                }
+                T* pr = Penalty[r];
                 for (int j = 0; j < Cols; j++)
                 {
                     T x = vr[j];
                     T z = Activation.Value(x);
                     if (dr != null) dr[j] = Activation.Derivative(x);
-                    if (pr != null) pr[j] = Activation.Penalty(z);
+                    pr[j] = Activation.Penalty(z);
                     zr[j] = z; // written last: value may alias v
                 }
             }

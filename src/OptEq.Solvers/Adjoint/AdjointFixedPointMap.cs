@@ -12,9 +12,5 @@ public sealed class AdjointFixedPointMap<T>(IAdjointMap<T> map, Tensor<T> gradie
     public int Dimension => map.Dimension;
     public double LipschitzBound => map is IContractiveMap<T> c ? c.LipschitzBound : double.NaN;
 
-    public void Apply(Tensor<T> w, Tensor<T> result)
-    {
-        map.VectorJacobianProduct(w, result);
-        Device.Axpby(T.One, result, T.One, gradient, result);
-    }
+    public void Apply(Tensor<T> w, Tensor<T> result) => map.VectorJacobianProductPlus(w, gradient, result);
 }

@@ -15,4 +15,14 @@ public interface IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>result ← (∂T/∂z)ᵀ·w at the prepared z*.</summary>
     void VectorJacobianProduct(Tensor<T> w, Tensor<T> result);
+
+    /// <summary>
+    /// result ← (∂T/∂z)ᵀ·w + g: one application of the adjoint fixed-point map. Maps with a fused kernel override it;
+    /// the default is the product, then an axpby.
+    /// </summary>
+    void VectorJacobianProductPlus(Tensor<T> w, Tensor<T> g, Tensor<T> result)
+    {
+        VectorJacobianProduct(w, result);
+        Device.Axpby(T.One, result, T.One, g, result);
+    }
 }

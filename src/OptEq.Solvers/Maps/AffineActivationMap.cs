@@ -38,18 +38,8 @@ public class AffineActivationMap<T> : ISplittingMap<T>, IAdjointMap<T>, IDisposa
     public int Batch => Injection.Shape[0];
     public int Dimension => Weight.Shape[0];
 
-    public void Apply(Tensor<T> z, Tensor<T> result)
-    {
-        PreActivation(z, result);
-        Device.Prox(Activation, result, result);
-    }
-
-    /// <summary>result ← z·Kᵀ + c.</summary>
-    public void PreActivation(Tensor<T> z, Tensor<T> result)
-    {
-        Device.Copy(Injection, result);
-        Device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, z, Weight, T.One, result);
-    }
+    /// <summary>result ← σ(z·Kᵀ + c): one fused kernel (GEMM with the injection and the prox in its epilogue).</summary>
+    public void Apply(Tensor<T> z, Tensor<T> result) => Device.GemmProx(Activation, MatrixOp.None, MatrixOp.Transpose, z, Weight, Injection, result);
 
     // ---- adjoint ----------------------------------------------------------------------------------
 
@@ -57,8 +47,7 @@ public class AffineActivationMap<T> : ISplittingMap<T>, IAdjointMap<T>, IDisposa
     public void PrepareAdjoint(Tensor<T> equilibrium)
     {
         _jacobian ??= Device.Allocate<T>(Batch, Dimension);
-        PreActivation(equilibrium, _scratch);
-        Device.Prox(Activation, _scratch, _scratch, _jacobian);
+        Device.GemmProx(Activation, MatrixOp.None, MatrixOp.Transpose, equilibrium, Weight, Injection, _scratch, _jacobian);
     }
 
     /// <summary>σ′ at the prepared equilibrium, [batch, d].</summary>
@@ -69,6 +58,13 @@ public class AffineActivationMap<T> : ISplittingMap<T>, IAdjointMap<T>, IDisposa
     {
         Device.Map(new Multiply<T>(), _scratch, Jacobian, w);
         Device.Gemm(MatrixOp.None, MatrixOp.None, T.One, _scratch, Weight, T.Zero, result);
+    }
+
+    /// <summary>result ← (J ⊙ w)·K + g, with g added in the GEMM's epilogue (the identity activation).</summary>
+    public void VectorJacobianProductPlus(Tensor<T> w, Tensor<T> g, Tensor<T> result)
+    {
+        Device.Map(new Multiply<T>(), _scratch, Jacobian, w);
+        Device.GemmProx(Activation.Identity, MatrixOp.None, MatrixOp.None, _scratch, Weight, g, result);
     }
 
     // ---- splitting --------------------------------------------------------------------------------

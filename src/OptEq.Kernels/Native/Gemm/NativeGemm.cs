@@ -31,17 +31,23 @@ public static unsafe class NativeGemm
     /// <summary>The packed float32 GEMM (needs AVX-512).</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, long lda, float* b, long ldb, float beta, float* c, long ldc)
+        => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, null);
+
+    /// <summary>The packed float32 GEMM; with an epilogue, each finished tile of C goes through it (see <see cref="SgemmEpilogue"/>).</summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, long lda, float* b, long ldb, float beta, float* c, long ldc, SgemmEpilogue* epilogue)
     {
         if (m <= 0 || n <= 0) return;
         if (k == 0)
         {
+            if (epilogue != null) throw new ArgumentException("sgemm: an epilogue needs k ≥ 1 (the caller composes k = 0 itself)");
             ScaleRows(m, n, beta, c, ldc);
             return;
         }
         var problem = new SgemmProblem
         {
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-            A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
+            A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc, Epilogue = epilogue,
         };
         if ((long)m * n * k < ParallelThreshold || WorkerTeam.MaxParts == 1)
             SgemmDriver.Run(problem, 0, m, 0, n, SgemmWorkspace.ForCurrentThread);

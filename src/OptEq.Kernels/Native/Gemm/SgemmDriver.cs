@@ -37,15 +37,20 @@ internal static unsafe class SgemmDriver
                     var (ic, mc) = SgemmBlocking.Block(m, mBlocks, mb);
                     ic += rowStart;
                     SgemmPackA.Pack(p.TransA, p.AAt(ic, pc), p.Lda, mc, kc, packedA);
-                    MacroKernel(mc, nc, kc, packedA, packedB, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta);
+                    MacroKernel(mc, nc, kc, packedA, packedB, p.C + ic * p.Ldc + jc, p.Ldc, p.Alpha, beta,
+                        kb == kBlocks - 1 ? p.Epilogue : null, ic, jc);
                 }
             }
         }
     }
 
-    /// <summary>One packed mc×kc A block times one packed kc×nc B block into C[mc, nc].</summary>
+    /// <summary>
+    /// One packed mc×kc A block times one packed kc×nc B block into C[mc, nc], whose first element is C[ic, jc]. With an
+    /// epilogue (last depth block only), each micro-tile gets it right after the micro-kernel wrote it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see SgemmMicroKernel: no slow first calls
-    private static void MacroKernel(int mc, int nc, int kc, float* packedA, float* packedB, float* c, long ldc, float alpha, float beta)
+    private static void MacroKernel(int mc, int nc, int kc, float* packedA, float* packedB, float* c, long ldc, float alpha, float beta,
+        SgemmEpilogue* epilogue, int ic, int jc)
     {
         int panels = SgemmBlocking.RowPanelCount(mc);
         for (int j = 0; j < nc; j += SgemmMicroKernel.Cols)
@@ -55,7 +60,9 @@ internal static unsafe class SgemmDriver
             for (int q = 0; q < panels; q++)
             {
                 var (start, h) = SgemmBlocking.RowPanel(mc, panels, q);
-                SgemmMicroKernel.Run(h, kc, packedA + (long)start * kc, bPanel, c + start * ldc + j, ldc, alpha, beta, cols);
+                float* tile = c + start * ldc + j;
+                SgemmMicroKernel.Run(h, kc, packedA + (long)start * kc, bPanel, tile, ldc, alpha, beta, cols);
+                if (epilogue != null) epilogue->Apply(tile, ldc, ic + start, jc + j, h, cols);
             }
         }
     }

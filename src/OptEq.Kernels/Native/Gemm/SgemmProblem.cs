@@ -8,6 +8,8 @@ internal unsafe struct SgemmProblem
     public float Alpha, Beta;
     public float* A, B, C;
     public long Lda, Ldb, Ldc;
+    /// <summary>Applied to each tile of C once its last depth block is done; null: plain GEMM.</summary>
+    public SgemmEpilogue* Epilogue;
 
     /// <summary>Address of op(A)[i, p].</summary>
     public readonly float* AAt(int i, int p) => TransA ? A + p * Lda + i : A + i * Lda + p;
