@@ -3,7 +3,8 @@ namespace OptEq.Solvers;
 /// <summary>
 /// What a solve returns: the solution (T(z) of each sample's lowest-residual iterate z) and per-sample statistics.
 /// Arrays are indexed by sample; traces by [iteration, sample] and hold the latest residual of each sample at each
-/// iteration (a stopped sample repeats its last value). Dispose to free the solution tensor.
+/// iteration (a stopped sample repeats its last value). The solution is rented from the device's pool: Dispose gives it
+/// back (so the next solve of the same size allocates nothing); a result that is never disposed just leaves it to the GC.
 /// </summary>
 public sealed class SolverResult<T> : IDisposable where T : unmanaged
 {
@@ -34,5 +35,12 @@ public sealed class SolverResult<T> : IDisposable where T : unmanaged
     public double ConvergedFraction => Status.Length == 0 ? 1 : Status.Count(s => s == SampleStatus.Converged) / (double)Status.Length;
     public double MeanIterations => SampleIterations.Length == 0 ? 0 : SampleIterations.Average();
 
-    public void Dispose() => Solution.Dispose();
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return; // returning the storage twice would hand it to two renters
+        _disposed = true;
+        Solution.Device.Pool.Return(Solution);
+    }
 }

@@ -45,21 +45,26 @@ public static class TrainingBench
         }
         for (int i = 0; i < 3; i++) RunStep(); // warm-up: kernels loaded, pools filled
         device.Synchronize();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        int collectionsBefore = GC.CollectionCount(0);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) RunStep();
         device.Synchronize();
         double ms = clock.Elapsed.TotalMilliseconds / steps;
+        long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / steps;
+        int collections = GC.CollectionCount(0) - collectionsBefore;
         double gflop = StepGemmFlops(batch, input, hidden, classes, iterations, memory) / 1e9;
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["bench"] = "step", ["device"] = device.Id, ["ms_per_step"] = Math.Round(ms, 3), ["gemm_gflop"] = Math.Round(gflop, 3),
-                ["gflops"] = Math.Round(gflop / (ms / 1000), 1), ["peer"] = "pytorch-torchdeq", ["peer_ms_per_step"] = "not measured (PyTorch is not installable here)",
+                ["gflops"] = Math.Round(gflop / (ms / 1000), 1), ["managed_bytes_per_step"] = bytesPerStep, ["gc_collections"] = collections, ["peer"] = "pytorch-torchdeq", ["peer_ms_per_step"] = "not measured (PyTorch is not installable here)",
             }));
         else
             Console.WriteLine(
                 FormattableString.Invariant($"OptEq training step (batch {batch}, {input} → {hidden}, ReLU, {iterations} Anderson + {iterations} adjoint iterations, Adam) on {device.Id}: ") +
-                FormattableString.Invariant($"{ms:F1} ms/step, {gflop:F2} GFLOP of GEMM, {gflop / (ms / 1000):F1} GFLOP/s (mean of {steps} steps after 3 warm-up)\n") +
+                FormattableString.Invariant($"{ms:F1} ms/step, {gflop:F2} GFLOP of GEMM, {gflop / (ms / 1000):F1} GFLOP/s (mean of {steps} steps after 3 warm-up); ") +
+                FormattableString.Invariant($"{bytesPerStep:N0} managed bytes allocated per step, {collections} gen-0 collections\n") +
                 "peer: PyTorch with TorchDEQ is not installable on this machine (no PyPI), so it was not measured in this run");
         return 0;
     }

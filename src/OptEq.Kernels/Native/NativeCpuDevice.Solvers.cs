@@ -88,20 +88,34 @@ public sealed unsafe partial class NativeCpuDevice
     }
 
     protected override void AndersonSystemCore<T>(int batch, int m, int used, T ridge, Storage<T> gram, long gramOffset,
-        Storage<T> system, long systemOffset, Storage<T> rhs, long rhsOffset)
-    {
-        int n = m + 1;
-        for (int s = 0; s < batch; s++)
+        Storage<T> system, long systemOffset, Storage<T> rhs, long rhsOffset) =>
+        // Work per system counted as 16 per entry: each entry is a call into the shared bookkeeping, not one flop.
+        NativeParallel.For(batch, (long)(m + 1) * (m + 1) * 16, new AndersonSystems<T>
         {
-            T* g = Ptr(gram, gramOffset + (long)s * m * m), a = Ptr(system, systemOffset + (long)s * n * n), b = Ptr(rhs, rhsOffset + (long)s * n);
-            T trace = T.Zero;
-            for (int i = 0; i < used; i++) trace += g[i * m + i];
-            T meanDiagonal = trace / T.CreateTruncating(used);
-            for (int r = 0; r < n; r++)
+            M = m, Used = used, Ridge = ridge, Gram = Ptr(gram, gramOffset), System = Ptr(system, systemOffset), Rhs = Ptr(rhs, rhsOffset),
+        });
+
+    private struct AndersonSystems<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int M, Used;
+        public T Ridge;
+        public T* Gram, System, Rhs;
+
+        public readonly void Run(int s0, int s1)
+        {
+            int m = M, n = m + 1;
+            for (int s = s0; s < s1; s++)
             {
-                for (int c = 0; c < n; c++)
-                    a[r * n + c] = SolverBookkeeping.AndersonEntry(r, c, m, used, ridge, meanDiagonal, r > 0 && c > 0 ? g[(r - 1) * m + (c - 1)] : T.Zero);
-                b[r] = r == 0 ? T.One : T.Zero;
+                T* g = Gram + (long)s * m * m, a = System + (long)s * n * n, b = Rhs + (long)s * n;
+                T trace = T.Zero;
+                for (int i = 0; i < Used; i++) trace += g[i * m + i];
+                T meanDiagonal = trace / T.CreateTruncating(Used);
+                for (int r = 0; r < n; r++)
+                {
+                    for (int c = 0; c < n; c++)
+                        a[r * n + c] = SolverBookkeeping.AndersonEntry(r, c, m, Used, Ridge, meanDiagonal, r > 0 && c > 0 ? g[(r - 1) * m + (c - 1)] : T.Zero);
+                    b[r] = r == 0 ? T.One : T.Zero;
+                }
             }
         }
     }

@@ -62,7 +62,7 @@ internal static class ConjugateGradientAdjoint
                 device.Copy(rrNew, rr);
             }
             // The tracker keeps the best y; turn it into w = M u + g with u = S y.
-            var solution = device.Allocate<T>(batch, d);
+            var solution = device.Pool.Rent<T>(batch, d);
             var result = tracker.Finish("cg", solution);
             device.Map(new Multiply<T>(), tmp, s, solution);                      // u
             device.Copy(gradient, solution);

@@ -50,7 +50,7 @@ public sealed class AndersonSolver : ForwardSolver
                 // z ← the mix for running samples, T(z) where the small solve failed, unchanged where stopped.
                 device.AndersonMix(alpha, status, tracker.Active, x, r, fz, beta, used, z);
             }
-            return tracker.Finish(Name(Kind), device.Allocate<T>(batch, d), memory: m);
+            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
         }
         finally
         {

@@ -83,7 +83,7 @@ public sealed class BroydenSolver : ForwardSolver
                 tracker.Freeze(candidate, z);
                 device.Copy(g, gPrev);
             }
-            return tracker.Finish(Name(Kind), device.Allocate<T>(batch, d), memory: m);
+            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
         }
         finally
         {

@@ -49,7 +49,7 @@ public sealed class FistaSolver : ForwardSolver
                 device.Copy(tNext, t);
                 device.Copy(gNew, gOld);
             }
-            return tracker.Finish(Name(Kind), device.Allocate<T>(batch, d));
+            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
         }
         finally
         {

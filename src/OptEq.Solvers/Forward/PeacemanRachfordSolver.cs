@@ -41,7 +41,7 @@ public sealed class PeacemanRachfordSolver : ForwardSolver
                 tracker.Freeze(uNext, u);
                 tracker.Freeze(fz, z);
             }
-            return tracker.Finish(Name(Kind), device.Allocate<T>(batch, d));
+            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
         }
         finally
         {

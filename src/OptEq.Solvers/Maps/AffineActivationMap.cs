@@ -46,7 +46,7 @@ public class AffineActivationMap<T> : ISplittingMap<T>, IAdjointMap<T>, IDisposa
     /// <summary>Stores J = σ′(z*·Kᵀ + c) for Jacobian products at the equilibrium z*.</summary>
     public void PrepareAdjoint(Tensor<T> equilibrium)
     {
-        _jacobian ??= Device.Allocate<T>(Batch, Dimension);
+        _jacobian ??= Device.Pool.Rent<T>(Batch, Dimension); // from the pool: a map is built per training step
         Device.GemmProx(Activation, MatrixOp.None, MatrixOp.Transpose, equilibrium, Weight, Injection, _scratch, _jacobian);
     }
 
@@ -105,7 +105,7 @@ public class AffineActivationMap<T> : ISplittingMap<T>, IAdjointMap<T>, IDisposa
     public virtual void Dispose()
     {
         Device.Pool.Return(_scratch);
-        _jacobian?.Dispose();
+        if (_jacobian is not null) Device.Pool.Return(_jacobian);
         _resolvent?.Dispose();
         GC.SuppressFinalize(this);
     }
