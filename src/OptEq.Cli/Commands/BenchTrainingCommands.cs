@@ -10,7 +10,7 @@ public static class BenchTrainingCommands
     {
         var json = CommonOptions.Json();
         var device = CommonOptions.Device();
-        var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (after 2 s of warm-up steps).", DefaultValueFactory = _ => 50 };
         var command = new Command("step", "Time one full OptEq training step (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam).") { json, device, steps };
         command.SetAction(parse => TrainingBench.Step(parse.GetValue(device), parse.GetValue(steps), parse.GetValue(json)));
         return command;

@@ -168,6 +168,12 @@ public abstract partial class Device : IDisposable
     /// A and b are overwritten; x may be b). a: [batch, n, n], b and x: [batch, n], status: [batch] with 0 = solved,
     /// 1 = singular or non-finite (x[s] is then left as b[s]'s partly eliminated values and must not be used).
     /// </summary>
+    private static void CheckSolveVectors<T>(string name, Tensor<T> t, int batch, int n) where T : unmanaged
+    {
+        if (t.Rank != 2 || t.Shape[0] != batch || t.Shape[1] != n || !t.IsContiguous)
+            throw new ShapeException($"batched-solve: {name} must be a contiguous [{batch}, {n}] tensor, got {ShapeUtil.Format(t.Shape)}");
+    }
+
     public void BatchedSolve<T>(Tensor<T> a, Tensor<T> b, Tensor<T> x, Tensor<int> status) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckSameDevice("batched-solve", a, b, x);
@@ -177,9 +183,8 @@ public abstract partial class Device : IDisposable
         int batch = a.Shape[0], n = a.Shape[1];
         if (n > MaxBatchedSolveSize)
             throw new ShapeException($"batched-solve: n = {n} exceeds the supported {MaxBatchedSolveSize} (the solver is for small systems, one per sample)");
-        foreach (var (name, t) in new[] { ("b", b), ("x", x) })
-            if (t.Rank != 2 || t.Shape[0] != batch || t.Shape[1] != n || !t.IsContiguous)
-                throw new ShapeException($"batched-solve: {name} must be a contiguous [{batch}, {n}] tensor, got {ShapeUtil.Format(t.Shape)}");
+        CheckSolveVectors("b", b, batch, n); // not a loop over a new array: Anderson calls this every iteration
+        CheckSolveVectors("x", x, batch, n);
         if (status.Length != batch || !status.IsContiguous)
             throw new ShapeException($"batched-solve: status must be contiguous with {batch} elements, got {ShapeUtil.Format(status.Shape)}");
         if (batch == 0 || n == 0) return;
