@@ -60,19 +60,40 @@ public static class TrainingBench
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / steps;
         int collections = GC.CollectionCount(0) - collectionsBefore;
         double gflop = StepGemmFlops(batch, input, hidden, classes, iterations, memory) / 1e9;
+        double gflops = gflop / (ms / 1000);
+        double sgemm = GemmRate(device, batch, hidden);
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["bench"] = "step", ["device"] = device.Id, ["ms_per_step"] = Math.Round(ms, 3), ["gemm_gflop"] = Math.Round(gflop, 3),
-                ["gflops"] = Math.Round(gflop / (ms / 1000), 1), ["steps"] = steps, ["warm_up_steps"] = warmSteps, ["managed_bytes_per_step"] = bytesPerStep, ["gc_collections"] = collections, ["peer"] = "pytorch-torchdeq", ["peer_ms_per_step"] = "not measured (PyTorch is not installable here)",
+                ["gflops"] = Math.Round(gflops, 1),
+                ["gemm_gflops_same_device"] = Math.Round(sgemm, 1), ["fraction_of_gemm_rate"] = Math.Round(gflops / sgemm, 3), ["steps"] = steps, ["warm_up_steps"] = warmSteps, ["managed_bytes_per_step"] = bytesPerStep, ["gc_collections"] = collections, ["peer"] = "pytorch-torchdeq", ["peer_ms_per_step"] = "not measured (PyTorch is not installable here)",
             }));
         else
             Console.WriteLine(
                 FormattableString.Invariant($"OptEq training step (batch {batch}, {input} → {hidden}, ReLU, {iterations} Anderson + {iterations} adjoint iterations, Adam) on {device.Id}: ") +
-                FormattableString.Invariant($"{ms:F1} ms/step, {gflop:F2} GFLOP of GEMM, {gflop / (ms / 1000):F1} GFLOP/s (mean of {steps} steps after {warmSteps} warm-up); ") +
+                FormattableString.Invariant($"{ms:F1} ms/step, {gflop:F2} GFLOP of GEMM, {gflops:F1} GFLOP/s (mean of {steps} steps after {warmSteps} warm-up); ") +
+                FormattableString.Invariant($"{100 * gflops / sgemm:F0} % of this device's GEMM rate at the step's main shape ({batch}×{hidden}×{hidden}: {sgemm:F1} GFLOP/s, measured now); ") +
                 FormattableString.Invariant($"{bytesPerStep:N0} managed bytes allocated per step, {collections} gen-0 collections\n") +
                 "peer: PyTorch with TorchDEQ is not installable on this machine (no PyPI), so it was not measured in this run");
         return 0;
+    }
+
+    /// <summary>The device's float32 GEMM rate at m × n × n (the step's map product, z·Kᵀ), over about one second.</summary>
+    private static double GemmRate(Device device, int m, int n)
+    {
+        using var a = device.Allocate<float>(m, n);
+        using var b = device.Allocate<float>(n, n);
+        using var c = device.Allocate<float>(m, n);
+        device.Fill(a, 0.5f);
+        device.Fill(b, 0.25f);
+        for (int i = 0; i < 20; i++) device.Gemm(MatrixOp.None, MatrixOp.Transpose, 1f, a, b, 0f, c);
+        device.Synchronize();
+        int calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < 1) { device.Gemm(MatrixOp.None, MatrixOp.Transpose, 1f, a, b, 0f, c); calls++; }
+        device.Synchronize();
+        return 2.0 * m * n * n * calls / clock.Elapsed.TotalSeconds / 1e9;
     }
 
     /// <summary>
