@@ -3,7 +3,7 @@ namespace OptEq.Autodiff.Optimizers;
 /// <summary>
 /// Adam (Kingma &amp; Ba), as torch.optim.Adam without AMSGrad: g̃ = g + λ·p (L2 weight decay),
 /// m ← β1·m + (1 − β1)·g̃, v ← β2·v + (1 − β2)·g̃², p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε).
-/// Three kernels per parameter (m, v, p); the bias corrections are host scalars.
+/// One fused kernel per parameter updates m, v and p together; the bias corrections are host scalars.
 /// </summary>
 public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -36,9 +36,11 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 
         var device = parameter.Device;
         Tensor<T> m = _m[index], v = _v[index], p = parameter.Value;
-        device.Map(new AdamFirstMoment<T>(Scalar(o.Beta1), Scalar(1 - o.Beta1), l2), m, m, parameter.Grad, p);
-        device.Map(new AdamSecondMoment<T>(Scalar(o.Beta2), Scalar(1 - o.Beta2), l2), v, v, parameter.Grad, p);
-        device.Map(new AdamParameterStep<T>(shrink, Scalar(LearningRate / biasCorrection1), Scalar(Math.Sqrt(biasCorrection2)), Scalar(o.Epsilon)), p, p, m, v);
+        var update = new AdamUpdate<T>(
+            new AdamFirstMoment<T>(Scalar(o.Beta1), Scalar(1 - o.Beta1), l2),
+            new AdamSecondMoment<T>(Scalar(o.Beta2), Scalar(1 - o.Beta2), l2),
+            new AdamParameterStep<T>(shrink, Scalar(LearningRate / biasCorrection1), Scalar(Math.Sqrt(biasCorrection2)), Scalar(o.Epsilon)));
+        device.UpdateInPlace(update, m, v, p, parameter.Grad);
     }
 
     // AdamWOptions default to a decay that Adam would apply as L2: almost certainly a mix-up.

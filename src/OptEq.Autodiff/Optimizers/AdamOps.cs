@@ -39,3 +39,22 @@ public readonly struct AdamParameterStep<T>(T shrink, T stepSize, T sqrtBiasCorr
     public T Epsilon { get; } = epsilon;
     public T Apply(T p, T m, T v, T d) => Shrink * p - StepSize * m / (T.Sqrt(v) / SqrtBiasCorrection2 + Epsilon);
 }
+
+/// <summary>
+/// The whole Adam step of one element in one pass, for <see cref="Device.UpdateInPlace{T,TOp}"/> with (a, b, c, d) =
+/// (m, v, p, g): the three updates above in order, so it computes exactly what they compute as three maps.
+/// </summary>
+public readonly struct AdamUpdate<T>(AdamFirstMoment<T> first, AdamSecondMoment<T> second, AdamParameterStep<T> step) : IScalarUpdate<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public AdamFirstMoment<T> First { get; } = first;
+    public AdamSecondMoment<T> Second { get; } = second;
+    public AdamParameterStep<T> Step { get; } = step;
+
+    public Triple<T> Apply(T m, T v, T p, T g)
+    {
+        T mNext = First.Apply(m, g, p, p);
+        T vNext = Second.Apply(v, g, p, p);
+        return new Triple<T>(mNext, vNext, Step.Apply(p, mNext, vNext, p));
+    }
+}

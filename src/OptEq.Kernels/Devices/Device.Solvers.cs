@@ -18,6 +18,20 @@ public abstract partial class Device
         MapCore(op, rows, cols, result.Storage, Layout(result), a.Storage, Layout(a), b.Storage, Layout(b), c.Storage, Layout(c), d.Storage, Layout(d));
     }
 
+    /// <summary>(a, b, c) ← op(a, b, c, d) elementwise, in place; all four share a's shape and must not overlap one another.</summary>
+    public void UpdateInPlace<T, TOp>(TOp op, Tensor<T> a, Tensor<T> b, Tensor<T> c, Tensor<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarUpdate<T>
+    {
+        CheckSameDevice("update-in-place", a, b, c, d);
+        var (rows, cols) = SameMatrixShape("update-in-place", a, b);
+        SameMatrixShape("update-in-place", a, c);
+        SameMatrixShape("update-in-place", a, d);
+        CheckNoOverlap("update-in-place", "b", b, a);
+        CheckNoOverlap("update-in-place", "c", c, a);
+        CheckNoOverlap("update-in-place", "c", c, b);
+        UpdateInPlaceCore(op, rows, cols, a.Storage, Layout(a), b.Storage, Layout(b), c.Storage, Layout(c), d.Storage, Layout(d));
+    }
+
     /// <summary>result[i, :] ← alpha[i]·x[i, :] + beta[i]·y[i, :]. Where beta[i] is zero, row i of y is not read.</summary>
     public void RowAxpby<T>(Tensor<T> alpha, Tensor<T> x, Tensor<T> beta, Tensor<T> y, Tensor<T> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -102,6 +116,8 @@ public abstract partial class Device
     protected internal abstract void MapCore<T, TOp>(TOp op, int rows, int cols, Storage<T> result, MatrixLayout lr, Storage<T> a, MatrixLayout la,
         Storage<T> b, MatrixLayout lb, Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarMap<T>;
+    protected internal abstract void UpdateInPlaceCore<T, TOp>(TOp op, int rows, int cols, Storage<T> a, MatrixLayout la, Storage<T> b, MatrixLayout lb,
+        Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarUpdate<T>;
     protected abstract void RowAxpbyCore<T>(int rows, int cols, Storage<T> alpha, long alphaOffset, Storage<T> x, MatrixLayout lx,
         Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr) where T : unmanaged, IFloatingPointIeee754<T>;
     protected abstract void SelectRowsCore<T, TCond>(int rows, int cols, Storage<TCond> condition, long conditionOffset, Storage<T> a, MatrixLayout la,

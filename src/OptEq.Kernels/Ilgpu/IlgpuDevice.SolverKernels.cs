@@ -16,6 +16,16 @@ public sealed partial class IlgpuDevice
             View(c, lc.Offset), lc.RowStride, View(d, ld.Offset), ld.RowStride, rows, cols);
     }
 
+    protected internal override void UpdateInPlaceCore<T, TOp>(TOp op, int rows, int cols, Storage<T> a, MatrixLayout la, Storage<T> b, MatrixLayout lb,
+        Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld)
+    {
+        if (rows == 0 || cols == 0) return;
+        var kernel = Kernels.Get("update-in-place", typeof(T), typeof(TOp), acc =>
+            acc.LoadStreamKernel<TOp, ArrayView<T>, long, ArrayView<T>, long, ArrayView<T>, long, ArrayView<T>, long, int, int>(SolverKernels.UpdateInPlace<T, TOp>));
+        kernel(ElementwiseLaunch(rows, cols), op, View(a, la.Offset), la.RowStride, View(b, lb.Offset), lb.RowStride,
+            View(c, lc.Offset), lc.RowStride, View(d, ld.Offset), ld.RowStride, rows, cols);
+    }
+
     protected override void RowAxpbyCore<T>(int rows, int cols, Storage<T> alpha, long alphaOffset, Storage<T> x, MatrixLayout lx,
         Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr)
     {

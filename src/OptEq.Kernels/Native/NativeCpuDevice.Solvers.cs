@@ -8,6 +8,10 @@ public sealed unsafe partial class NativeCpuDevice
         Storage<T> b, MatrixLayout lb, Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld) =>
         NativeParallel.For(rows, cols * 4L, new MapRows<T, TOp> { Op = op, Result = Rows(result, lr), A = Rows(a, la), B = Rows(b, lb), C = Rows(c, lc), D = Rows(d, ld), Cols = cols });
 
+    protected internal override void UpdateInPlaceCore<T, TOp>(TOp op, int rows, int cols, Storage<T> a, MatrixLayout la, Storage<T> b, MatrixLayout lb,
+        Storage<T> c, MatrixLayout lc, Storage<T> d, MatrixLayout ld) =>
+        NativeParallel.For(rows, cols * 8L, new UpdateRows<T, TOp> { Op = op, A = Rows(a, la), B = Rows(b, lb), C = Rows(c, lc), D = Rows(d, ld), Cols = cols });
+
     protected override void RowAxpbyCore<T>(int rows, int cols, Storage<T> alpha, long alphaOffset, Storage<T> x, MatrixLayout lx,
         Storage<T> beta, long betaOffset, Storage<T> y, MatrixLayout ly, Storage<T> result, MatrixLayout lr) =>
         NativeParallel.For(rows, cols, new RowAxpbyRows<T>
@@ -31,6 +35,26 @@ public sealed unsafe partial class NativeCpuDevice
             {
                 T* ra = A[r], rb = B[r], rc = C[r], rd = D[r], rr = Result[r];
                 for (int j = 0; j < Cols; j++) rr[j] = Op.Apply(ra[j], rb[j], rc[j], rd[j]);
+            }
+        }
+    }
+
+    private struct UpdateRows<T, TOp> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarUpdate<T>
+    {
+        public TOp Op;
+        public RowPointer<T> A, B, C, D;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                T* ra = A[r], rb = B[r], rc = C[r], rd = D[r];
+                for (int j = 0; j < Cols; j++)
+                {
+                    var t = Op.Apply(ra[j], rb[j], rc[j], rd[j]);
+                    ra[j] = t.A; rb[j] = t.B; rc[j] = t.C;
+                }
             }
         }
     }

@@ -20,6 +20,20 @@ public static class SolverKernels
                 result[r * ldr + k] = op.Apply(a[r * lda + k], b[r * ldb + k], c[r * ldc + k], d[r * ldd + k]);
     }
 
+    /// <summary>(a, b, c) ← op(a, b, c, d) elementwise, in place.</summary>
+    public static void UpdateInPlace<T, TOp>(TOp op, ArrayView<T> a, long lda, ArrayView<T> b, long ldb, ArrayView<T> c, long ldc, ArrayView<T> d, long ldd, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IScalarUpdate<T>
+    {
+        for (int r = GridStride.FirstRow; r < rows; r += GridStride.RowStep)
+            for (int k = GridStride.FirstCol; k < cols; k += GridStride.ColStep)
+            {
+                var t = op.Apply(a[r * lda + k], b[r * ldb + k], c[r * ldc + k], d[r * ldd + k]);
+                a[r * lda + k] = t.A;
+                b[r * ldb + k] = t.B;
+                c[r * ldc + k] = t.C;
+            }
+    }
+
     /// <summary>result[r, :] ← alpha[r]·x[r, :] + beta[r]·y[r, :]; y's row is not read where beta[r] is zero.</summary>
     public static void RowAxpby<T>(ArrayView<T> alpha, ArrayView<T> x, long ldx, ArrayView<T> beta, ArrayView<T> y, long ldy,
         ArrayView<T> result, long ldr, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
