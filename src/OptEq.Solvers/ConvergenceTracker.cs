@@ -8,43 +8,80 @@ namespace OptEq.Solvers;
 internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Device _device;
-    private readonly SolverOptions _options;
-    private readonly Tensor<T> _state, _absSquared, _normSquared, _best, _active, _improved;
+    private readonly Tensor<T> _state, _absSquared, _normSquared, _best, _active, _improved, _bestAbs, _bestRel, _lastAbs, _lastRel;
     private readonly Tensor<T>? _traceAbs, _traceRel;
-    private readonly T[] _hostActive;
-    private readonly T _absTolerance, _relTolerance, _divergence;
+    private readonly T[] _hostActive, _hostState;
+    private SolverOptions _options = null!;
+    private T _absTolerance, _relTolerance, _divergence;
     private int _observed;
 
-    public ConvergenceTracker(Device device, Tensor<T> z0, SolverOptions options)
+    private ConvergenceTracker(Device device, int batch, int dimension, int traceRows)
     {
         _device = device;
-        _options = options;
-        int batch = z0.Shape[0], dimension = z0.Shape[1];
         Batch = batch;
+        Dimension = dimension;
+        TraceRows = traceRows;
         _state = device.Pool.Rent<T>(SampleState.Rows, batch);
         _absSquared = device.Pool.Rent<T>(batch);
         _normSquared = device.Pool.Rent<T>(batch);
         _best = device.Pool.Rent<T>(batch, dimension);
-        if (options.RecordTrace)
+        if (traceRows > 0)
         {
-            _traceAbs = device.Pool.Rent<T>(options.MaxIterations, batch);
-            _traceRel = device.Pool.Rent<T>(options.MaxIterations, batch);
+            _traceAbs = device.Pool.Rent<T>(traceRows, batch);
+            _traceRel = device.Pool.Rent<T>(traceRows, batch);
         }
         _hostActive = new T[batch];
+        _hostState = new T[SampleState.Rows * batch];
+        // Views made once: creating them inside the loop would allocate per iteration.
+        _active = _state[SampleState.Active];
+        _improved = _state[SampleState.Improved];
+        _bestAbs = _state[SampleState.BestAbs];
+        _bestRel = _state[SampleState.BestRel];
+        _lastAbs = _state[SampleState.LastAbs];
+        _lastRel = _state[SampleState.LastRel];
+    }
+
+    /// <summary>
+    /// A tracker for a solve from z0 under these options: one kept in the device pool by an earlier solve of the same
+    /// sizes (so a repeated solve allocates nothing), or a new one. Dispose gives it back.
+    /// </summary>
+    public static ConvergenceTracker<T> Rent(Device device, Tensor<T> z0, SolverOptions options)
+    {
+        int batch = z0.Shape[0], dimension = z0.Shape[1], traceRows = options.RecordTrace ? options.MaxIterations : 0;
+        var tracker = device.Pool.RentObject<ConvergenceTracker<T>>();
+        if (tracker is not null && (tracker.Batch != batch || tracker.Dimension != dimension || tracker.TraceRows != traceRows))
+        {
+            tracker.ReleaseBuffers();
+            tracker = null;
+        }
+        tracker ??= new ConvergenceTracker<T>(device, batch, dimension, traceRows);
+        tracker.Start(z0, options);
+        return tracker;
+    }
+
+    private void Start(Tensor<T> z0, SolverOptions options)
+    {
+        _options = options;
         T tol = T.CreateChecked(options.Tolerance);
         // A negative tolerance disables a test in the kernel.
         _absTolerance = options.Stop == StopCriterion.Absolute ? tol : -T.One;
         _relTolerance = options.Stop == StopCriterion.Relative ? tol : -T.One;
         _divergence = T.CreateChecked(options.DivergenceFactor);
-        device.ResetSampleState(_state);
+        _observed = 0;
+        // Device.ResetSampleState, with the row views made once.
+        _device.Fill(_state, T.Zero);
+        _device.Fill(_bestAbs, T.PositiveInfinity);
+        _device.Fill(_bestRel, T.PositiveInfinity);
+        _device.Fill(_active, T.One);
+        _device.Fill(_lastAbs, T.PositiveInfinity);
+        _device.Fill(_lastRel, T.PositiveInfinity);
         // A sample that never improves (non-finite from the start) returns its initial state, not stale memory.
-        device.Copy(z0, _best);
-        // Views made once: creating them inside the loop would allocate per iteration.
-        _active = _state[SampleState.Active];
-        _improved = _state[SampleState.Improved];
+        _device.Copy(z0, _best);
     }
 
     public int Batch { get; }
+    public int Dimension { get; }
+    private int TraceRows { get; }
 
     /// <summary>[batch]: 1 while a sample runs. Use as the condition of a row select.</summary>
     public Tensor<T> Active => _active;
@@ -82,36 +119,33 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
         return true;
     }
 
-    /// <summary>Downloads the statistics and moves the best iterates into <paramref name="solution"/>.</summary>
+    /// <summary>
+    /// Downloads the statistics and moves the best iterates into <paramref name="solution"/> (a tensor rented from the
+    /// pool). The result object and its per-sample arrays come from the pool too when a result of this batch was disposed.
+    /// </summary>
     public SolverResult<T> Finish(string solver, Tensor<T> solution, int memory = 0)
     {
         _device.Copy(_best, solution);
-        var state = _state.ToArray();
+        _state.CopyTo(_hostState);
         int b = Batch;
-        var status = new SampleStatus[b];
-        var abs = new double[b]; var rel = new double[b]; var iterations = new int[b];
+        var result = SolverResult<T>.Rent(_device.Pool, b);
         for (int i = 0; i < b; i++)
         {
-            var s = (SampleStatus)int.CreateTruncating(state[SampleState.Status * b + i]);
-            status[i] = s == SampleStatus.Running ? SampleStatus.MaxIterations : s;
-            abs[i] = double.CreateChecked(state[SampleState.BestAbs * b + i]);
-            rel[i] = double.CreateChecked(state[SampleState.BestRel * b + i]);
-            iterations[i] = int.CreateTruncating(state[SampleState.Iterations * b + i]);
-            if (status[i] == SampleStatus.NonFinite && double.IsPositiveInfinity(abs[i])) abs[i] = rel[i] = double.NaN;
+            var s = (SampleStatus)int.CreateTruncating(_hostState[SampleState.Status * b + i]);
+            result.Status[i] = s == SampleStatus.Running ? SampleStatus.MaxIterations : s;
+            result.AbsResidual[i] = double.CreateChecked(_hostState[SampleState.BestAbs * b + i]);
+            result.RelResidual[i] = double.CreateChecked(_hostState[SampleState.BestRel * b + i]);
+            result.SampleIterations[i] = int.CreateTruncating(_hostState[SampleState.Iterations * b + i]);
+            if (result.Status[i] == SampleStatus.NonFinite && double.IsPositiveInfinity(result.AbsResidual[i]))
+                result.AbsResidual[i] = result.RelResidual[i] = double.NaN;
         }
-        return new SolverResult<T>
-        {
-            Solver = solver,
-            Solution = solution,
-            Iterations = _observed,
-            Status = status,
-            AbsResidual = abs,
-            RelResidual = rel,
-            SampleIterations = iterations,
-            TraceAbs = _traceAbs is null ? null : Trace(_traceAbs),
-            TraceRel = _traceRel is null ? null : Trace(_traceRel),
-            Memory = memory,
-        };
+        result.Solver = solver;
+        result.Solution = solution;
+        result.Iterations = _observed;
+        result.TraceAbs = _traceAbs is null ? null : Trace(_traceAbs);
+        result.TraceRel = _traceRel is null ? null : Trace(_traceRel);
+        result.Memory = memory;
+        return result;
     }
 
     private double[,] Trace(Tensor<T> trace)
@@ -123,7 +157,11 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
         return result;
     }
 
-    public void Dispose()
+    /// <summary>Gives the tracker, buffers included, back to the pool for the next solve.</summary>
+    public void Dispose() => _device.Pool.ReturnObject(this);
+
+    /// <summary>Returns the buffers to the tensor pool (a tracker of other sizes is wanted instead of this one).</summary>
+    private void ReleaseBuffers()
     {
         var pool = _device.Pool;
         pool.Return(_state); pool.Return(_absSquared); pool.Return(_normSquared); pool.Return(_best);

@@ -1,3 +1,4 @@
+using System.Buffers;
 namespace OptEq.Solvers;
 
 /// <summary>One signature for every forward solver: a batched map, an initial state, options in; solution and per-sample statistics out.</summary>
@@ -34,12 +35,29 @@ public abstract class ForwardSolver : IForwardSolver
     {
         if (map is IObjectiveMap<T> objectiveMap)
         {
-            using var g = map.Device.Allocate<T>(map.Batch);
-            objectiveMap.Objective(result.Solution, g);
-            result.Objective = g.ToArray().Select(double.CreateChecked).ToArray();
+            var pool = map.Device.Pool;
+            var g = pool.Rent<T>(map.Batch);
+            var host = ArrayPool<T>.Shared.Rent(map.Batch); // pooled: a repeated solve allocates nothing
+            try
+            {
+                objectiveMap.Objective(result.Solution, g);
+                g.CopyTo(host.AsSpan(0, map.Batch));
+                var objective = result.ObjectiveBuffer;
+                for (int i = 0; i < objective.Length; i++) objective[i] = double.CreateChecked(host[i]);
+                result.Objective = objective;
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(host);
+                pool.Return(g);
+            }
         }
         if (map is IContractiveMap<T> { LipschitzBound: < 1 and var rho })
-            result.DistanceBound = result.AbsResidual.Select(r => r / (1 - rho)).ToArray();
+        {
+            var bound = result.DistanceBoundBuffer;
+            for (int i = 0; i < bound.Length; i++) bound[i] = result.AbsResidual[i] / (1 - rho);
+            result.DistanceBound = bound;
+        }
     }
 
     protected static string Name(SolverKind kind) => SolverRegistry.NameOf(kind);

@@ -19,7 +19,11 @@ public static class SolverRegistry
 
     public static IReadOnlyList<string> ValidNames { get; } = Names.Select(n => n.Name).ToArray();
 
-    public static string NameOf(SolverKind kind) => Names.First(n => n.Kind == kind).Name;
+    public static string NameOf(SolverKind kind)
+    {
+        foreach (var (name, k) in Names) if (k == kind) return name; // a loop, not LINQ: every solve asks
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, $"no solver for {kind}");
+    }
 
     public static SolverKind Parse(string name)
     {
@@ -28,18 +32,17 @@ public static class SolverRegistry
         throw new ArgumentException($"unknown solver '{name}'; valid: {string.Join(", ", ValidNames)}");
     }
 
-    public static IForwardSolver Create(SolverKind kind) => kind switch
-    {
-        SolverKind.Picard => new PicardSolver(),
-        SolverKind.Anderson => new AndersonSolver(),
-        SolverKind.Broyden => new BroydenSolver(),
-        SolverKind.Fista => new FistaSolver(),
-        SolverKind.ForwardBackward => new ForwardBackwardSolver(),
-        SolverKind.PeacemanRachford => new PeacemanRachfordSolver(),
-        SolverKind.Halpern => new HalpernSolver(),
-        SolverKind.HybridSteepestDescent => new HybridSteepestDescentSolver(),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"no solver for {kind}"),
-    };
+    // Solvers are stateless (their state lives in the device pool), so one instance each serves every call.
+    private static readonly IForwardSolver[] Instances =
+    [
+        new PicardSolver(), new AndersonSolver(), new BroydenSolver(), new FistaSolver(), new ForwardBackwardSolver(),
+        new PeacemanRachfordSolver(), new HalpernSolver(), new HybridSteepestDescentSolver(),
+    ];
+
+    public static IForwardSolver Create(SolverKind kind)
+        => (uint)kind < (uint)Instances.Length && Instances[(int)kind].Kind == kind
+            ? Instances[(int)kind]
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, $"no solver for {kind}");
 
     public static IForwardSolver Create(string name) => Create(Parse(name));
 

@@ -40,12 +40,13 @@ public abstract partial class Device
     /// <summary>
     /// z[b] ← Σ_{i &lt; used} α[b, i]·(iterates[b, i] + β·residuals[b, i]) where the sample is active and its small solve
     /// succeeded (status[b] = 0); fz[b] (a plain step) where it is active and the solve failed; unchanged where the sample
-    /// has stopped. α is [batch, m] with unit column stride (a view of the solved systems); status and active are [batch].
+    /// has stopped. solutions is [batch, m + 1], the solved bordered systems [ν; α] (α is columns 1…m); status and active
+    /// are [batch].
     /// </summary>
-    public void AndersonMix<T>(Tensor<T> alpha, Tensor<int> status, Tensor<T> active, Tensor<T> iterates, Tensor<T> residuals, Tensor<T> fz,
+    public void AndersonMix<T>(Tensor<T> solutions, Tensor<int> status, Tensor<T> active, Tensor<T> iterates, Tensor<T> residuals, Tensor<T> fz,
         T beta, int used, Tensor<T> z) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckSameDevice("anderson-mix", alpha, active, iterates, residuals, fz, z);
+        CheckSameDevice("anderson-mix", solutions, active, iterates, residuals, fz, z);
         if (status.Device != this) throw new ArgumentException($"anderson-mix: status lives on {status.Device.Id}, not on {Id}");
         var (batch, d) = SameMatrixShape("anderson-mix", fz, z);
         if (iterates.Rank != 3 || iterates.Shape[0] != batch || iterates.Shape[2] != d || !iterates.IsContiguous)
@@ -53,15 +54,16 @@ public abstract partial class Device
         int m = iterates.Shape[1];
         if (!residuals.Shape.AsSpan().SequenceEqual(iterates.Shape) || !residuals.IsContiguous)
             throw new ShapeException($"anderson-mix: residuals must be a contiguous [{batch}, {m}, {d}] tensor like iterates, got {ShapeUtil.Format(residuals.Shape)}");
-        if (alpha.Rank != 2 || alpha.Shape[0] != batch || alpha.Shape[1] != m || (m > 1 && alpha.Strides[1] != 1))
-            throw new ShapeException($"anderson-mix: alpha must be [{batch}, {m}] with unit column stride, got {ShapeUtil.Format(alpha.Shape)}");
+        if (solutions.Rank != 2 || solutions.Shape[0] != batch || solutions.Shape[1] != m + 1 || solutions.Strides[1] != 1)
+            throw new ShapeException($"anderson-mix: solutions must be [{batch}, {m + 1}] ([ν; α] per sample) with unit column stride, got {ShapeUtil.Format(solutions.Shape)}");
+        var lalpha = new MatrixLayout(solutions.Offset + 1, solutions.RowStride, 0); // α: columns 1…m
         CheckRowVector("anderson-mix", "status", status, batch);
         CheckRowVector("anderson-mix", "active", active, batch);
         CheckSlots("anderson-mix", 0, used, m);
         CheckNoOverlap("anderson-mix", "iterates", iterates, z);
         CheckNoOverlap("anderson-mix", "residuals", residuals, z);
         if (batch == 0) return;
-        AndersonMixCore(new AndersonShape(batch, m, d, 0, used), alpha.Storage, Layout(alpha), status.Storage, status.Offset, active.Storage, active.Offset,
+        AndersonMixCore(new AndersonShape(batch, m, d, 0, used), solutions.Storage, lalpha, status.Storage, status.Offset, active.Storage, active.Offset,
             iterates.Storage, iterates.Offset, residuals.Storage, residuals.Offset, fz.Storage, Layout(fz), beta, z.Storage, Layout(z));
     }
 

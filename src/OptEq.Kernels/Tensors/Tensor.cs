@@ -5,7 +5,7 @@ namespace OptEq.Kernels;
 /// unless a method says so. Kernels require a unit stride in the last dimension; the row stride of a
 /// matrix view (its leading dimension) may exceed its column count.
 /// </summary>
-public sealed class Tensor<T> : IDisposable where T : unmanaged
+public sealed class Tensor<T> : IDisposable, IPooledTensor where T : unmanaged
 {
     private readonly bool _ownsStorage;
 
@@ -179,6 +179,8 @@ public sealed class Tensor<T> : IDisposable where T : unmanaged
         }
         return offset;
     }
+
+    void IPooledTensor.DisposeStorage() => Storage.Dispose();
 
     public void Dispose()
     {

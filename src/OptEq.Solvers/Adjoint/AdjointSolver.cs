@@ -44,8 +44,7 @@ public static class AdjointSolver
                 return ConjugateGradientAdjoint.Solve(optEq, gradient, options, w0);
             default:
                 var solver = SolverRegistry.Create(kind == AdjointKind.Anderson ? SolverKind.Anderson : SolverKind.Picard);
-                var adjointMap = new AdjointFixedPointMap<T>(map, gradient);
-                return solver.Solve(adjointMap, w0 ?? gradient, options);
+                return solver.Solve(AdjointFixedPointMap<T>.For(map, gradient), w0 ?? gradient, options);
         }
     }
 }

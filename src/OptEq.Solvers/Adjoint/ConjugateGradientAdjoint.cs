@@ -26,7 +26,7 @@ internal static class ConjugateGradientAdjoint
         var rr = pool.Rent<T>(batch); var rrNew = pool.Rent<T>(batch); var pAp = pool.Rent<T>(batch);
         var alpha = pool.Rent<T>(batch); var negAlpha = pool.Rent<T>(batch); var beta = pool.Rent<T>(batch); var ones = pool.Rent<T>(batch);
         device.Fill(y, T.Zero);
-        using var tracker = new ConvergenceTracker<T>(device, y, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, y, options);
         try
         {
             device.Map(new SqrtNonNegative<T>(), s, map.Jacobian);

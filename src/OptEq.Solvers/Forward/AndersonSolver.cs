@@ -26,12 +26,11 @@ public sealed class AndersonSolver : ForwardSolver
         var status = pool.Rent<int>(batch);
         var absSquared = pool.Rent<T>(batch);
         var normSquared = pool.Rent<T>(batch);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, z0, options);
         T beta = T.CreateChecked(options.Mixing), ridge = T.CreateChecked(options.Ridge);
         try
         {
             device.Copy(z0, z);
-            var alpha = rhs.SliceColumns(1, m); // the solution without ν, made once: a view made per iteration would allocate
             for (int k = 0; k < options.MaxIterations; k++)
             {
                 map.Apply(z, fz);
@@ -48,7 +47,7 @@ public sealed class AndersonSolver : ForwardSolver
                 device.AndersonSystem(gram, used, ridge, system, rhs);
                 device.BatchedSolve(system, rhs, rhs, status);
                 // z ← the mix for running samples, T(z) where the small solve failed, unchanged where stopped.
-                device.AndersonMix(alpha, status, tracker.Active, x, r, fz, beta, used, z);
+                device.AndersonMix(rhs, status, tracker.Active, x, r, fz, beta, used, z);
             }
             return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
         }

@@ -29,7 +29,7 @@ public sealed class BroydenSolver : ForwardSolver
         var v = pool.Rent<T>(batch, m * d);
         var coef = pool.Rent<T>(batch, m);
         var den = pool.Rent<T>(batch); var scale = pool.Rent<T>(batch); var ones = pool.Rent<T>(batch); var zeros = pool.Rent<T>(batch);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, z0, options);
         try
         {
             device.Fill(u, T.Zero);

@@ -23,7 +23,7 @@ public sealed class FistaSolver : ForwardSolver
         var t = pool.Rent<T>(batch); var tNext = pool.Rent<T>(batch);
         var gOld = pool.Rent<T>(batch); var gNew = pool.Rent<T>(batch);
         var onePlus = pool.Rent<T>(batch); var minus = pool.Rent<T>(batch); var momentum = pool.Rent<T>(batch);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, z0, options);
         try
         {
             device.Copy(z0, z);

@@ -22,7 +22,7 @@ public sealed class PeacemanRachfordSolver : ForwardSolver
         var zHalf = pool.Rent<T>(batch, d);
         var fz = pool.Rent<T>(batch, d);
         var uNext = pool.Rent<T>(batch, d);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, z0, options);
         double alpha = options.SplittingStep;
         T two = T.One + T.One;
         try

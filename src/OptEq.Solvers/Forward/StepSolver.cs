@@ -20,7 +20,7 @@ public abstract class StepSolver : ForwardSolver
         var device = map.Device;
         var z = device.Pool.Rent<T>(map.Batch, map.Dimension);
         var fz = device.Pool.Rent<T>(map.Batch, map.Dimension);
-        using var tracker = new ConvergenceTracker<T>(device, z0, options);
+        using var tracker = ConvergenceTracker<T>.Rent(device, z0, options);
         try
         {
             device.Copy(z0, z);

@@ -45,6 +45,7 @@ public abstract partial class KernelTestsBase
         using var norms = Device.Allocate<float>(3);
         using var norms2 = Device.Allocate<float>(3);
         using var alpha = Device.Allocate<float>(3, 4);
+        using var solutions = Device.Allocate<float>(3, 5);
         using var status = Device.Allocate<int>(3);
         Assert.That(() => Device.AndersonUpdate(z, fz, wrongRing, ring2, gram, 0, 1, norms, norms2),
             Throws.TypeOf<ShapeException>().With.Message.Contains("iterates must be a contiguous [3, m, 8]"));
@@ -52,10 +53,10 @@ public abstract partial class KernelTestsBase
             Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("slot"));
         Assert.That(() => Device.AndersonUpdate(z, fz, ring, ring2, gram, 0, 5, norms, norms2),
             Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("used slots must be in [1, 4]"));
-        Assert.That(() => Device.AndersonMix(alpha, status, norms, ring, ring2, fz, 1f, 2, ring[0]),
+        Assert.That(() => Device.AndersonMix(solutions, status, norms, ring, ring2, fz, 1f, 2, ring[0]),
             Throws.TypeOf<ShapeException>());
-        Assert.That(() => Device.AndersonMix(alpha.SliceColumns(0, 3), status, norms, ring, ring2, fz, 1f, 2, z),
-            Throws.TypeOf<ShapeException>().With.Message.Contains("alpha must be [3, 4]"));
+        Assert.That(() => Device.AndersonMix(alpha, status, norms, ring, ring2, fz, 1f, 2, z),
+            Throws.TypeOf<ShapeException>().With.Message.Contains("solutions must be [3, 5]"));
     }
 
     private void CheckAndersonUpdate<T>(int batch, int m, int d, int slot, int used) where T : unmanaged, IFloatingPointIeee754<T>
@@ -135,9 +136,9 @@ public abstract partial class KernelTestsBase
         int[] status = [0, 1, 0, 0, 1, 0];
         double[] active = [1, 1, 0, 1, 0, 1];
         double beta = 0.75;
-        // α lives in a wider buffer, as the solved bordered systems [ν; α] do (row stride m + 1, column offset 1).
+        // α is columns 1…m of the solved bordered systems [ν; α]; ν (column 0) must not be read as a weight.
         var system = new double[batch * (m + 1)];
-        for (int b = 0; b < batch; b++) for (int i = 0; i < m; i++) system[b * (m + 1) + 1 + i] = alpha[b * m + i];
+        for (int b = 0; b < batch; b++) { system[b * (m + 1)] = 1e6; for (int i = 0; i < m; i++) system[b * (m + 1) + 1 + i] = alpha[b * m + i]; }
         using var Alpha = Device.FromArray(To<T>(system), batch, m + 1);
         using var Status = Device.FromArray(status, batch);
         using var Active = Device.FromArray(To<T>(active), batch);
@@ -146,7 +147,7 @@ public abstract partial class KernelTestsBase
         using var Fz = Device.FromArray(To<T>(fz), batch, d);
         using var Z = new Strided<T>(Device, z, 2, batch, d);
 
-        Device.AndersonMix(Alpha.SliceColumns(1, m), Status, Active, X, R, Fz, T.CreateChecked(beta), used, Z.View);
+        Device.AndersonMix(Alpha, Status, Active, X, R, Fz, T.CreateChecked(beta), used, Z.View);
 
         var expected = (double[])z.Clone();
         ReferenceKernels.AndersonMix(batch, m, d, used, alpha, status, active, iterates, residuals, fz, beta, expected);

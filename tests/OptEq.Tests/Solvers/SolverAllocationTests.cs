@@ -65,6 +65,35 @@ public class SolverAllocationTests
         Assert.That(forty, Is.EqualTo(ten), $"{kind} adjoint: managed bytes of 40 iterations ({forty}) against 10 ({ten})");
     }
 
+    /// <summary>
+    /// A solve repeated on the same map allocates nothing at all: its buffers, tracker and result object come back from
+    /// the device pool when the previous result is disposed. This is what makes a training step allocation-free.
+    /// Broyden is not listed: it makes views of its low-rank factors per solve (about 10 KB; none per iteration, see above).
+    /// </summary>
+    [Test]
+    public void RepeatedSolvesAllocateNothing([Values(SolverKind.Picard, SolverKind.Anderson, SolverKind.Fista, SolverKind.ForwardBackward,
+        SolverKind.PeacemanRachford, SolverKind.Halpern, SolverKind.HybridSteepestDescent)] SolverKind kind)
+    {
+        using var z0 = _device.Allocate<float>(128, 256);
+        _device.Fill(z0, 0f);
+        var options = Exactly(10) with { Solver = kind };
+        SolverRegistry.Solve(_problem.Map, z0, options).Dispose();
+        Assert.That(SteadyState(() => SolverRegistry.Solve(_problem.Map, z0, options).Dispose()), Is.Zero, $"{kind}: managed bytes of a repeated solve");
+    }
+
+    [Test]
+    public void RepeatedAdjointSolvesAllocateNothing([Values] AdjointKind kind)
+    {
+        using var z0 = _device.Allocate<float>(128, 256);
+        _device.Fill(z0, 0f);
+        _problem.Map.PrepareAdjoint(z0);
+        using var g = _device.Allocate<float>(128, 256);
+        _device.Fill(g, 0.01f);
+        var options = Exactly(10);
+        AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose();
+        Assert.That(SteadyState(() => AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose()), Is.Zero, $"{kind} adjoint: managed bytes of a repeated solve");
+    }
+
     /// <summary>Tolerance 0, so every solve runs exactly <paramref name="iterations"/>; no traces (they grow with iterations by design).</summary>
     private static SolverOptions Exactly(int iterations)
         => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };
