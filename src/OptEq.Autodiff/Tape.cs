@@ -7,11 +7,22 @@ namespace OptEq.Autodiff;
 /// The tape owns every value and gradient it created (rented from the device pool) and gives them back on Dispose,
 /// so memory does not grow from step to step. In no-grad mode it records nothing.
 /// </summary>
+/// <remarks>
+/// A tape made by <see cref="ForReplay"/> also keeps each op's forward computation, so <see cref="Replay"/> runs the same
+/// step again — forward and backward, on the same buffers — without building a graph: a training loop captures one step
+/// and replays it for every batch of the same shape (copying the batch into the captured input first), allocating nothing.
+/// Tensors that ops rent while they compute are handed back in the captured order on replay.
+/// </remarks>
 public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<Action> _backward = new();
+    private readonly List<Action> _forward = new();          // replayable tapes: every op's forward computation, in order
     private readonly List<Tensor<T>> _owned = new();
+    private readonly List<Tensor<T>> _gradients = new();     // tape-owned gradient buffers, zeroed before a replay
+    private readonly List<Tensor<T>> _computeRents = new();  // replayable tapes: tensors rented while an op computed
     private readonly List<IDisposable> _resources = new();
+    private int _computing;  // > 0 while a forward computation or a backward rule runs
+    private int _replayCursor = -1; // ≥ 0 during a replay: the next captured rent to hand back
 
     public Tape(Device device, bool recording = true)
     {
@@ -21,6 +32,11 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
 
     /// <summary>A tape that records nothing: inference, and the iterations of a forward solve.</summary>
     public static Tape<T> NoGrad(Device device) => new(device, recording: false);
+
+    /// <summary>A recording tape that can <see cref="Replay"/> what it recorded.</summary>
+    public static Tape<T> ForReplay(Device device) => new(device) { IsReplayable = true };
+
+    public bool IsReplayable { get; private init; }
 
     public Device Device { get; }
     public bool IsRecording { get; }
@@ -54,18 +70,47 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
         if (output.RequiresGrad) _backward.Add(backward);
     }
 
-    /// <summary>A pooled, uninitialised tensor owned by this tape.</summary>
-    internal Tensor<T> Rent(params int[] shape)
+    /// <summary>
+    /// Runs an op's forward computation now and, on a replayable tape, keeps it for <see cref="Replay"/>. It must compute
+    /// into tensors made before it (the op's value), or rented inside it, and allocate nothing when run again.
+    /// </summary>
+    internal void Compute(Action forward)
     {
+        _computing++;
+        try { forward(); }
+        finally { _computing--; }
+        if (IsReplayable && IsRecording) _forward.Add(forward);
+    }
+
+    /// <summary>A pooled, uninitialised tensor owned by this tape (during a replay: the one captured at this point).</summary>
+    internal Tensor<T> Rent(params ReadOnlySpan<int> shape)
+    {
+        if (_replayCursor >= 0)
+        {
+            if (_replayCursor >= _computeRents.Count || !_computeRents[_replayCursor].Shape.AsSpan().SequenceEqual(shape))
+                throw new InvalidOperationException("replay: the ops did not rent the tensors they rented when the step was captured (the step must not change between replays)");
+            return _computeRents[_replayCursor++];
+        }
         var t = Device.Pool.Rent<T>(shape);
         _owned.Add(t);
+        if (IsReplayable && _computing > 0) _computeRents.Add(t);
         return t;
     }
 
     /// <summary>A pooled, zeroed tensor owned by this tape.</summary>
-    internal Tensor<T> Zeros(params int[] shape)
+    internal Tensor<T> Zeros(params ReadOnlySpan<int> shape)
     {
         var t = Rent(shape);
+        Device.Fill(t, T.Zero);
+        return t;
+    }
+
+    /// <summary>A zeroed gradient buffer owned by this tape (kept across replays, and zeroed again before each).</summary>
+    internal Tensor<T> NewGradient(int[] shape)
+    {
+        var t = Device.Pool.Rent<T>(shape);
+        _owned.Add(t);
+        _gradients.Add(t);
         Device.Fill(t, T.Zero);
         return t;
     }
@@ -94,7 +139,39 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
     private void RunBackward()
     {
         if (!IsRecording) throw new InvalidOperationException("this tape is in no-grad mode and recorded nothing");
-        for (int i = _backward.Count - 1; i >= 0; i--) _backward[i]();
+        _computing++;
+        try
+        {
+            for (int i = _backward.Count - 1; i >= 0; i--) _backward[i]();
+        }
+        finally { _computing--; }
+    }
+
+    /// <summary>
+    /// Runs the recorded step again on a tape made by <see cref="ForReplay"/>: every op's forward computation in order
+    /// (reading the current contents of constants and parameters), then backward from <paramref name="output"/> with
+    /// seed 1. Gradients of the tape's own variables start from zero; parameter gradients accumulate as in
+    /// <see cref="Backward(Variable{T})"/> (zero them first, e.g. with the optimizer). Allocates nothing.
+    /// </summary>
+    public void Replay(Variable<T> output)
+    {
+        if (!IsReplayable) throw new InvalidOperationException("replay needs a tape made by Tape.ForReplay");
+        if (!ReferenceEquals(output.Tape, this)) throw new ArgumentException("replay: the output belongs to another tape");
+        foreach (var g in _gradients) Device.Fill(g, T.Zero);
+        _replayCursor = 0;
+        try
+        {
+            _computing++;
+            try
+            {
+                foreach (var forward in _forward) forward();
+            }
+            finally { _computing--; }
+            Backward(output);
+            if (_replayCursor != _computeRents.Count)
+                throw new InvalidOperationException("replay: the ops rented fewer tensors than when the step was captured (the step must not change between replays)");
+        }
+        finally { _replayCursor = -1; }
     }
 
     public void Dispose()
@@ -104,5 +181,8 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
         foreach (var t in _owned) Device.Pool.Return(t);
         _owned.Clear();
         _backward.Clear();
+        _forward.Clear();
+        _gradients.Clear();
+        _computeRents.Clear();
     }
 }

@@ -28,7 +28,7 @@ public sealed class Variable<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Tensor<T>? Grad => _grad;
 
     /// <summary>The gradient buffer, allocated (zeroed) on first use. Backward rules add into it.</summary>
-    internal Tensor<T> GradBuffer => _grad ??= Tape.Zeros(Value.Shape);
+    internal Tensor<T> GradBuffer => _grad ??= Tape.NewGradient(Value.Shape);
 
     public override string ToString() => $"Variable [{string.Join(", ", Shape)}]{(RequiresGrad ? " (grad)" : "")}";
 }

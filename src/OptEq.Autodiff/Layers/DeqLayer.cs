@@ -43,6 +43,8 @@ public sealed class DeqLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointI
             Report.ForwardIterations = BackwardOptions.Steps;
             return unrolled;
         }
+        if (tape.IsReplayable)
+            throw new NotSupportedException("a generic DeqLayer solves eagerly and cannot be replayed; record it on a tape made with new Tape<T>(device), or use the unrolled mode");
         var map = new FunctionMap(this, x.Value, device, batch);
         using var z0 = device.Allocate<T>(batch, Hidden);
         var forward = SolverRegistry.Solve(map, z0, ForwardOptions);

@@ -21,7 +21,7 @@ internal static class AdjointBackward
                     if (report is not null)
                     {
                         report.BackwardMeanIterations = adjoint.MeanIterations;
-                        report.BackwardMaxRelResidual = adjoint.RelResidual.Max();
+                        report.BackwardMaxRelResidual = Ops.Max(adjoint.RelResidual);
                         report.BackwardTrace = adjoint.TraceRel;
                     }
                 }

@@ -25,7 +25,7 @@ public static partial class Ops
         var tape = TapeOf(a, b);
         SameShape("add", a, b);
         var value = tape.Rent(a.Shape);
-        tape.Device.Axpby(alpha, a.Value, beta, b.Value, value);
+        tape.Compute(() => tape.Device.Axpby(alpha, a.Value, beta, b.Value, value));
         var y = tape.Result(value, a, b);
         tape.Record(y, () =>
         {
@@ -40,7 +40,7 @@ public static partial class Ops
     {
         var tape = a.Tape;
         var value = tape.Rent(a.Shape);
-        tape.Device.Axpby(s, a.Value, T.Zero, a.Value, value);
+        tape.Compute(() => tape.Device.Axpby(s, a.Value, T.Zero, a.Value, value));
         var y = tape.Result(value, a);
         tape.Record(y, () => tape.Device.Axpby(s, y.GradBuffer, T.One, a.GradBuffer, a.GradBuffer));
         return y;
@@ -53,7 +53,7 @@ public static partial class Ops
         SameShape("mul", a, b);
         var device = tape.Device;
         var value = tape.Rent(a.Shape);
-        device.Map(new ProductOp<T>(), value, a.Value, b.Value);
+        tape.Compute(() => device.Map(new ProductOp<T>(), value, a.Value, b.Value));
         var y = tape.Result(value, a, b);
         tape.Record(y, () =>
         {
@@ -69,8 +69,9 @@ public static partial class Ops
         var tape = TapeOf(x, bias);
         var device = tape.Device;
         var value = tape.Rent(x.Shape);
-        device.AddBias(x.Value, bias.Value, value);
+        tape.Compute(() => device.AddBias(x.Value, bias.Value, value));
         var y = tape.Result(value, x, bias);
+        Tensor<T>? dyMatrix = null, dBiasRow = null; // views made on the first backward, reused on replays
         tape.Record(y, () =>
         {
             if (x.RequiresGrad) Accumulate(x.GradBuffer, y.GradBuffer);
@@ -80,7 +81,9 @@ public static partial class Ops
                 int rows = y.Value.Rows;
                 var ones = tape.Rent(1, rows);
                 device.Fill(ones, T.One);
-                device.Gemm(MatrixOp.None, MatrixOp.None, T.One, ones, y.GradBuffer.Reshape(rows, -1), T.One, bias.GradBuffer.Reshape(1, -1));
+                dyMatrix ??= y.GradBuffer.Reshape(rows, -1);
+                dBiasRow ??= bias.GradBuffer.Reshape(1, -1);
+                device.Gemm(MatrixOp.None, MatrixOp.None, T.One, ones, dyMatrix, T.One, dBiasRow);
             }
         });
         return y;
@@ -93,7 +96,7 @@ public static partial class Ops
         var device = tape.Device;
         var value = tape.Rent(x.Shape);
         var derivative = x.RequiresGrad && tape.IsRecording ? tape.Rent(x.Shape) : null;
-        device.Prox(activation, x.Value, value, derivative);
+        tape.Compute(() => device.Prox(activation, x.Value, value, derivative));
         var y = tape.Result(value, x);
         tape.Record(y, () => device.Map(new MultiplyAddOp<T>(), x.GradBuffer, x.GradBuffer, y.GradBuffer, derivative!));
         return y;

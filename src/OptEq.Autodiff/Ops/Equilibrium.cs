@@ -97,6 +97,20 @@ public sealed record EquilibriumSpec
     public BackwardOptions Backward { get; init; } = new();
 }
 
+/// <summary>The latest forward solve of an equilibrium op, kept until the next one (a replay) or the tape's end.</summary>
+internal sealed class LastSolve<T> : IDisposable where T : unmanaged
+{
+    public SolverResult<T>? Result { get; private set; }
+
+    public void Replace(SolverResult<T> result)
+    {
+        Result?.Dispose(); // back to the pool, where the new solve's result may already have come from
+        Result = result;
+    }
+
+    public void Dispose() => Result?.Dispose();
+}
+
 public static partial class Ops
 {
     /// <summary>
@@ -125,33 +139,55 @@ public static partial class Ops
             : new AffineActivationMap<T>(spec.Activation, weight.Value, injection.Value);
         tape.Own(map);
         var z0 = initialState ?? tape.Zeros(batch, d);
-        var forward = SolverRegistry.Solve(map, z0, spec.Forward);
-        tape.Own(forward);
-        if (report is not null)
+        var value = tape.Rent(batch, d);
+        var solve = new LastSolve<T>();
+        tape.Own(solve);
+        tape.Compute(() =>
         {
-            report.ForwardIterations = forward.Iterations;
-            report.ForwardMeanIterations = forward.MeanIterations;
-            report.ForwardMaxRelResidual = forward.RelResidual.Max();
-            report.ForwardConverged = forward.ConvergedFraction;
-            report.ForwardNonFinite = forward.Status.Count(s => s == SampleStatus.NonFinite);
-            report.ForwardTrace = forward.TraceRel;
-            report.ForwardSampleIterations = forward.SampleIterations;
-            report.ForwardRelResidual = forward.RelResidual;
-            report.ForwardDistanceBound = forward.DistanceBound;
-            report.ForwardObjective = forward.Objective;
-        }
-        var y = tape.Result(forward.Solution, weight, injection);
+            solve.Replace(SolverRegistry.Solve(map, z0, spec.Forward));
+            var forward = solve.Result!;
+            device.Copy(forward.Solution, value);
+            if (report is not null)
+            {
+                report.ForwardIterations = forward.Iterations;
+                report.ForwardMeanIterations = forward.MeanIterations;
+                report.ForwardMaxRelResidual = Max(forward.RelResidual);
+                report.ForwardConverged = forward.ConvergedFraction;
+                report.ForwardNonFinite = CountNonFinite(forward.Status);
+                report.ForwardTrace = forward.TraceRel;
+                report.ForwardSampleIterations = forward.SampleIterations;
+                report.ForwardRelResidual = forward.RelResidual;
+                report.ForwardDistanceBound = forward.DistanceBound;
+                report.ForwardObjective = forward.Objective;
+            }
+        });
+        var y = tape.Result(value, weight, injection);
         tape.Record(y, () =>
         {
-            map.PrepareAdjoint(forward.Solution);
+            map.PrepareAdjoint(value);
             var g = y.GradBuffer;
             var w = tape.Rent(batch, d);
             AdjointBackward.Solve(backward, map, g, w, tape, report);
             var u = tape.Rent(batch, d);
             device.Map(new ProductOp<T>(), u, map.Jacobian, w);
             if (injection.RequiresGrad) Accumulate(injection.GradBuffer, u);
-            if (weight.RequiresGrad) device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, u, forward.Solution, T.One, weight.GradBuffer);
+            if (weight.RequiresGrad) device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, u, value, T.One, weight.GradBuffer);
         });
         return y;
+    }
+
+    // Loops rather than LINQ: these run in every (replayed) training step.
+    internal static double Max(double[] values)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in values) if (v > max || double.IsNaN(v)) max = v;
+        return max;
+    }
+
+    private static int CountNonFinite(SampleStatus[] status)
+    {
+        int n = 0;
+        foreach (var s in status) if (s == SampleStatus.NonFinite) n++;
+        return n;
     }
 }

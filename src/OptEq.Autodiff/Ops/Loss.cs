@@ -11,15 +11,22 @@ public static partial class Ops
         var tape = logits.Tape;
         var device = tape.Device;
         int rows = logits.Value.Rows;
-        perRow = tape.Rent(rows);
+        var losses = tape.Rent(rows);
+        perRow = losses;
         // The gradient of the mean loss, (softmax − onehot)/batch, comes out of the same pass.
         var gradient = logits.RequiresGrad && tape.IsRecording ? tape.Rent(logits.Shape) : null;
-        device.SoftmaxCrossEntropy(logits.Value, labels, perRow, gradient, T.One / T.CreateChecked(rows));
         var value = tape.Rent(1);
-        device.RowReduce(RowReduction.Sum, perRow.Reshape(1, rows), null, value);
-        device.Axpby(T.One / T.CreateChecked(rows), value, T.Zero, value, value);
+        var lossRow = losses.Reshape(1, rows);
+        T mean = T.One / T.CreateChecked(rows);
+        tape.Compute(() =>
+        {
+            device.SoftmaxCrossEntropy(logits.Value, labels, losses, gradient, mean);
+            device.RowReduce(RowReduction.Sum, lossRow, null, value);
+            device.Axpby(mean, value, T.Zero, value, value);
+        });
         var y = tape.Result(value, logits);
-        tape.Record(y, () => AccumulateScaled(logits.GradBuffer, y.GradBuffer, gradient!));
+        ScaledAccumulation<T>? backward = null;
+        tape.Record(y, () => (backward ??= new ScaledAccumulation<T>(logits.GradBuffer, y.GradBuffer, gradient!)).Run());
         return y;
     }
 }

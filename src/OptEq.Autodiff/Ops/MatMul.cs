@@ -13,7 +13,7 @@ public static partial class Ops
         var opA = transA ? MatrixOp.Transpose : MatrixOp.None;
         var opB = transB ? MatrixOp.Transpose : MatrixOp.None;
         var value = tape.Rent(m, n);
-        device.Gemm(opA, opB, T.One, a.Value, b.Value, T.Zero, value); // validates the inner dimension
+        tape.Compute(() => device.Gemm(opA, opB, T.One, a.Value, b.Value, T.Zero, value)); // validates the inner dimension
         var y = tape.Result(value, a, b);
         tape.Record(y, () =>
         {

@@ -38,42 +38,46 @@ public static partial class Ops
     public static Variable<T> ScaleToNorm<T>(Variable<T> v, double gamma, NormKind kind, PowerIterationState<T>? power = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!(gamma > 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "γ must be > 0");
+        if (kind == NormKind.Spectral && power is null) throw new ArgumentException("spectral scaling needs a PowerIterationState (persistent vectors)");
         var tape = v.Tape;
         var device = tape.Device;
         var flat = v.Value.Reshape(1, -1);
         var scalar = tape.Rent(1);
-        double s;
-        Tensor<T>? direction = null; // ∂s/∂V
-        if (kind == NormKind.Frobenius)
-        {
-            device.RowReduce(RowReduction.SquaredNorm, flat, null, scalar);
-            s = Math.Sqrt(double.CreateChecked(scalar.ToArray()[0]));
-        }
-        else
-        {
-            if (power is null) throw new ArgumentException("spectral scaling needs a PowerIterationState (persistent vectors)");
-            // Power steps: v ← normalise(u·V), u ← normalise(v·Vᵀ); σ = ||v·Vᵀ|| before normalising.
-            s = 0;
-            for (int step = 0; step < power.StepsPerForward; step++)
-            {
-                device.Gemm(MatrixOp.None, MatrixOp.None, T.One, power.Left, v.Value, T.Zero, power.Right);
-                Normalise(power.Right, scalar);
-                device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, power.Right, v.Value, T.Zero, power.Left);
-                s = Normalise(power.Left, scalar);
-            }
-            direction = tape.Rent(v.Shape);
-            device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, power.Left, power.Right, T.Zero, direction);
-        }
-        if (!(s > 0) || !double.IsFinite(s)) throw new InvalidOperationException($"cannot scale a weight with norm {s} (all zero or not finite)");
-        T factor = T.CreateChecked(gamma / s);
+        var direction = kind == NormKind.Spectral ? tape.Rent(v.Shape) : null; // ∂s/∂V
         var value = tape.Rent(v.Shape);
-        device.Axpby(factor, v.Value, T.Zero, v.Value, value);
+        double s = 0; // set by the computation, read by the backward rule (both see this one variable)
+        T factor = T.Zero;
+        tape.Compute(() =>
+        {
+            if (kind == NormKind.Frobenius)
+            {
+                device.RowReduce(RowReduction.SquaredNorm, flat, null, scalar);
+                s = Math.Sqrt(ReadScalar(scalar));
+            }
+            else
+            {
+                // Power steps: v ← normalise(u·V), u ← normalise(v·Vᵀ); σ = ||v·Vᵀ|| before normalising.
+                s = 0;
+                for (int step = 0; step < power!.StepsPerForward; step++)
+                {
+                    device.Gemm(MatrixOp.None, MatrixOp.None, T.One, power.Left, v.Value, T.Zero, power.Right);
+                    Normalise(power.Right, scalar);
+                    device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, power.Right, v.Value, T.Zero, power.Left);
+                    s = Normalise(power.Left, scalar);
+                }
+                device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, power.Left, power.Right, T.Zero, direction!);
+            }
+            if (!(s > 0) || !double.IsFinite(s)) throw new InvalidOperationException($"cannot scale a weight with norm {s} (all zero or not finite)");
+            factor = T.CreateChecked(gamma / s);
+            device.Axpby(factor, v.Value, T.Zero, v.Value, value);
+        });
         var y = tape.Result(value, v);
+        Tensor<T>? dyFlat = null; // made on the first backward, reused on replays
         tape.Record(y, () =>
         {
             var dy = y.GradBuffer;
-            device.RowReduce(RowReduction.Dot, dy.Reshape(1, -1), flat, scalar);
-            double inner = double.CreateChecked(scalar.ToArray()[0]);
+            device.RowReduce(RowReduction.Dot, dyFlat ??= dy.Reshape(1, -1), flat, scalar);
+            double inner = ReadScalar(scalar);
             // dV += (γ/s)·dW − (γ/s²)·⟨dW, V⟩·∂s/∂V
             device.Axpby(factor, dy, T.One, v.GradBuffer, v.GradBuffer);
             if (kind == NormKind.Frobenius)
@@ -84,11 +88,19 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>The one element of a device tensor, on the host (into a stack buffer: no allocation).</summary>
+    private static double ReadScalar<T>(Tensor<T> scalar) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> host = stackalloc T[1];
+        scalar.CopyTo(host);
+        return double.CreateChecked(host[0]);
+    }
+
     /// <summary>x ← x/||x|| for a [1, n] vector; returns ||x||.</summary>
     private static double Normalise<T>(Tensor<T> x, Tensor<T> scratch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         x.Device.RowReduce(RowReduction.SquaredNorm, x, null, scratch);
-        double norm = Math.Sqrt(double.CreateChecked(scratch.ToArray()[0]));
+        double norm = Math.Sqrt(ReadScalar(scratch));
         if (norm > 0) x.Device.Axpby(T.CreateChecked(1 / norm), x, T.Zero, x, x);
         return norm;
     }

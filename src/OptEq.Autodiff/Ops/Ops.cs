@@ -12,10 +12,15 @@ public static partial class Ops
 
     /// <summary>
     /// target += s·source where s is a one-element device tensor, without reading s on the host: a k = 1 GEMM of
-    /// source viewed as [n, 1] with s as [1, 1]. Used where a scalar's gradient flows back into a tensor.
+    /// source viewed as [n, 1] with s as [1, 1]. Used where a scalar's gradient flows back into a tensor. The views are
+    /// made once per backward rule (a replayed rule then allocates nothing).
     /// </summary>
-    internal static void AccumulateScaled<T>(Tensor<T> target, Tensor<T> scalar, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T>
-        => target.Device.Gemm(MatrixOp.None, MatrixOp.None, T.One, source.Reshape(-1, 1), scalar.Reshape(1, 1), T.One, target.Reshape(-1, 1));
+    internal sealed class ScaledAccumulation<T>(Tensor<T> target, Tensor<T> scalar, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Tensor<T> _target = target.Reshape(-1, 1), _scalar = scalar.Reshape(1, 1), _source = source.Reshape(-1, 1);
+
+        public void Run() => _target.Device.Gemm(MatrixOp.None, MatrixOp.None, T.One, _source, _scalar, T.One, _target);
+    }
 
     private static Tape<T> TapeOf<T>(Variable<T> a, Variable<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => ReferenceEquals(a.Tape, b.Tape) ? a.Tape : throw new ArgumentException("the operands belong to different tapes");

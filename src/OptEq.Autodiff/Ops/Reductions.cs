@@ -13,25 +13,24 @@ public static partial class Ops
     {
         var tape = x.Tape;
         var device = tape.Device;
-        var flat = ContiguousCopy(tape, x.Value).Reshape(1, -1);
+        // A strided x is summed from a contiguous copy, made in the computation (so a replay copies again).
+        var contiguous = x.Value.IsContiguous ? x.Value : tape.Rent(x.Shape);
+        var flat = contiguous.Reshape(1, -1);
         var value = tape.Rent(1);
-        device.RowReduce(RowReduction.Sum, flat, null, value);
-        if (scale != T.One) device.Axpby(scale, value, T.Zero, value, value);
+        tape.Compute(() =>
+        {
+            if (!ReferenceEquals(contiguous, x.Value)) device.Copy(x.Value, contiguous);
+            device.RowReduce(RowReduction.Sum, flat, null, value);
+            if (scale != T.One) device.Axpby(scale, value, T.Zero, value, value);
+        });
         var y = tape.Result(value, x);
+        ScaledAccumulation<T>? backward = null;
         tape.Record(y, () =>
         {
             var ones = tape.Rent(x.Shape);
             device.Fill(ones, scale);
-            AccumulateScaled(x.GradBuffer, y.GradBuffer, ones);
+            (backward ??= new ScaledAccumulation<T>(x.GradBuffer, y.GradBuffer, ones)).Run();
         });
         return y;
-    }
-
-    private static Tensor<T> ContiguousCopy<T>(Tape<T> tape, Tensor<T> t) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (t.IsContiguous) return t;
-        var c = tape.Rent(t.Shape);
-        tape.Device.Copy(t, c);
-        return c;
     }
 }

@@ -6,10 +6,12 @@ public static partial class Ops
     public static Variable<T> Reshape<T>(Variable<T> x, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tape = x.Tape;
-        var value = tape.Rent(x.Value.Reshape(shape).Shape);
-        tape.Device.Copy(x.Value.Reshape(value.Shape), value);
+        var source = x.Value.Reshape(shape);
+        var value = tape.Rent(source.Shape);
+        tape.Compute(() => tape.Device.Copy(source, value));
         var y = tape.Result(value, x);
-        tape.Record(y, () => Accumulate(x.GradBuffer, y.GradBuffer.Reshape(x.Shape)));
+        Tensor<T>? dyAsX = null; // made on the first backward, reused on replays
+        tape.Record(y, () => Accumulate(x.GradBuffer, dyAsX ??= y.GradBuffer.Reshape(x.Shape)));
         return y;
     }
 
@@ -27,9 +29,10 @@ public static partial class Ops
         var tape = x.Tape;
         var source = view(x.Value);
         var value = tape.Rent(source.Shape);
-        tape.Device.Copy(source, value);
+        tape.Compute(() => tape.Device.Copy(source, value));
         var y = tape.Result(value, x);
-        tape.Record(y, () => Accumulate(view(x.GradBuffer), y.GradBuffer));
+        Tensor<T>? dxView = null;
+        tape.Record(y, () => Accumulate(dxView ??= view(x.GradBuffer), y.GradBuffer));
         return y;
     }
 
@@ -44,17 +47,23 @@ public static partial class Ops
                 throw new ShapeException($"concat: every part must be a matrix with {rows} rows on the same tape, got [{string.Join(", ", p.Shape)}]");
         int cols = parts.Sum(p => p.Shape[1]);
         var value = tape.Rent(rows, cols);
-        int offset = 0;
-        foreach (var p in parts) { tape.Device.Copy(p.Value, value.SliceColumns(offset, p.Shape[1])); offset += p.Shape[1]; }
+        var targets = new Tensor<T>[parts.Length];
+        for (int i = 0, offset = 0; i < parts.Length; offset += parts[i].Shape[1], i++) targets[i] = value.SliceColumns(offset, parts[i].Shape[1]);
+        tape.Compute(() =>
+        {
+            for (int i = 0; i < parts.Length; i++) tape.Device.Copy(parts[i].Value, targets[i]);
+        });
         var y = tape.Result(value, parts);
+        Tensor<T>[]? dySlices = null; // made on the first backward, reused on replays
         tape.Record(y, () =>
         {
-            int o = 0;
-            foreach (var p in parts)
+            if (dySlices is null)
             {
-                if (p.RequiresGrad) Accumulate(p.GradBuffer, y.GradBuffer.SliceColumns(o, p.Shape[1]));
-                o += p.Shape[1];
+                dySlices = new Tensor<T>[parts.Length];
+                for (int i = 0, o = 0; i < parts.Length; o += parts[i].Shape[1], i++) dySlices[i] = y.GradBuffer.SliceColumns(o, parts[i].Shape[1]);
             }
+            for (int i = 0; i < parts.Length; i++)
+                if (parts[i].RequiresGrad) Accumulate(parts[i].GradBuffer, dySlices[i]);
         });
         return y;
     }
@@ -64,7 +73,7 @@ public static partial class Ops
     {
         var tape = x.Tape;
         var value = tape.Rent(x.Shape[1], x.Shape[0]);
-        tape.Device.Transpose(x.Value, value);
+        tape.Compute(() => tape.Device.Transpose(x.Value, value));
         var y = tape.Result(value, x);
         tape.Record(y, () =>
         {
@@ -83,18 +92,32 @@ public static partial class Ops
     {
         if (blocks.Length == 0) throw new ArgumentException("assemble: no blocks");
         var tape = blocks[0].Block.Tape;
-        var value = tape.Zeros(rows, cols);
-        foreach (var (block, r, c) in blocks)
+        var value = tape.Rent(rows, cols);
+        var targets = new Tensor<T>[blocks.Length];
+        for (int i = 0; i < blocks.Length; i++)
         {
+            var (block, r, c) = blocks[i];
             if (r < 0 || c < 0 || r + block.Shape[0] > rows || c + block.Shape[1] > cols)
                 throw new ShapeException($"assemble: block [{string.Join(", ", block.Shape)}] at ({r}, {c}) does not fit in [{rows}, {cols}]");
-            tape.Device.Copy(block.Value, value.Slice(r, block.Shape[0]).SliceColumns(c, block.Shape[1]));
+            targets[i] = value.Slice(r, block.Shape[0]).SliceColumns(c, block.Shape[1]);
         }
+        tape.Compute(() =>
+        {
+            tape.Device.Fill(value, T.Zero);
+            for (int i = 0; i < blocks.Length; i++) tape.Device.Copy(blocks[i].Block.Value, targets[i]);
+        });
         var y = tape.Result(value, blocks.Select(b => b.Block).ToArray());
+        Tensor<T>[]? dyBlocks = null; // made on the first backward, reused on replays
         tape.Record(y, () =>
         {
-            foreach (var (block, r, c) in blocks)
-                if (block.RequiresGrad) Accumulate(block.GradBuffer, y.GradBuffer.Slice(r, block.Shape[0]).SliceColumns(c, block.Shape[1]));
+            if (dyBlocks is null)
+            {
+                dyBlocks = new Tensor<T>[blocks.Length];
+                for (int i = 0; i < blocks.Length; i++)
+                    dyBlocks[i] = y.GradBuffer.Slice(blocks[i].Row, blocks[i].Block.Shape[0]).SliceColumns(blocks[i].Column, blocks[i].Block.Shape[1]);
+            }
+            for (int i = 0; i < blocks.Length; i++)
+                if (blocks[i].Block.RequiresGrad) Accumulate(blocks[i].Block.GradBuffer, dyBlocks[i]);
         });
         return y;
     }
