@@ -63,6 +63,7 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
                     return Ops.Activate(Ops.Add(Ops.MatMul(z, scaled, transB: true), Ops.Affine(x, tape.Param(u), tape.Param(b))), activation);
                 }, _extra, config.Hidden, forward, generalBackward);
                 (_body, Report, features) = (deq, deq.Report, config.Hidden);
+                SupportsReplay = generalBackward.Mode == BackwardMode.Unrolled; // its solve runs eagerly (see DeqLayer)
                 break;
         }
         if (features > 0)
@@ -77,6 +78,8 @@ public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged,
     public ILayer<T> Body => _body;
     /// <summary>Solver statistics of the last forward and backward pass of the equilibrium body.</summary>
     public EquilibriumReport Report { get; }
+    /// <summary>Whether a training step of this model can be captured on a replayable tape (all but the generic DEQ's solve).</summary>
+    public bool SupportsReplay { get; } = true;
 
     /// <summary>Logits [batch, classes] for an input batch [batch, input].</summary>
     public Variable<T> Forward(Variable<T> x)

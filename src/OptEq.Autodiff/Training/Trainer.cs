@@ -24,6 +24,10 @@ public sealed class Trainer : IDisposable
     private readonly float[] _augmentHost;
     private readonly float[] _logitsHost;
     private readonly float _background;
+    private StepCapture? _capture; // the full-batch training step, recorded once and replayed for every full batch
+
+    /// <summary>A captured training step: its tape, the inputs it reads, and the variables read after each replay.</summary>
+    private sealed record StepCapture(Tape<float> Tape, Tensor<float> Images, Tensor<int> Labels, Variable<float> Logits, Variable<float> Loss);
 
     public Trainer(Device device, Classifier<float> model, TrainingOptions options, Dataset train, Dataset test)
     {
@@ -89,24 +93,16 @@ public sealed class Trainer : IDisposable
         {
             var images = Options.AugmentShift > 0 ? Augment(batch, epoch) : batch.Images;
             _optimizer.ZeroGrad();
-            float loss;
-            int batchCorrect;
-            using (var tape = new Tape<float>(_device))
-            {
-                var logits = Model.Forward(tape.Constant(images));
-                var lossVariable = Ops.SoftmaxCrossEntropy(logits, batch.Labels, out _);
-                loss = lossVariable.Value.ToArray()[0];
-                // The solver isolates a non-finite sample (it keeps its initial state), so the loss alone can stay finite
-                // while the model has broken: both are divergence.
-                int nonFinite = Model.Report.ForwardNonFinite;
-                if (!float.IsFinite(loss) || nonFinite > 0)
-                    throw new TrainingDivergedException((float.IsFinite(loss)
-                        ? $"the equilibrium solve met NaN or infinity for {nonFinite} samples at epoch {epoch}, batch {batch.Index + 1}"
-                        : $"the loss became {loss} at epoch {epoch}, batch {batch.Index + 1}") + "; training stopped" +
-                        (CompletedEpochs > 0 ? $" and the checkpoint of epoch {CompletedEpochs} was kept" : "") + " (try a lower --lr or --clip)");
-                batchCorrect = CountCorrect(logits.Value, batch.Labels, batch.Count);
-                tape.Backward(lossVariable);
-            }
+            var (loss, logits) = ForwardBackward(images, batch.Labels);
+            // The solver isolates a non-finite sample (it keeps its initial state), so the loss alone can stay finite
+            // while the model has broken: both are divergence. Checked before the optimizer touches the parameters.
+            int nonFinite = Model.Report.ForwardNonFinite;
+            if (!float.IsFinite(loss) || nonFinite > 0)
+                throw new TrainingDivergedException((float.IsFinite(loss)
+                    ? $"the equilibrium solve met NaN or infinity for {nonFinite} samples at epoch {epoch}, batch {batch.Index + 1}"
+                    : $"the loss became {loss} at epoch {epoch}, batch {batch.Index + 1}") + "; training stopped" +
+                    (CompletedEpochs > 0 ? $" and the checkpoint of epoch {CompletedEpochs} was kept" : "") + " (try a lower --lr or --clip)");
+            int batchCorrect = CountCorrect(logits, batch.Labels, batch.Count);
             if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
             _optimizer.Step(_schedule);
             seen += batch.Count;
@@ -125,6 +121,49 @@ public sealed class Trainer : IDisposable
         var (testLoss, testAccuracy) = Evaluate(_test);
         return new EpochMetrics(epoch, lossSum / seen, correct / (double)seen, testLoss, testAccuracy, clock.Elapsed.TotalSeconds, seen / trainSeconds,
             forwardIterations / seen, backwardIterations / seen, converged / seen, _optimizer.LearningRate);
+    }
+
+    /// <summary>
+    /// Forward and backward of one batch; returns the loss and the logits. A full batch replays the step captured on the
+    /// first full batch (the batch iterator and the augmentation write every full batch into the same tensors), which
+    /// computes exactly what recording it would, without building a graph or allocating. A partial last batch, and
+    /// models that cannot be replayed, are recorded on a new tape.
+    /// </summary>
+    private (float Loss, Tensor<float> Logits) ForwardBackward(Tensor<float> images, Tensor<int> labels)
+    {
+        bool full = images.Shape[0] == Options.Batch;
+        if (full && Model.SupportsReplay && Options.ReplaySteps)
+        {
+            if (_capture is null || !ReferenceEquals(_capture.Images, images) || !ReferenceEquals(_capture.Labels, labels))
+            {
+                _capture?.Tape.Dispose();
+                var tape = Tape<float>.ForReplay(_device);
+                var logits = Model.Forward(tape.Constant(images));
+                var loss = Ops.SoftmaxCrossEntropy(logits, labels, out _);
+                tape.Backward(loss);
+                _capture = new StepCapture(tape, images, labels, logits, loss);
+            }
+            else _capture.Tape.Replay(_capture.Loss);
+            return (ReadScalar(_capture.Loss.Value), _capture.Logits.Value);
+        }
+        using var recording = new Tape<float>(_device);
+        var recordedLogits = Model.Forward(recording.Constant(images));
+        var recordedLoss = Ops.SoftmaxCrossEntropy(recordedLogits, labels, out _);
+        recording.Backward(recordedLoss);
+        // The logits are read before the tape gives its tensors back: count them here, return a copy-free view only for replays.
+        _lastPartialLogits ??= _device.Allocate<float>(Options.Batch, Model.Config.Classes);
+        var partial = _lastPartialLogits.Slice(0, images.Shape[0]);
+        _device.Copy(recordedLogits.Value, partial);
+        return (ReadScalar(recordedLoss.Value), partial);
+    }
+
+    private Tensor<float>? _lastPartialLogits;
+
+    private static float ReadScalar(Tensor<float> scalar)
+    {
+        Span<float> host = stackalloc float[1];
+        scalar.CopyTo(host);
+        return host[0];
     }
 
     /// <summary>Mean loss and accuracy on a dataset, in no-grad mode.</summary>
@@ -171,9 +210,10 @@ public sealed class Trainer : IDisposable
             int dx = ShiftAugmentation.Draw(Options.Seed, epoch, index, 0, max), dy = ShiftAugmentation.Draw(Options.Seed, epoch, index, 1, max);
             ShiftAugmentation.Shift(_train.Image(index), _augmentHost.AsSpan(s * pixels, pixels), side, dx, dy, _background);
         }
-        var view = _augmented.Slice(0, batch.Count);
+        var view = batch.Count == _augmented.Shape[0] ? _augmented : _augmented.Slice(0, batch.Count);
         view.CopyFrom(_augmentHost.AsSpan(0, batch.Count * pixels));
-        return view;
+        // A full batch is the whole buffer itself, the same tensor every time (a captured step reads it on replay).
+        return batch.Count == _augmented.Shape[0] ? _augmented : view;
     }
 
     private static double[] MeanTrace(double[,]? trace)
@@ -220,6 +260,8 @@ public sealed class Trainer : IDisposable
         _batches.Dispose();
         _augmented.Dispose();
         _optimizer.Dispose();
+        _capture?.Tape.Dispose();
+        _lastPartialLogits?.Dispose();
     }
 
     private sealed class NullObserver : ITrainingObserver;

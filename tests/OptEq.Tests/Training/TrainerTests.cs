@@ -34,6 +34,33 @@ public class TrainerTests
     private static ModelConfig Config => new() { Input = 36, Classes = 3, Hidden = 10, Seed = 5, ForwardMaxIterations = 20, BackwardMaxIterations = 20 };
     private static TrainingOptions Options(int epochs) => new() { Epochs = epochs, Batch = 32, LearningRate = 0.01, Seed = 9, AugmentShift = 1, Schedule = "cosine" };
 
+    /// <summary>Replaying the captured step for every full batch trains exactly as recording every batch does (the last batch of 200 is partial).</summary>
+    [TestCase("opteq")]
+    [TestCase("mon")]
+    [TestCase("deq")]
+    public void ReplayedStepsTrainExactlyAsRecordedOnes(string kind)
+    {
+        using var device = new NativeCpuDevice();
+        var train = Synthetic("train", 200, 1);
+        var test = Synthetic("test", 60, 2);
+        (List<EpochMetrics> History, float[][] Parameters) Run(bool replay)
+        {
+            using var model = new Classifier<float>(device, Config with { Model = kind });
+            using var trainer = new Trainer(device, model, Options(2) with { ReplaySteps = replay }, train, test);
+            trainer.Run();
+            return (trainer.History, model.Parameters().Select(p => p.Value.ToArray()).ToArray());
+        }
+        var recorded = Run(replay: false);
+        var replayed = Run(replay: true);
+        for (int e = 0; e < recorded.History.Count; e++)
+        {
+            Assert.That(replayed.History[e].TrainLoss, Is.EqualTo(recorded.History[e].TrainLoss), $"epoch {e + 1} train loss");
+            Assert.That(replayed.History[e].TestAccuracy, Is.EqualTo(recorded.History[e].TestAccuracy), $"epoch {e + 1} test accuracy");
+        }
+        for (int i = 0; i < recorded.Parameters.Length; i++)
+            Assert.That(replayed.Parameters[i], Is.EqualTo(recorded.Parameters[i]), $"parameter {i}");
+    }
+
     [Test]
     public void ResumingContinuesExactlyAsAnUninterruptedRun()
     {
