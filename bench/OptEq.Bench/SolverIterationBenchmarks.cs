@@ -9,8 +9,9 @@ namespace OptEq.Bench;
 
 /// <summary>
 /// One forward solve of the bench-step shape (batch 128, hidden 512, ReLU, ρ = 0.9) with the tolerance at 0, for 10
-/// and for 40 iterations. The memory column is the point: both rows allocate the same bytes (the solve's setup and its
-/// per-sample result), so an iteration allocates nothing. Time per iteration is the difference of the rows over 30.
+/// and for 40 iterations. The memory column is the point: both rows allocate the same, nothing (buffers, tracker and
+/// result come back from the device pool), so an iteration allocates nothing. Time per iteration is the difference of
+/// the rows over 30.
 /// <code>dotnet run -c Release --project bench/OptEq.Bench -- --filter '*SolverIteration*'</code>
 /// </summary>
 [MemoryDiagnoser]
