@@ -22,7 +22,7 @@ public static class TrainingBench
 {
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(2);
 
-    public static int Step(string? deviceId, int steps, bool json)
+    public static int Step(string? deviceId, int steps, int peerSteps, bool json)
     {
         const int batch = 128, input = 784, hidden = 512, classes = 10, iterations = 30, memory = 5;
         using var device = DeviceCatalog.Open(deviceId);
@@ -66,12 +66,14 @@ public static class TrainingBench
         double gflop = StepGemmFlops(batch, input, hidden, classes, iterations, memory) / 1e9;
         double gflops = gflop / (ms / 1000);
         double sgemm = GemmRate(device, batch, hidden);
+        var (peerMs, peerDescription) = peerSteps > 0 ? TorchStepPeer.Measure(peerSteps, Environment.ProcessorCount) : (null, "not run (--peer-steps 0)");
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["bench"] = "step", ["device"] = device.Id, ["ms_per_step"] = Math.Round(ms, 3), ["gemm_gflop"] = Math.Round(gflop, 3),
                 ["gflops"] = Math.Round(gflops, 1),
-                ["gemm_gflops_same_device"] = Math.Round(sgemm, 1), ["fraction_of_gemm_rate"] = Math.Round(gflops / sgemm, 3), ["steps"] = steps, ["warm_up_steps"] = warmSteps, ["managed_bytes_per_step"] = bytesPerStep, ["gc_collections"] = collections, ["peer"] = "pytorch-torchdeq", ["peer_ms_per_step"] = "not measured (PyTorch is not installable here)",
+                ["gemm_gflops_same_device"] = Math.Round(sgemm, 1), ["fraction_of_gemm_rate"] = Math.Round(gflops / sgemm, 3), ["steps"] = steps, ["warm_up_steps"] = warmSteps, ["managed_bytes_per_step"] = bytesPerStep, ["gc_collections"] = collections, ["peer"] = peerDescription,
+                ["peer_ms_per_step"] = peerMs is double p ? Math.Round(p, 3) : null!, ["speedup_over_peer"] = peerMs is double q ? Math.Round(q / ms, 2) : null!,
             }));
         else
             Console.WriteLine(
@@ -79,7 +81,9 @@ public static class TrainingBench
                 FormattableString.Invariant($"{ms:F1} ms/step, {gflop:F2} GFLOP of GEMM, {gflops:F1} GFLOP/s (mean of {steps} steps after {warmSteps} warm-up); ") +
                 FormattableString.Invariant($"{100 * gflops / sgemm:F0} % of this device's GEMM rate at the step's main shape ({batch}×{hidden}×{hidden}: {sgemm:F1} GFLOP/s, measured now); ") +
                 FormattableString.Invariant($"{bytesPerStep:N0} managed bytes allocated per step, {collections} gen-0 collections\n") +
-                "peer: PyTorch with TorchDEQ is not installable on this machine (no PyPI), so it was not measured in this run");
+                (peerMs is double peer
+                    ? FormattableString.Invariant($"peer: {peer:F1} ms/step ({peerDescription}); OptEq is {peer / ms:F1}× faster")
+                    : $"peer: {peerDescription}"));
         return 0;
     }
 

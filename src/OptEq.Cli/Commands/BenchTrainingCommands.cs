@@ -11,8 +11,16 @@ public static class BenchTrainingCommands
         var json = CommonOptions.Json();
         var device = CommonOptions.Device();
         var steps = new Option<int>("--steps") { Description = "Timed steps (after 2 s of warm-up steps).", DefaultValueFactory = _ => 50 };
-        var command = new Command("step", "Time one full OptEq training step (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam).") { json, device, steps };
-        command.SetAction(parse => TrainingBench.Step(parse.GetValue(device), parse.GetValue(steps), parse.GetValue(json)));
+        var peerSteps = new Option<int>("--peer-steps") { Description = "Timed steps of the PyTorch peer, after 5 warm-up steps (0: do not run it).", DefaultValueFactory = _ => 20 };
+        var command = new Command("step", "Time one full OptEq training step (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam), and the same step in PyTorch.")
+            { json, device, steps, peerSteps };
+        command.SetAction(parse =>
+        {
+            int s = parse.GetValue(steps), p = parse.GetValue(peerSteps);
+            if (s < 1) throw new ArgumentException($"--steps must be ≥ 1, got {s}");
+            if (p < 0) throw new ArgumentException($"--peer-steps must be ≥ 0, got {p}");
+            return TrainingBench.Step(parse.GetValue(device), s, p, parse.GetValue(json));
+        });
         return command;
     }
 
