@@ -66,7 +66,10 @@ public sealed record BackwardOptions
     };
 }
 
-/// <summary>What the last forward and backward solves of an implicit layer did (for progress bars and reports).</summary>
+/// <summary>
+/// What the last forward and backward solves of an implicit layer did (for progress bars and reports). The per-sample
+/// arrays are the solver result's own, which the device pool reuses: the next solve overwrites them, so copy them to keep them.
+/// </summary>
 public sealed class EquilibriumReport
 {
     public int ForwardIterations { get; internal set; }

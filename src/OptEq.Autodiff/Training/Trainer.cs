@@ -150,7 +150,7 @@ public sealed class Trainer : IDisposable
         var recordedLogits = Model.Forward(recording.Constant(images));
         var recordedLoss = Ops.SoftmaxCrossEntropy(recordedLogits, labels, out _);
         recording.Backward(recordedLoss);
-        // The logits are read before the tape gives its tensors back: count them here, return a copy-free view only for replays.
+        // This tape gives its tensors back when it is disposed below, so the logits are copied out for the accuracy count.
         _lastPartialLogits ??= _device.Allocate<float>(Options.Batch, Model.Config.Classes);
         var partial = _lastPartialLogits.Slice(0, images.Shape[0]);
         _device.Copy(recordedLogits.Value, partial);
