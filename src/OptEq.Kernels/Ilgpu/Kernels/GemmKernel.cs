@@ -1,5 +1,6 @@
 using System.Numerics;
 using ILGPU;
+using OptEq.Kernels.Activations;
 
 namespace OptEq.Kernels.Ilgpu.Kernels;
 
@@ -36,8 +37,42 @@ public struct Block4x4<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 }
 
+/// <summary>How a GEMM writes one finished element of C (ILGPU specialises the kernel per store type).</summary>
+public interface IGemmStore<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Writes C[row, col] (at <paramref name="index"/> in c) from the product's <paramref name="sum"/>.</summary>
+    void Store(ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative, GemmArgs<T> p, long index, int row, int col, T sum);
+}
+
+/// <summary>C ← α·sum + β·C; β = 0 does not read C, so whatever it holds (NaN included) cannot leak into the result.</summary>
+public struct PlainGemmStore<T> : IGemmStore<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public void Store(ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative, GemmArgs<T> p, long index, int row, int col, T sum)
+        => c[index] = p.Beta == T.Zero ? p.Alpha * sum : p.Alpha * sum + p.Beta * c[index];
+}
+
 /// <summary>
-/// C ← α·op(A)·op(B) + β·C, batched (reference: <see cref="Reference.ReferenceKernels.Gemm"/>).
+/// The prox epilogue of <see cref="Device.GemmProx{T}"/> (one matrix, no batch): v = α·sum + addend[row, col] (row stride 0:
+/// a bias), C ← σ(v) and derivative ← σ′(v), in the order the unfused kernels compute them.
+/// </summary>
+public struct ProxGemmStore<T, TAct> : IGemmStore<T> where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IProxActivation<T>
+{
+    public TAct Activation;
+    public long LdAddend, LdDerivative;
+    public int HasAddend, HasDerivative;
+
+    public void Store(ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative, GemmArgs<T> p, long index, int row, int col, T sum)
+    {
+        T v = p.Alpha * sum;
+        if (HasAddend != 0) v += addend[row * LdAddend + col];
+        if (HasDerivative != 0) derivative[row * LdDerivative + col] = Activation.Derivative(v);
+        c[index] = Activation.Value(v);
+    }
+}
+
+/// <summary>
+/// C ← α·op(A)·op(B) + β·C, batched (reference: <see cref="Reference.ReferenceKernels.Gemm"/>), or with the prox epilogue
+/// of <see cref="ProxGemmStore{T,TAct}"/> (reference: <see cref="Reference.ReferenceKernels.GemmPreActivation"/> and Prox).
 ///
 /// Grid: x = tile column of C, y = tile row (grid-stride), z = batch (grid-stride). A group owns a TileM × TileN tile of
 /// C and walks k in slices of TileK: all its threads stage the slice of op(A) (TileM × TileK) and of op(B)
@@ -51,8 +86,11 @@ public struct Block4x4<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// </summary>
 public static class GemmKernel
 {
-    public static void Run<T, TTile>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, GemmArgs<T> p)
-        where T : unmanaged, IFloatingPointIeee754<T> where TTile : struct, IGemmTiling
+    /// <param name="addend">The epilogue's addend (a stand-in that is never read for the plain store).</param>
+    /// <param name="derivative">The epilogue's σ′ output (a stand-in that is never written for the plain store).</param>
+    public static void Run<T, TTile, TStore>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative,
+        GemmArgs<T> p, TStore store)
+        where T : unmanaged, IFloatingPointIeee754<T> where TTile : struct, IGemmTiling where TStore : struct, IGemmStore<T>
     {
         var tiling = default(TTile);
         int bm = tiling.TileM, bn = tiling.TileN, bk = tiling.TileK;
@@ -111,29 +149,23 @@ public static class GemmKernel
                 }
 
                 int rowT = row0 + ty, colT = col0 + tx;
-                StoreRow(c, p, baseC, rowT, colT, threadsX, acc.R0);
-                StoreRow(c, p, baseC, rowT + threadsY, colT, threadsX, acc.R1);
-                StoreRow(c, p, baseC, rowT + 2 * threadsY, colT, threadsX, acc.R2);
-                StoreRow(c, p, baseC, rowT + 3 * threadsY, colT, threadsX, acc.R3);
+                StoreRow(store, c, addend, derivative, p, baseC, rowT, colT, threadsX, acc.R0);
+                StoreRow(store, c, addend, derivative, p, baseC, rowT + threadsY, colT, threadsX, acc.R1);
+                StoreRow(store, c, addend, derivative, p, baseC, rowT + 2 * threadsY, colT, threadsX, acc.R2);
+                StoreRow(store, c, addend, derivative, p, baseC, rowT + 3 * threadsY, colT, threadsX, acc.R3);
             }
     }
 
     /// <summary>Writes one row of a thread's block: columns col, col + step, col + 2·step, col + 3·step, those inside C.</summary>
-    private static void StoreRow<T>(ArrayView<T> c, GemmArgs<T> p, long baseC, int row, int col, int step, Vec4<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void StoreRow<T, TStore>(TStore store, ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative, GemmArgs<T> p,
+        long baseC, int row, int col, int step, Vec4<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T> where TStore : struct, IGemmStore<T>
     {
         if (row >= p.M) return;
         long rowBase = baseC + row * p.Ldc;
-        Store(c, p, rowBase, col, v.V0);
-        Store(c, p, rowBase, col + step, v.V1);
-        Store(c, p, rowBase, col + 2 * step, v.V2);
-        Store(c, p, rowBase, col + 3 * step, v.V3);
-    }
-
-    private static void Store<T>(ArrayView<T> c, GemmArgs<T> p, long rowBase, int col, T sum) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (col >= p.N) return;
-        // β = 0: C is not read, so whatever it holds (NaN included) cannot leak into the result.
-        c[rowBase + col] = p.Beta == T.Zero ? p.Alpha * sum : p.Alpha * sum + p.Beta * c[rowBase + col];
+        if (col < p.N) store.Store(c, addend, derivative, p, rowBase + col, row, col, v.V0);
+        if (col + step < p.N) store.Store(c, addend, derivative, p, rowBase + col + step, row, col + step, v.V1);
+        if (col + 2 * step < p.N) store.Store(c, addend, derivative, p, rowBase + col + 2 * step, row, col + 2 * step, v.V2);
+        if (col + 3 * step < p.N) store.Store(c, addend, derivative, p, rowBase + col + 3 * step, row, col + 3 * step, v.V3);
     }
 }
