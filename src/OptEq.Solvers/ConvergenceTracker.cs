@@ -8,7 +8,7 @@ namespace OptEq.Solvers;
 internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Device _device;
-    private readonly Tensor<T> _state, _absSquared, _normSquared, _best, _active, _improved, _bestAbs, _bestRel, _lastAbs, _lastRel;
+    private readonly Tensor<T> _state, _absSquared, _normSquared, _best, _active, _improved;
     private readonly Tensor<T>? _traceAbs, _traceRel;
     private readonly T[] _hostActive, _hostState;
     private SolverOptions _options = null!;
@@ -35,10 +35,6 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
         // Views made once: creating them inside the loop would allocate per iteration.
         _active = _state[SampleState.Active];
         _improved = _state[SampleState.Improved];
-        _bestAbs = _state[SampleState.BestAbs];
-        _bestRel = _state[SampleState.BestRel];
-        _lastAbs = _state[SampleState.LastAbs];
-        _lastRel = _state[SampleState.LastRel];
     }
 
     /// <summary>
@@ -68,13 +64,7 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
         _relTolerance = options.Stop == StopCriterion.Relative ? tol : -T.One;
         _divergence = T.CreateChecked(options.DivergenceFactor);
         _observed = 0;
-        // Device.ResetSampleState, with the row views made once.
-        _device.Fill(_state, T.Zero);
-        _device.Fill(_bestAbs, T.PositiveInfinity);
-        _device.Fill(_bestRel, T.PositiveInfinity);
-        _device.Fill(_active, T.One);
-        _device.Fill(_lastAbs, T.PositiveInfinity);
-        _device.Fill(_lastRel, T.PositiveInfinity);
+        _device.ResetSampleState(_state);
         // A sample that never improves (non-finite from the start) returns its initial state, not stale memory.
         _device.Copy(z0, _best);
     }

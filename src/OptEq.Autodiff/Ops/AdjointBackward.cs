@@ -35,8 +35,7 @@ internal static class AdjointBackward
                 T lambda = T.CreateChecked(backward.Damping);
                 for (int i = 0; i < backward.Steps; i++)
                 {
-                    map.VectorJacobianProduct(w, vjp);
-                    device.Axpby(T.One, vjp, T.One, g, vjp);
+                    map.VectorJacobianProductPlus(w, g, vjp); // (∂T/∂z)ᵀw + g, fused where the map can
                     device.Axpby(lambda, vjp, T.One - lambda, w, w);
                 }
                 break;

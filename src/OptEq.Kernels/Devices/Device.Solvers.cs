@@ -79,17 +79,28 @@ public abstract partial class Device
             state.Storage, state.Offset, traceAbs?.Storage, traceAbs?.Offset ?? 0, traceRel?.Storage, traceRel?.Offset ?? 0);
     }
 
-    /// <summary>Sets a [<see cref="SampleState.Rows"/>, batch] state to: running, best residual +∞, zero iterations, active.</summary>
+    /// <summary>
+    /// Sets a contiguous [<see cref="SampleState.Rows"/>, batch] state to: running, best residual +∞, zero iterations,
+    /// active. Rows are filled through their layouts, not through views, so a solve's reset allocates nothing.
+    /// </summary>
     public void ResetSampleState<T>(Tensor<T> state) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (state.Rank != 2 || state.Shape[0] != SampleState.Rows)
-            throw new ShapeException($"reset-sample-state: state must be [{SampleState.Rows}, batch], got {ShapeUtil.Format(state.Shape)}");
-        Fill(state, T.Zero);
-        Fill(state[SampleState.BestAbs], T.PositiveInfinity);
-        Fill(state[SampleState.BestRel], T.PositiveInfinity);
-        Fill(state[SampleState.Active], T.One);
-        Fill(state[SampleState.LastAbs], T.PositiveInfinity);
-        Fill(state[SampleState.LastRel], T.PositiveInfinity);
+        CheckSameDevice("reset-sample-state", state);
+        if (state.Rank != 2 || state.Shape[0] != SampleState.Rows || !state.IsContiguous)
+            throw new ShapeException($"reset-sample-state: state must be a contiguous [{SampleState.Rows}, batch] tensor, got {ShapeUtil.Format(state.Shape)}");
+        int batch = state.Shape[1];
+        FillCore(SampleState.Rows, batch, state.Storage, Layout(state), T.Zero);
+        FillStateRow(state, SampleState.BestAbs, T.PositiveInfinity);
+        FillStateRow(state, SampleState.BestRel, T.PositiveInfinity);
+        FillStateRow(state, SampleState.Active, T.One);
+        FillStateRow(state, SampleState.LastAbs, T.PositiveInfinity);
+        FillStateRow(state, SampleState.LastRel, T.PositiveInfinity);
+    }
+
+    private void FillStateRow<T>(Tensor<T> state, int row, T value) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = state.Shape[1];
+        FillCore(1, batch, state.Storage, new MatrixLayout(state.Offset + (long)row * batch, batch, 0), value);
     }
 
     /// <summary>
