@@ -11,7 +11,7 @@ namespace OptEq.Autodiff.Checks;
 /// </summary>
 public static class GradientCheckSuite
 {
-    private static readonly SolverOptions TightForward = new() { Solver = SolverKind.Anderson, MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
+    private static readonly SolverOptions TightForward = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
     private static readonly SolverOptions TightAdjoint = new() { MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
 
     public static IEnumerable<GradientCheckResult> RunAll(Device device)
@@ -78,9 +78,9 @@ public static class GradientCheckSuite
         {
             var exactModes = new[]
             {
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.ConjugateGradient, AdjointOptions = TightAdjoint },
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.Anderson, AdjointOptions = TightAdjoint },
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.FixedPoint, AdjointOptions = TightAdjoint with { MaxIterations = 2000 } },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = TightAdjoint },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.Anderson, AdjointOptions = TightAdjoint },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.FixedPoint, AdjointOptions = TightAdjoint with { MaxIterations = 2000 } },
                 new BackwardOptions { Mode = BackwardMode.Unrolled, Steps = 4 },
             };
             using (var linear = new Linear<double>(device, "linear", input, 4, new Random(3)))
@@ -112,7 +112,7 @@ public static class GradientCheckSuite
             foreach (var mode in exactModes.Skip(1))
             {
                 using var mon = new MonotoneLayer<double>(device, "mon", input, hidden, new Random(9), Activation.ReLU, 1.0,
-                    new SolverOptions { Solver = SolverKind.PeacemanRachford, MaxIterations = 2000, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false }, mode);
+                    new SolverOptions { Solver = ForwardSolvers.PeacemanRachford, MaxIterations = 2000, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false }, mode);
                 yield return GradientCheck.CheckLayer("mon-relu", mode.ToString(), mon, x);
             }
             foreach (var mode in exactModes.Skip(1))

@@ -9,7 +9,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class AndersonSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.Anderson;
+    public override string Name => "anderson";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -49,7 +49,7 @@ public sealed class AndersonSolver : ForwardSolver
                 // z ← the mix for running samples, T(z) where the small solve failed, unchanged where stopped.
                 device.AndersonMix(rhs, status, tracker.Active, x, r, fz, beta, used, z);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d), memory: m);
         }
         finally
         {

@@ -7,7 +7,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class FistaSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.Fista;
+    public override string Name => "fista";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -49,7 +49,7 @@ public sealed class FistaSolver : ForwardSolver
                 device.Copy(tNext, t);
                 device.Copy(gNew, gOld);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d));
         }
         finally
         {

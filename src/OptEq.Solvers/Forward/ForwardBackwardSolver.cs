@@ -7,7 +7,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class ForwardBackwardSolver : StepSolver
 {
-    public override SolverKind Kind => SolverKind.ForwardBackward;
+    public override string Name => "forward-backward";
 
     protected override void Validate<T>(IFixedPointMap<T> map)
     {

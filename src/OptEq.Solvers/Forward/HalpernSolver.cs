@@ -7,7 +7,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class HalpernSolver : StepSolver
 {
-    public override SolverKind Kind => SolverKind.Halpern;
+    public override string Name => "halpern";
 
     protected override void Step<T>(IFixedPointMap<T> map, int k, Tensor<T> z0, Tensor<T> z, Tensor<T> fz, SolverOptions options)
     {

@@ -7,7 +7,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class HybridSteepestDescentSolver : StepSolver
 {
-    public override SolverKind Kind => SolverKind.HybridSteepestDescent;
+    public override string Name => "hybrid-steepest-descent";
 
     protected override void Step<T>(IFixedPointMap<T> map, int k, Tensor<T> z0, Tensor<T> z, Tensor<T> fz, SolverOptions options)
     {

@@ -7,7 +7,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class PeacemanRachfordSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.PeacemanRachford;
+    public override string Name => "peaceman-rachford";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -41,7 +41,7 @@ public sealed class PeacemanRachfordSolver : ForwardSolver
                 tracker.Freeze(uNext, u);
                 tracker.Freeze(fz, z);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d));
         }
         finally
         {

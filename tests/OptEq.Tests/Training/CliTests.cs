@@ -2,6 +2,7 @@ using NUnit.Framework;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Training;
 using OptEq.Kernels.Native;
+using OptEq.Solvers;
 
 namespace OptEq.Tests.Training;
 
@@ -75,7 +76,7 @@ public class CliTests
             using var device = new NativeCpuDevice();
             var data = TrainerTests.Synthetic("train", 32, 1);
             string checkpoint = Path.Combine(dir, "mon.safetensors");
-            using (var model = new Classifier<float>(device, new ModelConfig { Model = "mon", Input = 36, Classes = 3, Hidden = 8, Solver = "peaceman-rachford" }))
+            using (var model = new Classifier<float>(device, new ModelConfig { Model = ModelKind.Mon, Input = 36, Classes = 3, Hidden = 8, Solver = ForwardSolvers.PeacemanRachford }))
             using (var trainer = new Trainer(device, model, new TrainingOptions { Epochs = 1 }, data, data))
                 trainer.Save(checkpoint);
             var (exit, error) = Run("solve", "--checkpoint", checkpoint);
