@@ -5,9 +5,9 @@ namespace OptEq.Autodiff.Models;
 /// <summary>
 /// A model that is a stack of layers, built from a <see cref="ModelConfig"/>'s <see cref="ModelSpec"/>: each layer maps
 /// the previous one's output, the last gives the logits. Parameters are drawn layer by layer from one generator seeded
-/// with <see cref="ModelConfig.Seed"/>; parameter names are stable (they key the checkpoint).
+/// with <see cref="ModelConfig.Seed"/>; parameter names are stable (they key the checkpoint). A model is itself a layer.
 /// </summary>
-public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Classifier<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ILayer<T>[] _layers;
 

@@ -25,6 +25,7 @@ public static class TrainCommand
         var activation = CommonOptions.Typed("--activation", "Proximal activation (relu, tanh, softplus, leaky-relu:0.1, …).", Activation.Parse, d.Activation);
         var gamma = new Option<double>("--gamma") { Description = "Bound γ < 1 on ||W||₂ (κ for idl; 1 − m for mon).", DefaultValueFactory = _ => d.Gamma };
         var norm = CommonOptions.Typed("--norm", "Reparameterisation of W: frobenius or spectral.", ParseNorm, d.Norm);
+        norm.HelpName = "frobenius|spectral";
         var solver = CommonOptions.Typed("--solver", $"Forward solver: {string.Join(", ", SolverRegistry.Forward.Names)}.", name => SolverRegistry.Forward[name], d.Solver);
         var forwardIterations = new Option<int>("--forward-iterations") { Description = "Forward solver iteration cap.", DefaultValueFactory = _ => d.ForwardMaxIterations };
         var forwardTolerance = new Option<double>("--forward-tolerance") { Description = "Forward relative residual tolerance.", DefaultValueFactory = _ => d.ForwardTolerance };
