@@ -4,7 +4,7 @@ using OptEq.Solvers;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Implicit deep learning (El Ghaoui et al., MATH.md §2): x = φ(A x + B u + b), ŷ = C x + D u + e. Well-posed when
+/// Implicit deep learning (El Ghaoui et al., docs/math.md §2): x = φ(A x + B u + b), ŷ = C x + D u + e. Well-posed when
 /// λ_pf(|A|) &lt; 1; training keeps the convex surrogate ||A||∞ ≤ κ by projecting every row of A onto the ℓ1 ball of
 /// radius κ after each optimizer step (exact sort-based projection). A feedforward net is the special case of a
 /// strictly upper block-triangular A.

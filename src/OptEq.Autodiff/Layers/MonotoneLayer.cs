@@ -4,7 +4,7 @@ using OptEq.Solvers;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Monotone operator equilibrium layer (Winston &amp; Kolter, MATH.md §3): z = σ(W z + U x + b) with
+/// Monotone operator equilibrium layer (Winston &amp; Kolter, docs/math.md §3): z = σ(W z + U x + b) with
 /// W = (1 − m)I − AᵀA + B − Bᵀ, which guarantees a unique equilibrium. Solved by Peaceman–Rachford by default
 /// ((I + α(I − W))⁻¹ is computed once per forward pass, i.e. once per weight update).
 /// </summary>

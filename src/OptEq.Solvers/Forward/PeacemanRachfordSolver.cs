@@ -1,7 +1,7 @@
 namespace OptEq.Solvers.Forward;
 
 /// <summary>
-/// Peaceman–Rachford splitting (MATH.md §3): u½ = 2z − u; z½ = V(u½ + αc); u = 2z½ − u½; z = prox^α_f(u), with
+/// Peaceman–Rachford splitting (docs/math.md §3): u½ = 2z − u; z½ = V(u½ + αc); u = 2z½ − u½; z = prox^α_f(u), with
 /// V = (I + α(I − K))⁻¹ computed once per weight (cached by the map). Converges for every α &gt; 0 on monotone maps.
 /// The residual tracked is ||T(z) − z||.
 /// </summary>

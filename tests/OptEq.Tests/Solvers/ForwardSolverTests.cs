@@ -198,7 +198,7 @@ public class ForwardSolverTests
     [Test]
     public void SplittingSolversAgreeOnAMonotoneMap()
     {
-        // Monotone parameterisation W = (1 − m)I − AᵀA + B − Bᵀ, m = 0.5, ReLU (MATH.md §3).
+        // Monotone parameterisation W = (1 − m)I − AᵀA + B − Bᵀ, m = 0.5, ReLU (docs/math.md §3).
         const int batch = 3, d = 12;
         var rng = new Random(9);
         var a = Problems.Gaussian(rng, d * d, 0.15); var b = Problems.Gaussian(rng, d * d, 0.15);
