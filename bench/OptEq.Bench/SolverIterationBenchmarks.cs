@@ -22,8 +22,8 @@ public class SolverIterationBenchmarks
     private Tensor<float> _z0 = null!;
     private SolverOptions _options = null!;
 
-    [Params(SolverKind.Picard, SolverKind.Anderson, SolverKind.Fista)]
-    public SolverKind Solver { get; set; }
+    [Params("picard", "anderson", "fista")]
+    public string Solver { get; set; } = "";
 
     [Params(10, 40)]
     public int Iterations { get; set; }
@@ -35,7 +35,7 @@ public class SolverIterationBenchmarks
         _problem = new SyntheticOptEq<float>(_device, Activation.ReLU, batch: 128, hidden: 512, rho: 0.9, seed: 1);
         _z0 = _device.Allocate<float>(128, 512);
         _device.Fill(_z0, 0f);
-        _options = new SolverOptions { Solver = Solver, MaxIterations = Iterations, Tolerance = 0, CheckEvery = 10, RecordTrace = false };
+        _options = new SolverOptions { Solver = SolverRegistry.Forward[Solver], MaxIterations = Iterations, Tolerance = 0, CheckEvery = 10, RecordTrace = false };
     }
 
     [Benchmark]

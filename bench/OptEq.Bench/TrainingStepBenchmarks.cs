@@ -35,11 +35,11 @@ public class TrainingStepBenchmarks
         var rng = new Random(0);
         _x = _device.FromArray<float>(Enumerable.Range(0, Batch * Input).Select(_ => (float)rng.NextDouble()).ToArray(), Batch, Input);
         _y = _device.FromArray<int>(Enumerable.Range(0, Batch).Select(i => i % Classes).ToArray(), Batch);
-        var exact = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = Iterations, Tolerance = 0, Memory = 5, CheckEvery = Iterations, RecordTrace = false };
+        var exact = new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = Iterations, Tolerance = 0, Memory = 5, CheckEvery = Iterations, RecordTrace = false };
         _layer = new OptEqLayer<float>(_device, "opteq", new OptEqLayerOptions
         {
             Input = Input, Hidden = Hidden, Activation = Activation.ReLU, Forward = exact,
-            Backward = new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = exact },
+            Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = exact },
         }, rng);
         _head = new Linear<float>(_device, "head", Hidden, Classes, rng);
         _optimizer = new Adam<float>(_layer.Parameters().Concat(_head.Parameters()), new AdamOptions { LearningRate = 1e-3 });

@@ -4,7 +4,8 @@ namespace OptEq.Solvers;
 /// <summary>One signature for every forward solver: a batched map, an initial state, options in; solution and per-sample statistics out.</summary>
 public interface IForwardSolver
 {
-    SolverKind Kind { get; }
+    /// <summary>The name it is registered and reported under (lower case, e.g. "anderson").</summary>
+    string Name { get; }
 
     /// <summary>Solves z = T(z) from z0 ([batch, dimension], unchanged). The caller disposes the result.</summary>
     SolverResult<T> Solve<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options) where T : unmanaged, IFloatingPointIeee754<T>;
@@ -13,7 +14,7 @@ public interface IForwardSolver
 /// <summary>Checks the inputs once, runs the solver's loop, then adds what the map can certify (objective, distance bound).</summary>
 public abstract class ForwardSolver : IForwardSolver
 {
-    public abstract SolverKind Kind { get; }
+    public abstract string Name { get; }
 
     public SolverResult<T> Solve<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -21,9 +22,9 @@ public abstract class ForwardSolver : IForwardSolver
         ArgumentNullException.ThrowIfNull(z0);
         ArgumentNullException.ThrowIfNull(options);
         if (z0.Device != map.Device)
-            throw new ArgumentException($"{SolverRegistry.NameOf(Kind)}: z0 lives on {z0.Device.Id}, the map on {map.Device.Id}");
+            throw new ArgumentException($"{Name}: z0 lives on {z0.Device.Id}, the map on {map.Device.Id}");
         if (z0.Rank != 2 || z0.Shape[0] != map.Batch || z0.Shape[1] != map.Dimension)
-            throw new ShapeException($"{SolverRegistry.NameOf(Kind)}: z0 must be [{map.Batch}, {map.Dimension}] for this map, got [{string.Join(", ", z0.Shape)}]");
+            throw new ShapeException($"{Name}: z0 must be [{map.Batch}, {map.Dimension}] for this map, got [{string.Join(", ", z0.Shape)}]");
         var result = Run(map, z0, options);
         Certify(map, result);
         return result;
@@ -60,5 +61,5 @@ public abstract class ForwardSolver : IForwardSolver
         }
     }
 
-    protected static string Name(SolverKind kind) => SolverRegistry.NameOf(kind);
+    public override string ToString() => Name;
 }

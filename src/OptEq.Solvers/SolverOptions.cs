@@ -1,27 +1,23 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace OptEq.Solvers;
 
-public enum SolverKind
-{
-    Picard,
-    Anderson,
-    Broyden,
-    Fista,
-    ForwardBackward,
-    PeacemanRachford,
-    Halpern,
-    HybridSteepestDescent,
-}
-
 /// <summary>Which residual the tolerance applies to: abs = ||T(z) − z||, rel = abs / ||T(z)||.</summary>
-public enum StopCriterion { Absolute, Relative }
+[JsonConverter(typeof(JsonStringEnumConverter<StopCriterion>))]
+public enum StopCriterion
+{
+    [JsonStringEnumMemberName("absolute")] Absolute,
+    [JsonStringEnumMemberName("relative")] Relative,
+}
 
 /// <summary>
 /// Options of a forward or adjoint solve. Every value is checked when it is set, so an invalid option is an error
 /// where it is written, never a silent surprise inside a solve. Options a solver does not use are ignored by design
-/// (one record serves all solvers); the registry's names are the solvers.
+/// (one record serves all solvers). In JSON the solver is its registered name; an unknown key is an error.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SolverOptions
 {
     private readonly int _maxIterations = 50;
@@ -36,7 +32,9 @@ public sealed record SolverOptions
     private readonly double _splittingStep = 1.0;
     private readonly double _priorStrength = 1.0;
 
-    public SolverKind Solver { get; init; } = SolverKind.Anderson;
+    /// <summary>The forward solver (see <see cref="SolverRegistry.Forward"/>); ignored by adjoint solves, whose solver is their own.</summary>
+    [JsonConverter(typeof(ForwardSolverJsonConverter))]
+    public IForwardSolver Solver { get; init; } = ForwardSolvers.Anderson;
 
     /// <summary>Map evaluations at most (≥ 1).</summary>
     public int MaxIterations { get => _maxIterations; init => _maxIterations = Check(value, value >= 1, "max iterations must be ≥ 1"); }
@@ -49,7 +47,8 @@ public sealed record SolverOptions
     /// <summary>The host reads the convergence flags every this many iterations (≥ 1), never per iteration unless 1.</summary>
     public int CheckEvery { get => _checkEvery; init => _checkEvery = Check(value, value >= 1, "check-every must be ≥ 1"); }
 
-    /// <summary>Keep per-iteration, per-sample residual traces.</summary>
+    /// <summary>Keep per-iteration, per-sample residual traces. A diagnostic of a run, not part of a model: not stored in JSON.</summary>
+    [JsonIgnore]
     public bool RecordTrace { get; init; } = true;
 
     /// <summary>A sample diverges when its residual exceeds this multiple of its lowest residual (&gt; 1).</summary>
@@ -80,5 +79,23 @@ public sealed record SolverOptions
         => ok ? value : throw new ArgumentOutOfRangeException(nameof(value), value, message);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{SolverRegistry.NameOf(Solver)} (max {MaxIterations}, {Stop.ToString().ToLowerInvariant()} tol {Tolerance:g3}, m {Memory})");
+        $"{Solver.Name} (max {MaxIterations}, {Stop.ToString().ToLowerInvariant()} tol {Tolerance:g3}, m {Memory})");
+}
+
+/// <summary>A forward solver in JSON: its registered name.</summary>
+public sealed class ForwardSolverJsonConverter : JsonConverter<IForwardSolver>
+{
+    public override IForwardSolver Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => SolverRegistry.Forward[reader.GetString() ?? throw new JsonException("a forward solver name must be a string")];
+
+    public override void Write(Utf8JsonWriter writer, IForwardSolver value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
+}
+
+/// <summary>An adjoint solver in JSON: its registered name.</summary>
+public sealed class AdjointSolverJsonConverter : JsonConverter<IAdjointSolver>
+{
+    public override IAdjointSolver Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => SolverRegistry.Adjoint[reader.GetString() ?? throw new JsonException("an adjoint solver name must be a string")];
+
+    public override void Write(Utf8JsonWriter writer, IAdjointSolver value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
 }

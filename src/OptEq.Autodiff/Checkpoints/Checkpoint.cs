@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace OptEq.Autodiff.Checkpoints;
 
 /// <summary>
-/// A training checkpoint stored as a safetensors file: the model configuration (JSON), the training state (epoch,
+/// A training checkpoint stored as a safetensors file: the model configuration with its spec (JSON), the training state (epoch,
 /// step, RNG seeds) in the metadata, and named tensors in groups: <c>model.&lt;parameter name&gt;</c> for parameters,
 /// <c>optimizer.&lt;name&gt;</c> for optimizer state. Restoring checks a whole group against what the model expects
 /// (names, shapes, dtypes) before copying anything, so the checkpoint of another model is a clear error, never a

@@ -11,7 +11,7 @@ namespace OptEq.Autodiff.Checks;
 /// </summary>
 public static class GradientCheckSuite
 {
-    private static readonly SolverOptions TightForward = new() { Solver = SolverKind.Anderson, MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
+    private static readonly SolverOptions TightForward = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
     private static readonly SolverOptions TightAdjoint = new() { MaxIterations = 400, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false };
 
     public static IEnumerable<GradientCheckResult> RunAll(Device device)
@@ -78,9 +78,9 @@ public static class GradientCheckSuite
         {
             var exactModes = new[]
             {
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.ConjugateGradient, AdjointOptions = TightAdjoint },
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.Anderson, AdjointOptions = TightAdjoint },
-                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.FixedPoint, AdjointOptions = TightAdjoint with { MaxIterations = 2000 } },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = TightAdjoint },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.Anderson, AdjointOptions = TightAdjoint },
+                new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.FixedPoint, AdjointOptions = TightAdjoint with { MaxIterations = 2000 } },
                 new BackwardOptions { Mode = BackwardMode.Unrolled, Steps = 4 },
             };
             using (var linear = new Linear<double>(device, "linear", input, 4, new Random(3)))
@@ -112,21 +112,37 @@ public static class GradientCheckSuite
             foreach (var mode in exactModes.Skip(1))
             {
                 using var mon = new MonotoneLayer<double>(device, "mon", input, hidden, new Random(9), Activation.ReLU, 1.0,
-                    new SolverOptions { Solver = SolverKind.PeacemanRachford, MaxIterations = 2000, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false }, mode);
+                    new SolverOptions { Solver = ForwardSolvers.PeacemanRachford, MaxIterations = 2000, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false }, mode);
                 yield return GradientCheck.CheckLayer("mon-relu", mode.ToString(), mon, x);
             }
+            // Models composed from specs: an explicit network, and equilibrium layers between linear ones.
+            var mlp = new Models.ModelConfig { Model = Models.ModelKind.Mlp, Input = input, Classes = 4, Layers = [6, 5], Activation = Activation.Tanh, Seed = 11 };
+            using (var model = new Models.Classifier<double>(device, mlp))
+                yield return GradientCheck.CheckLayer("model-mlp-tanh", "exact", model, x);
+            var composed = new Models.ModelSpec
+            {
+                Input = input,
+                Layers =
+                [
+                    new Models.LinearSpec { Name = "in", Output = hidden },
+                    new Models.OptEqSpec { Name = "opteq", Hidden = hidden, Activation = Activation.Tanh, Gamma = 0.9, Forward = TightForward, Backward = exactModes[0] },
+                    new Models.MonotoneSpec { Name = "mon", Hidden = 4, Activation = Activation.Softplus, Forward = TightForward with { Solver = ForwardSolvers.PeacemanRachford, MaxIterations = 2000 }, Backward = exactModes[1] },
+                    new Models.LinearSpec { Name = "head", Output = 3 },
+                ],
+            };
+            using (var model = new Models.Classifier<double>(device, new Models.ModelConfig { Model = Models.ModelKind.Custom, Input = input, Classes = 3, Spec = composed, Seed = 12 }))
+                yield return GradientCheck.CheckLayer("model-linear-opteq-mon-linear", "exact", model, x);
             foreach (var mode in exactModes.Skip(1))
             {
-                var deq = GenericDeq(device, input, hidden, mode);
-                yield return GradientCheck.CheckLayer("deq-generic", mode.ToString(), deq.Layer, x);
-                foreach (var p in deq.Parameters) p.Dispose();
+                using var deq = GenericDeq(device, input, hidden, mode);
+                yield return GradientCheck.CheckLayer("deq-generic", mode.ToString(), deq, x);
             }
         }
         finally { x.Dispose(); }
     }
 
     /// <summary>A user-style DEQ: T(z, x) = tanh(0.5·z·Wᵀ + x·Uᵀ + b), written with tape ops.</summary>
-    private static (DeqLayer<double> Layer, Parameter<double>[] Parameters) GenericDeq(Device device, int input, int hidden, BackwardOptions mode)
+    private static DeqLayer<double> GenericDeq(Device device, int input, int hidden, BackwardOptions mode)
     {
         var rng = new Random(10);
         var w = new Parameter<double>("deq.W", Random(device, rng, 0.4, hidden, hidden));
@@ -137,7 +153,7 @@ public static class GradientCheckSuite
             var tape = z.Tape;
             var mix = Autodiff.Ops.Add(Autodiff.Ops.Scale(Autodiff.Ops.MatMul(z, tape.Param(w), transB: true), 0.5), Autodiff.Ops.Affine(x, tape.Param(u), tape.Param(b)));
             return Autodiff.Ops.Activate(mix, Activation.Tanh);
-        }, [w, u, b], hidden, TightForward, mode);
-        return (layer, [w, u, b]);
+        }, [w, u, b], hidden, TightForward, mode, ownsParameters: true);
+        return layer;
     }
 }

@@ -4,12 +4,12 @@ using OptEq.Solvers;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Deep OptEq with L tiers (MATH.md §1.3): z = (z₁ … z_L), W lower block-bidiagonal with diagonal blocks Aᵢ [dᵢ, dᵢ]
+/// Deep OptEq with L tiers (docs/math.md §1.3): z = (z₁ … z_L), W lower block-bidiagonal with diagonal blocks Aᵢ [dᵢ, dᵢ]
 /// and sub-diagonal blocks Bᵢ [dᵢ₊₁, dᵢ], scaled as a whole to ||W||₂ ≤ γ, M = WᵀW couples each tier with its
 /// neighbours and the objective stays convex. U·x enters tier 1, a bias enters every tier; the output is the last tier
 /// (or all tiers).
 /// </summary>
-public sealed class DeepOptEqLayer<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class DeepOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _offsets;
     private readonly PowerIterationState<T>? _power;
@@ -24,8 +24,8 @@ public sealed class DeepOptEqLayer<T> : ILayer<T>, IDisposable where T : unmanag
         Gamma = gamma;
         Norm = norm;
         OutputAllTiers = outputAllTiers;
-        ForwardOptions = forward ?? new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
-        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointKind.ConjugateGradient };
+        ForwardOptions = forward ?? new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointSolvers.ConjugateGradient };
         _offsets = new int[tiers.Length + 1];
         for (int i = 0; i < tiers.Length; i++) _offsets[i + 1] = _offsets[i] + tiers[i];
         Diagonal = tiers.Select((d, i) => new Parameter<T>($"{name}.A{i}", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(d), d, d))).ToArray();

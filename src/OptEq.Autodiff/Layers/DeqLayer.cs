@@ -8,27 +8,49 @@ namespace OptEq.Autodiff.Layers;
 /// T(z*, x) once on the outer tape and feeds it the adjoint w (solved with vector–Jacobian products of T), so the
 /// parameters and x receive wᵀ∂T/∂θ and wᵀ∂T/∂x. Flexible rather than fast: each map evaluation builds a small tape.
 /// </summary>
-public sealed class DeqLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class DeqLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Func<Variable<T>, Variable<T>, Variable<T>> _body;
     private readonly Parameter<T>[] _parameters;
+    private readonly bool _ownsParameters;
 
     public DeqLayer(Func<Variable<T>, Variable<T>, Variable<T>> body, IEnumerable<Parameter<T>> parameters, int hidden,
-        SolverOptions? forward = null, BackwardOptions? backward = null)
+        SolverOptions? forward = null, BackwardOptions? backward = null, bool ownsParameters = false)
     {
         _body = body;
         _parameters = parameters.ToArray();
+        _ownsParameters = ownsParameters;
         Hidden = hidden;
-        ForwardOptions = forward ?? new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
-        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointKind.Anderson };
-        if (BackwardOptions.Mode == BackwardMode.Implicit && BackwardOptions.Adjoint == AdjointKind.ConjugateGradient)
-            throw new ArgumentException("a generic DEQ has no symmetric adjoint: use the fixed-point or anderson adjoint");
+        ForwardOptions = forward ?? new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointSolvers.Anderson };
+        if (BackwardOptions.Mode == BackwardMode.Implicit && BackwardOptions.Adjoint.Requires != AdjointStructure.None)
+            throw new ArgumentException($"a generic DEQ has no symmetric adjoint, which {BackwardOptions.Adjoint.Name} needs: use the fixed-point or anderson adjoint");
     }
 
     public int Hidden { get; }
     public SolverOptions ForwardOptions { get; }
     public BackwardOptions BackwardOptions { get; }
     public EquilibriumReport Report { get; } = new();
+    /// <summary>Its solve runs eagerly, outside the tape; only the unrolled mode is all tape ops.</summary>
+    public bool SupportsReplay => BackwardOptions.Mode == BackwardMode.Unrolled;
+
+    /// <summary>
+    /// The built-in DEQ map T(z, x) = σ(z·Wᵀ + x·Uᵀ + b) with W scaled to ||W||_F = γ, a user-style map written with tape
+    /// ops; the layer owns W, U and b (named name.W, name.U, name.b).
+    /// </summary>
+    public static DeqLayer<T> Affine(Device device, string name, int input, int hidden, Random rng, Kernels.Activations.Activation activation, double gamma,
+        SolverOptions? forward = null, BackwardOptions? backward = null)
+    {
+        var w = new Parameter<T>($"{name}.W", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(hidden), hidden, hidden));
+        var u = new Parameter<T>($"{name}.U", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(input), hidden, input));
+        var b = new Parameter<T>($"{name}.b", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(input), hidden)) { NoWeightDecay = true };
+        return new DeqLayer<T>((z, x) =>
+        {
+            var tape = z.Tape;
+            var scaled = Ops.ScaleToNorm(tape.Param(w), gamma, NormKind.Frobenius);
+            return Ops.Activate(Ops.Add(Ops.MatMul(z, scaled, transB: true), Ops.Affine(x, tape.Param(u), tape.Param(b))), activation);
+        }, [w, u, b], hidden, forward, backward, ownsParameters: true);
+    }
 
     public Variable<T> Forward(Variable<T> x)
     {
@@ -71,6 +93,11 @@ public sealed class DeqLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointI
     }
 
     public IEnumerable<Parameter<T>> Parameters() => _parameters;
+
+    public void Dispose()
+    {
+        if (_ownsParameters) foreach (var p in _parameters) p.Dispose();
+    }
 
     /// <summary>T(·, x) as a solver map, and its vector–Jacobian products at z* through a recorded tape.</summary>
     private sealed class FunctionMap(DeqLayer<T> layer, Tensor<T> x, Device device, int batch) : IFixedPointMap<T>, IAdjointMap<T>

@@ -4,6 +4,16 @@ namespace OptEq.Autodiff.Layers;
 public interface ILayer<T> : IModule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     Variable<T> Forward(Variable<T> x);
+
+    /// <summary>Whether a training step through this layer can be captured on a replayable tape (all but an eager solve).</summary>
+    bool SupportsReplay => true;
+}
+
+/// <summary>A layer that solves an equilibrium, with the statistics of its last solves.</summary>
+public interface IEquilibriumLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Solver statistics of the last forward and backward pass.</summary>
+    EquilibriumReport Report { get; }
 }
 
 /// <summary>Deterministic initialisers (a seed gives the same weights on every device).</summary>

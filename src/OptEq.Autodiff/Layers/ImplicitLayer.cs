@@ -4,12 +4,12 @@ using OptEq.Solvers;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Implicit deep learning (El Ghaoui et al., MATH.md §2): x = φ(A x + B u + b), ŷ = C x + D u + e. Well-posed when
+/// Implicit deep learning (El Ghaoui et al., docs/math.md §2): x = φ(A x + B u + b), ŷ = C x + D u + e. Well-posed when
 /// λ_pf(|A|) &lt; 1; training keeps the convex surrogate ||A||∞ ≤ κ by projecting every row of A onto the ℓ1 ball of
 /// radius κ after each optimizer step (exact sort-based projection). A feedforward net is the special case of a
 /// strictly upper block-triangular A.
 /// </summary>
-public sealed class ImplicitLayer<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ImplicitLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     public ImplicitLayer(Device device, string name, int input, int hidden, int output, Random rng, Activation? activation = null, double kappa = 0.95,
         SolverOptions? forward = null, BackwardOptions? backward = null)
@@ -17,8 +17,8 @@ public sealed class ImplicitLayer<T> : ILayer<T>, IDisposable where T : unmanage
         if (!(kappa > 0 && kappa < 1)) throw new ArgumentOutOfRangeException(nameof(kappa), kappa, "κ must lie in (0, 1)");
         Kappa = kappa;
         Activation = activation ?? Activation.ReLU;
-        ForwardOptions = forward ?? new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
-        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointKind.Anderson };
+        ForwardOptions = forward ?? new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointSolvers.Anderson };
         A = new Parameter<T>($"{name}.A", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(hidden), hidden, hidden)) { AfterStep = p => ProjectRows(p, Kappa) };
         B = new Parameter<T>($"{name}.B", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(input), hidden, input));
         Bias = new Parameter<T>($"{name}.b", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(input), hidden)) { NoWeightDecay = true };
@@ -100,7 +100,7 @@ public sealed class ImplicitLayer<T> : ILayer<T>, IDisposable where T : unmanage
 
     /// <summary>
     /// The componentwise sensitivity bound |Δŷ| ≤ S·|δu| with S = |C|(I − |A|)⁻¹|B| + |D| ([output, input]), valid when
-    /// λ_pf(|A|) &lt; 1 (MATH.md §2).
+    /// λ_pf(|A|) &lt; 1 (docs/math.md §2).
     /// </summary>
     public double[,] RobustnessBound()
     {

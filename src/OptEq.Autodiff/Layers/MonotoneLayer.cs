@@ -4,11 +4,11 @@ using OptEq.Solvers;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Monotone operator equilibrium layer (Winston &amp; Kolter, MATH.md §3): z = σ(W z + U x + b) with
+/// Monotone operator equilibrium layer (Winston &amp; Kolter, docs/math.md §3): z = σ(W z + U x + b) with
 /// W = (1 − m)I − AᵀA + B − Bᵀ, which guarantees a unique equilibrium. Solved by Peaceman–Rachford by default
 /// ((I + α(I − W))⁻¹ is computed once per forward pass, i.e. once per weight update).
 /// </summary>
-public sealed class MonotoneLayer<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class MonotoneLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T> _identity;
 
@@ -18,8 +18,8 @@ public sealed class MonotoneLayer<T> : ILayer<T>, IDisposable where T : unmanage
         if (!(margin > 0)) throw new ArgumentOutOfRangeException(nameof(margin), margin, "the monotonicity margin m must be > 0");
         Margin = margin;
         Activation = activation ?? Activation.ReLU;
-        ForwardOptions = forward ?? new SolverOptions { Solver = SolverKind.PeacemanRachford, SplittingStep = 1.0, MaxIterations = 100, Tolerance = 1e-4 };
-        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointKind.Anderson };
+        ForwardOptions = forward ?? new SolverOptions { Solver = ForwardSolvers.PeacemanRachford, SplittingStep = 1.0, MaxIterations = 100, Tolerance = 1e-4 };
+        BackwardOptions = backward ?? new BackwardOptions { Adjoint = AdjointSolvers.Anderson };
         A = new Parameter<T>($"{name}.A", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(hidden), hidden, hidden));
         B = new Parameter<T>($"{name}.B", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(hidden), hidden, hidden));
         U = new Parameter<T>($"{name}.U", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(input), hidden, input));

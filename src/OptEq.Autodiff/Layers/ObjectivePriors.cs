@@ -3,7 +3,7 @@ using OptEq.Kernels.Activations;
 namespace OptEq.Autodiff.Layers;
 
 /// <summary>
-/// Terms added to the OptEq objective G(z) = Σf(z) + ½||z||² − ½zᵀMz − ⟨c, z⟩ (MATH.md §1.4). The layer derives its
+/// Terms added to the OptEq objective G(z) = Σf(z) + ½||z||² − ½zᵀMz − ⟨c, z⟩ (docs/math.md §1.4). The layer derives its
 /// fixed-point map from them in <see cref="Derive"/>; nothing else in the layer changes.
 /// </summary>
 public sealed record ObjectivePriors

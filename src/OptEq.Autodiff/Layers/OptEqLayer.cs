@@ -12,19 +12,22 @@ public sealed record OptEqLayerOptions
     public required int Hidden { get; init; }
     public Activation Activation { get; init; } = Activation.ReLU;
     /// <summary>The bound γ &lt; 1 on ||W||₂ (so ρ ≤ γ² and the equilibrium is unique).</summary>
-    public double Gamma { get => _gamma; init => _gamma = value > 0 && value < 1 ? value : throw new ArgumentOutOfRangeException(nameof(Gamma), value, "γ must lie in (0, 1)"); }
+    public double Gamma { get => _gamma; init => _gamma = CheckGamma(value); }
     public NormKind Norm { get; init; } = NormKind.Frobenius;
+
+    /// <summary>γ itself when it lies in (0, 1), else an error.</summary>
+    public static double CheckGamma(double gamma) => gamma > 0 && gamma < 1 ? gamma : throw new ArgumentOutOfRangeException(nameof(Gamma), gamma, "γ must lie in (0, 1)");
     public ObjectivePriors Priors { get; init; } = new();
-    public SolverOptions Forward { get; init; } = new() { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
-    public BackwardOptions Backward { get; init; } = new() { Adjoint = AdjointKind.ConjugateGradient };
+    public SolverOptions Forward { get; init; } = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+    public BackwardOptions Backward { get; init; } = new() { Adjoint = AdjointSolvers.ConjugateGradient };
 }
 
 /// <summary>
-/// The OptEq layer (MATH.md §1.2): z* = argmin G(z; x) = σ(M z* + U x + b) with M = WᵀW and W = γ·V/||V|| (a
+/// The OptEq layer (docs/math.md §1.2): z* = argmin G(z; x) = σ(M z* + U x + b) with M = WᵀW and W = γ·V/||V|| (a
 /// differentiable reparameterisation keeping ||W||₂ ≤ γ &lt; 1). Priors change the objective and the map is derived
 /// from them. Its forward solve records nothing; its backward is one adjoint solve (CG by default, exact).
 /// </summary>
-public sealed class OptEqLayer<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class OptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly PowerIterationState<T>? _power;
     private readonly Tensor<T>? _quadraticMetric; // μPᵀP

@@ -1,100 +1,65 @@
 using OptEq.Autodiff.Layers;
-using OptEq.Solvers;
 
 namespace OptEq.Autodiff.Models;
 
 /// <summary>
-/// An equilibrium body followed by a linear head (except idl, which is a whole implicit model ŷ = Cx + Du), built from a
-/// <see cref="ModelConfig"/>. Parameter names are stable: they key the checkpoint.
+/// A model that is a stack of layers, built from a <see cref="ModelConfig"/>'s <see cref="ModelSpec"/>: each layer maps
+/// the previous one's output, the last gives the logits. Parameters are drawn layer by layer from one generator seeded
+/// with <see cref="ModelConfig.Seed"/>; parameter names are stable (they key the checkpoint). A model is itself a layer.
 /// </summary>
-public sealed class Classifier<T> : IModule<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Classifier<T> : ILayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly ILayer<T> _body;
-    private readonly Linear<T>? _head;
-    private readonly List<IDisposable> _owned = new();
-    private readonly Parameter<T>[] _extra = [];
+    private readonly ILayer<T>[] _layers;
 
     public Classifier(Device device, ModelConfig config)
     {
+        ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
+        Spec = config.Spec;
         var rng = new Random(config.Seed);
-        var forward = config.ForwardOptions;
-        var backward = config.BackwardOptions;
-        // CG needs the symmetric OptEq adjoint; the other equilibria fall back to Anderson for the same request.
-        var generalBackward = backward.Adjoint == AdjointKind.ConjugateGradient ? backward with { Adjoint = AdjointKind.Anderson } : backward;
-        var activation = config.ParsedActivation;
-        int features;
-        switch (config.Model)
+        var layers = new List<ILayer<T>>();
+        try
         {
-            case "opteq":
-                var opteq = new OptEqLayer<T>(device, "opteq", new OptEqLayerOptions
-                {
-                    Input = config.Input, Hidden = config.Hidden, Activation = activation, Gamma = config.Gamma, Norm = config.ParsedNorm,
-                    Forward = forward, Backward = backward,
-                }, rng);
-                (_body, Report, features) = (opteq, opteq.Report, config.Hidden);
-                _owned.Add(opteq);
-                break;
-            case "deep-opteq":
-                var deep = new DeepOptEqLayer<T>(device, "deep", config.Input, config.Tiers, rng, activation, config.Gamma, config.ParsedNorm, false, forward, backward);
-                (_body, Report, features) = (deep, deep.Report, deep.OutputSize);
-                _owned.Add(deep);
-                break;
-            case "idl":
-                var idl = new ImplicitLayer<T>(device, "idl", config.Input, config.Hidden, config.Classes, rng, activation, config.Gamma, forward, generalBackward);
-                (_body, Report, features) = (idl, idl.Report, 0);
-                _owned.Add(idl);
-                break;
-            case "mon":
-                var mon = new MonotoneLayer<T>(device, "mon", config.Input, config.Hidden, rng, activation, 1 - config.Gamma, forward, generalBackward);
-                (_body, Report, features) = (mon, mon.Report, config.Hidden);
-                _owned.Add(mon);
-                break;
-            default: // deq: T(z, x) = σ(z·Wᵀ + x·Uᵀ + b) with W scaled to ||W||_F = γ, a user-style map written with tape ops
-                var w = new Parameter<T>("deq.W", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(config.Hidden), config.Hidden, config.Hidden));
-                var u = new Parameter<T>("deq.U", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(config.Input), config.Hidden, config.Input));
-                var b = new Parameter<T>("deq.b", Init.Uniform<T>(device, rng, 1 / Math.Sqrt(config.Input), config.Hidden)) { NoWeightDecay = true };
-                _extra = [w, u, b];
-                var deq = new DeqLayer<T>((z, x) =>
-                {
-                    var tape = z.Tape;
-                    var scaled = Ops.ScaleToNorm(tape.Param(w), config.Gamma, NormKind.Frobenius);
-                    return Ops.Activate(Ops.Add(Ops.MatMul(z, scaled, transB: true), Ops.Affine(x, tape.Param(u), tape.Param(b))), activation);
-                }, _extra, config.Hidden, forward, generalBackward);
-                (_body, Report, features) = (deq, deq.Report, config.Hidden);
-                SupportsReplay = generalBackward.Mode == BackwardMode.Unrolled; // its solve runs eagerly (see DeqLayer)
-                break;
+            int width = Spec.Input;
+            foreach (var layer in Spec.Layers)
+            {
+                layers.Add(layer.Build<T>(device, width, rng));
+                width = layer.OutputSize(width);
+            }
         }
-        if (features > 0)
+        catch
         {
-            _head = new Linear<T>(device, "head", features, config.Classes, rng);
-            _owned.Add(_head);
+            foreach (var layer in layers) (layer as IDisposable)?.Dispose();
+            throw;
         }
+        _layers = [.. layers];
+        Report = _layers.OfType<IEquilibriumLayer<T>>().FirstOrDefault()?.Report ?? new EquilibriumReport();
+        SupportsReplay = _layers.All(l => l.SupportsReplay);
     }
 
     public ModelConfig Config { get; }
-    /// <summary>The equilibrium layer (OptEqLayer, DeepOptEqLayer, ImplicitLayer, MonotoneLayer or DeqLayer).</summary>
-    public ILayer<T> Body => _body;
-    /// <summary>Solver statistics of the last forward and backward pass of the equilibrium body.</summary>
+    /// <summary>The layers this model is made of (the same as <see cref="ModelConfig.Spec"/> of <see cref="Config"/>).</summary>
+    public ModelSpec Spec { get; }
+    public IReadOnlyList<ILayer<T>> Layers => _layers;
+    /// <summary>Solver statistics of the last forward and backward pass of the (first) equilibrium layer; all zero for an explicit model.</summary>
     public EquilibriumReport Report { get; }
-    /// <summary>Whether a training step of this model can be captured on a replayable tape (all but the generic DEQ's solve).</summary>
-    public bool SupportsReplay { get; } = true;
+    /// <summary>Whether a training step of this model can be captured on a replayable tape (all but the generic DEQ's eager solve).</summary>
+    public bool SupportsReplay { get; }
 
     /// <summary>Logits [batch, classes] for an input batch [batch, input].</summary>
     public Variable<T> Forward(Variable<T> x)
     {
-        var features = _body.Forward(x);
-        return _head is null ? features : _head.Forward(features);
+        foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
     }
 
-    public IEnumerable<Parameter<T>> Parameters() => _head is null ? _body.Parameters() : _body.Parameters().Concat(_head.Parameters());
+    public IEnumerable<Parameter<T>> Parameters() => _layers.SelectMany(l => l.Parameters());
 
     public long ParameterCount => Parameters().Sum(p => p.Length);
 
     public void Dispose()
     {
-        foreach (var o in _owned) o.Dispose();
-        foreach (var p in _extra) p.Dispose();
+        foreach (var layer in _layers) (layer as IDisposable)?.Dispose();
     }
 }

@@ -2,7 +2,7 @@ using OptEq.Autodiff.Checkpoints;
 
 namespace OptEq.Autodiff.Models;
 
-/// <summary>Rebuilds a classifier from a checkpoint: the configuration in its metadata, then the parameters.</summary>
+/// <summary>Rebuilds a classifier from a checkpoint: the configuration and its spec in the metadata (an older checkpoint without a spec gets its recipe's), then the parameters.</summary>
 public static class ModelCheckpoint
 {
     public static Classifier<float> Load(Device device, string path)

@@ -1,32 +1,44 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using OptEq.Autodiff.Layers;
 using OptEq.Kernels.Activations;
 using OptEq.Solvers;
 
 namespace OptEq.Autodiff.Models;
 
 /// <summary>
-/// Everything needed to rebuild a classifier: stored as JSON in every checkpoint ("opteq.config"), so a checkpoint is
-/// self-describing and a checkpoint of another model is a clear error. Validated by <see cref="Validate"/>.
+/// Everything needed to rebuild a classifier, with typed values parsed once: the model's options as the command line
+/// gives them (a <see cref="ModelKind"/> and its widths, activation, solvers…), the data's shape and standardisation,
+/// the seed, and the <see cref="Spec"/> those options make. Stored as JSON in every checkpoint ("opteq.config") with
+/// the spec, so a checkpoint is self-describing and a checkpoint of another model is a clear error; an unknown key is
+/// an error that names it. Validated by <see cref="Validate"/>.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ModelConfig
 {
-    public static IReadOnlyList<string> Kinds { get; } = ["opteq", "deep-opteq", "idl", "mon", "deq"];
+    /// <summary>The model kinds' names (those registered now).</summary>
+    public static IReadOnlyList<string> Kinds => ModelKind.Registry.Names;
 
-    public string Model { get; init; } = "opteq";
+    private readonly ModelSpec? _spec;
+
+    public ModelKind Model { get; init; } = ModelKind.OptEq;
     public int Input { get; init; } = 784;
     public int Classes { get; init; } = 10;
     public int Hidden { get; init; } = 95;
     /// <summary>Tier sizes of deep-opteq.</summary>
     public int[] Tiers { get; init; } = [32, 32, 32];
-    public string Activation { get; init; } = "relu";
+    /// <summary>Hidden widths of the mlp (one linear layer and activation each, before the head).</summary>
+    public int[] Layers { get; init; } = [64, 64, 64];
+    [JsonConverter(typeof(ActivationJsonConverter))]
+    public Activation Activation { get; init; } = Activation.ReLU;
     public double Gamma { get; init; } = 0.95;
-    public string Norm { get; init; } = "frobenius";
-    public string Solver { get; init; } = "anderson";
+    [JsonConverter(typeof(NormKindJsonConverter))]
+    public NormKind Norm { get; init; } = NormKind.Frobenius;
+    [JsonConverter(typeof(ForwardSolverJsonConverter))]
+    public IForwardSolver Solver { get; init; } = ForwardSolvers.Anderson;
     public int ForwardMaxIterations { get; init; } = 30;
     public double ForwardTolerance { get; init; } = 1e-3;
-    public string Backward { get; init; } = "implicit-cg";
+    /// <summary>The backward mode with its parameter: implicit-cg, implicit-anderson, jacobian-free, phantom:k, unrolled:k…</summary>
+    public BackwardMethod Backward { get; init; } = new(BackwardMode.Implicit, AdjointSolvers.ConjugateGradient);
     public int BackwardMaxIterations { get; init; } = 30;
     public double BackwardTolerance { get; init; } = 1e-3;
     /// <summary>Input standardisation (pixel − mean)/std applied by the data pipeline, stored so evaluation repeats it.</summary>
@@ -34,58 +46,74 @@ public sealed record ModelConfig
     public double InputStd { get; init; } = 1;
     public int Seed { get; init; }
 
-    public void Validate()
+    /// <summary>
+    /// The model's layers. Set explicitly (a composition of one's own, with <see cref="ModelKind.Custom"/>, or as read
+    /// from a checkpoint) it is used as is; otherwise <see cref="Model"/>'s recipe makes it from the options above.
+    /// Checkpoints written before the spec was stored have none and get the recipe's, which is the same model.
+    /// </summary>
+    public ModelSpec Spec
     {
-        if (!Kinds.Contains(Model)) throw new ArgumentException($"unknown model '{Model}'; valid: {string.Join(", ", Kinds)}");
-        if (Input < 1 || Classes < 2 || Hidden < 1) throw new ArgumentOutOfRangeException(nameof(Hidden), "input ≥ 1, classes ≥ 2 and hidden ≥ 1 are required");
-        if (Model == "deep-opteq" && (Tiers.Length == 0 || Tiers.Any(t => t < 1))) throw new ArgumentException("deep-opteq needs tiers ≥ 1 (e.g. --tiers 32 32 32)");
-        if (!(Gamma > 0 && Gamma < 1)) throw new ArgumentOutOfRangeException(nameof(Gamma), Gamma, "γ must lie in (0, 1)");
-        _ = ParsedActivation;
-        _ = ParsedNorm;
-        _ = SolverRegistry.Parse(Solver);
-        _ = BackwardOptions.Parse(Backward);
-        _ = ForwardOptions;
-        _ = AdjointOptions;
-        if (!(InputStd > 0)) throw new ArgumentOutOfRangeException(nameof(InputStd), InputStd, "input std must be > 0");
+        get => _spec ?? new ModelSpec { Input = Input, Layers = Model.Layers(this) };
+        init => _spec = value;
     }
 
-    [JsonIgnore] public Activation ParsedActivation => Kernels.Activations.Activation.Parse(Activation);
+    /// <summary>Whether <see cref="Spec"/> was given rather than made by the recipe.</summary>
+    [JsonIgnore] public bool HasExplicitSpec => _spec is not null;
 
-    [JsonIgnore]
-    public NormKind ParsedNorm => Norm.ToLowerInvariant() switch
+    public void Validate()
     {
-        "frobenius" => NormKind.Frobenius,
-        "spectral" => NormKind.Spectral,
-        _ => throw new ArgumentException($"unknown norm '{Norm}'; valid: frobenius, spectral"),
-    };
+        if (Input < 1 || Classes < 2 || Hidden < 1) throw new ArgumentOutOfRangeException(nameof(Hidden), "input ≥ 1, classes ≥ 2 and hidden ≥ 1 are required");
+        ArgumentNullException.ThrowIfNull(Model);
+        ArgumentNullException.ThrowIfNull(Activation);
+        ArgumentNullException.ThrowIfNull(Solver);
+        if (Model == ModelKind.DeepOptEq && (Tiers is null || Tiers.Length == 0 || Tiers.Any(t => t < 1))) throw new ArgumentException("deep-opteq needs tiers ≥ 1 (e.g. --tiers 32 32 32)");
+        if (Model == ModelKind.Mlp && (Layers is null || Layers.Any(t => t < 1))) throw new ArgumentException("mlp needs layer widths ≥ 1 (e.g. --layers 64,64,64)");
+        if (Model == ModelKind.Custom && _spec is null) throw new ArgumentException("model 'custom' needs its layers: set the configuration's spec");
+        if (!(Gamma > 0 && Gamma < 1)) throw new ArgumentOutOfRangeException(nameof(Gamma), Gamma, "γ must lie in (0, 1)");
+        if (!(InputStd > 0)) throw new ArgumentOutOfRangeException(nameof(InputStd), InputStd, "input std must be > 0");
+        _ = ForwardOptions;
+        _ = AdjointOptions;
+        var spec = Spec;
+        spec.Validate();
+        if (spec.Input != Input) throw new ArgumentException($"the spec takes {spec.Input} inputs; the configuration says {Input}");
+        if (spec.Output != Classes) throw new ArgumentException($"the spec gives {spec.Output} outputs; the configuration has {Classes} classes");
+    }
 
+    // The solver settings of the recipes' equilibrium layers: recording traces is decided here, once.
     [JsonIgnore]
     public SolverOptions ForwardOptions => new()
     {
-        Solver = SolverRegistry.Parse(Solver), MaxIterations = ForwardMaxIterations, Tolerance = ForwardTolerance,
+        Solver = Solver, MaxIterations = ForwardMaxIterations, Tolerance = ForwardTolerance,
         SplittingStep = 1.0, RecordTrace = true,
     };
 
     [JsonIgnore]
     public SolverOptions AdjointOptions => new() { MaxIterations = BackwardMaxIterations, Tolerance = BackwardTolerance, RecordTrace = true };
 
-    [JsonIgnore] public BackwardOptions BackwardOptions => BackwardOptions.Parse(Backward, new BackwardOptions { AdjointOptions = AdjointOptions });
+    [JsonIgnore] public BackwardOptions BackwardOptions => new() { Method = Backward, AdjointOptions = AdjointOptions };
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    /// <summary>The JSON stored in checkpoints, spec included.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, ModelJson.Options);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
+    /// <summary>Reads a configuration written by <see cref="ToJson"/>, or by a build before specs were stored.</summary>
     public static ModelConfig FromJson(string json, string source)
     {
         try
         {
-            var config = JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new InvalidDataException($"{source}: empty model configuration");
+            var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw new InvalidDataException($"{source}: empty model configuration");
             config.Validate();
             return config;
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: the model configuration is not valid JSON ({e.Message})", e);
+            throw new InvalidDataException($"{source}: the model configuration is not valid ({e.Message})", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: the model configuration is not valid ({e.Message})", e);
         }
     }
+
+    public bool Equals(ModelConfig? other) => other is not null && ToJson() == other.ToJson();
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
 }

@@ -15,7 +15,7 @@ internal static class AdjointBackward
         switch (backward.Mode)
         {
             case BackwardMode.Implicit:
-                using (var adjoint = AdjointSolver.Solve(backward.Adjoint, map, g, backward.AdjointOptions))
+                using (var adjoint = backward.Adjoint.Solve(map, g, backward.AdjointOptions))
                 {
                     device.Copy(adjoint.Solution, w);
                     if (report is not null)

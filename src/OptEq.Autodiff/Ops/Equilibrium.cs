@@ -4,68 +4,6 @@ using OptEq.Solvers.Maps;
 
 namespace OptEq.Autodiff;
 
-/// <summary>How an implicit layer differentiates through its equilibrium.</summary>
-public enum BackwardMode
-{
-    /// <summary>Exact: the implicit function theorem, w = (∂T/∂z)ᵀw + g solved by an adjoint solver.</summary>
-    Implicit,
-    /// <summary>Jacobian-free ("1-step"): w = g. Cheap, not exact.</summary>
-    JacobianFree,
-    /// <summary>Phantom gradient: k damped steps w ← λ((∂T/∂z)ᵀw + g) + (1 − λ)w from w = g. Not exact.</summary>
-    Phantom,
-    /// <summary>No solver: k steps of T from z = 0 recorded on the tape (a weight-tied k-layer network); exact for that
-    /// function, and equal to the implicit gradient as k grows and the unrolled iterate converges.</summary>
-    Unrolled,
-}
-
-/// <summary>Backward options of an implicit layer, validated when built.</summary>
-public sealed record BackwardOptions
-{
-    private readonly int _steps = 5;
-    private readonly double _damping = 0.5;
-
-    public BackwardMode Mode { get; init; } = BackwardMode.Implicit;
-    /// <summary>Adjoint solver for <see cref="BackwardMode.Implicit"/>; CG needs a symmetric (OptEq) layer.</summary>
-    public AdjointKind Adjoint { get; init; } = AdjointKind.Anderson;
-    public SolverOptions AdjointOptions { get; init; } = new() { MaxIterations = 50, Tolerance = 1e-4 };
-    /// <summary>k for phantom and unrolled modes (≥ 1).</summary>
-    public int Steps { get => _steps; init => _steps = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Steps), value, "backward steps k must be ≥ 1"); }
-    /// <summary>λ in (0, 1] for the phantom gradient.</summary>
-    public double Damping { get => _damping; init => _damping = value > 0 && value <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Damping), value, "phantom damping λ must lie in (0, 1]"); }
-
-    /// <summary>Exact modes: implicit, and unrolled (exact for its own k-step function).</summary>
-    public bool IsExact => Mode is BackwardMode.Implicit or BackwardMode.Unrolled;
-
-    public static IReadOnlyList<string> ValidNames { get; } = ["implicit", "implicit-cg", "implicit-anderson", "implicit-fixed-point", "jacobian-free", "phantom[:k]", "unrolled[:k]"];
-
-    /// <summary>Parses "implicit", "implicit-cg", "jacobian-free", "phantom:5", "unrolled:10", … (an unknown name lists the valid ones).</summary>
-    public static BackwardOptions Parse(string text, BackwardOptions? defaults = null)
-    {
-        var d = defaults ?? new BackwardOptions();
-        var parts = text.Trim().ToLowerInvariant().Split(':', 2);
-        int? k = parts.Length == 2 && int.TryParse(parts[1], out var v) ? v : parts.Length == 2 ? throw new ArgumentException($"backward mode '{text}': '{parts[1]}' is not an integer") : null;
-        return parts[0] switch
-        {
-            "implicit" => d with { Mode = BackwardMode.Implicit },
-            "implicit-cg" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.ConjugateGradient },
-            "implicit-anderson" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.Anderson },
-            "implicit-fixed-point" => d with { Mode = BackwardMode.Implicit, Adjoint = AdjointKind.FixedPoint },
-            "jacobian-free" or "jfb" => d with { Mode = BackwardMode.JacobianFree },
-            "phantom" => d with { Mode = BackwardMode.Phantom, Steps = k ?? d.Steps },
-            "unrolled" => d with { Mode = BackwardMode.Unrolled, Steps = k ?? d.Steps },
-            _ => throw new ArgumentException($"unknown backward mode '{text}'; valid: {string.Join(", ", ValidNames)}"),
-        };
-    }
-
-    public override string ToString() => Mode switch
-    {
-        BackwardMode.Implicit => "implicit-" + (Adjoint switch { AdjointKind.ConjugateGradient => "cg", AdjointKind.FixedPoint => "fixed-point", _ => "anderson" }),
-        BackwardMode.JacobianFree => "jacobian-free",
-        BackwardMode.Phantom => $"phantom:{Steps}",
-        _ => $"unrolled:{Steps}",
-    };
-}
-
 /// <summary>
 /// What the last forward and backward solves of an implicit layer did (for progress bars and reports). The per-sample
 /// arrays are the solver result's own, which the device pool reuses: the next solve overwrites them, so copy them to keep them.
@@ -96,7 +34,7 @@ public sealed record EquilibriumSpec
     public required Activation Activation { get; init; }
     /// <summary>ρ = ||W||₂² when K = WᵀW (OptEq): enables the objective, FISTA, the certificate and the CG adjoint. Null otherwise.</summary>
     public double? SymmetricRho { get; init; }
-    public SolverOptions Forward { get; init; } = new() { Solver = SolverKind.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
+    public SolverOptions Forward { get; init; } = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
     public BackwardOptions Backward { get; init; } = new();
 }
 
@@ -118,7 +56,7 @@ public static partial class Ops
 {
     /// <summary>
     /// z* = σ(z*·Kᵀ + c) for every row of c [batch, d], K [d, d]. The forward solve records nothing on the tape (memory
-    /// does not grow with iterations); one backward rule applies the chosen backward mode (MATH.md §1.6):
+    /// does not grow with iterations); one backward rule applies the chosen backward mode (docs/math.md §1.6):
     /// u = J ⊙ w with w the adjoint, then dc += u and dK += uᵀ z*.
     /// </summary>
     public static Variable<T> Equilibrium<T>(Variable<T> weight, Variable<T> injection, EquilibriumSpec spec, Tensor<T>? initialState = null, EquilibriumReport? report = null)

@@ -15,7 +15,7 @@ namespace OptEq.Cli.Bench;
 /// </summary>
 public static class SolverBench
 {
-    public sealed record Settings(int Batch, int[] Hidden, double[] Rho, string[] Activations, SolverKind[] Solvers, AdjointKind[] Adjoints,
+    public sealed record Settings(int Batch, int[] Hidden, double[] Rho, string[] Activations, IForwardSolver[] Solvers, IAdjointSolver[] Adjoints,
         int MaxIterations, double Tolerance, bool Json, string? DeviceId);
 
     public static int Run(Settings settings)
@@ -38,7 +38,7 @@ public static class SolverBench
                     {
                         var o = options with { Solver = kind };
                         var (result, ms) = Timed(() => SolverRegistry.Solve(problem.Map, z0, o), device);
-                        rows.Add(new Row("forward", SolverRegistry.NameOf(kind), hidden, rho, activation.ToString(), result.SampleIterations.Max(), ms, result.ConvergedFraction));
+                        rows.Add(new Row("forward", kind.Name, hidden, rho, activation.ToString(), result.SampleIterations.Max(), ms, result.ConvergedFraction));
                         if (equilibrium is null && result.AllConverged) equilibrium = result.Solution; else result.Dispose();
                     }
                     if (equilibrium is not null && settings.Adjoints.Length > 0)
@@ -50,8 +50,8 @@ public static class SolverBench
                         using var gradient = device.FromArray<float>(g, settings.Batch, hidden);
                         foreach (var kind in settings.Adjoints)
                         {
-                            var (result, ms) = Timed(() => AdjointSolver.Solve(kind, problem.Map, gradient, options), device);
-                            rows.Add(new Row("backward", "adjoint-" + Name(kind), hidden, rho, activation.ToString(), result.SampleIterations.Max(), ms, result.ConvergedFraction));
+                            var (result, ms) = Timed(() => kind.Solve(problem.Map, gradient, options), device);
+                            rows.Add(new Row("backward", "adjoint-" + kind.Name, hidden, rho, activation.ToString(), result.SampleIterations.Max(), ms, result.ConvergedFraction));
                             result.Dispose();
                         }
                     }
@@ -60,8 +60,6 @@ public static class SolverBench
                 }
         return 0;
     }
-
-    private static string Name(AdjointKind kind) => kind switch { AdjointKind.ConjugateGradient => "cg", AdjointKind.FixedPoint => "fixed-point", _ => "anderson" };
 
     private static (SolverResult<float> Result, double Ms) Timed(Func<SolverResult<float>> solve, Device device)
     {

@@ -29,11 +29,11 @@ public static class TrainingBench
         var rng = new Random(0);
         using var x = device.FromArray<float>(Enumerable.Range(0, batch * input).Select(_ => (float)rng.NextDouble()).ToArray(), batch, input);
         using var y = device.FromArray<int>(Enumerable.Range(0, batch).Select(i => i % classes).ToArray(), batch);
-        var exact = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = iterations, Tolerance = 0, Memory = memory, CheckEvery = iterations, RecordTrace = false };
+        var exact = new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = iterations, Tolerance = 0, Memory = memory, CheckEvery = iterations, RecordTrace = false };
         using var layer = new OptEqLayer<float>(device, "opteq", new OptEqLayerOptions
         {
             Input = input, Hidden = hidden, Activation = Activation.ReLU, Forward = exact,
-            Backward = new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = exact },
+            Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = exact },
         }, rng);
         using var head = new Linear<float>(device, "head", hidden, classes, rng);
         using var optimizer = new Adam<float>(layer.Parameters().Concat(head.Parameters()), new AdamOptions { LearningRate = 1e-3 });

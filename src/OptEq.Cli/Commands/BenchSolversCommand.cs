@@ -17,12 +17,12 @@ public static class BenchSolversCommand
         var activations = new Option<string[]>("--activation") { Description = "Activations (relu, tanh, …).", DefaultValueFactory = _ => ["relu", "tanh"], AllowMultipleArgumentsPerToken = true };
         var solvers = new Option<string[]>("--solvers")
         {
-            Description = $"Forward solvers; valid: {string.Join(", ", SolverRegistry.ValidNames)}.",
+            Description = $"Forward solvers; valid: {string.Join(", ", SolverRegistry.Forward.Names)}.",
             // Halpern and hybrid steepest descent choose among equilibria at an O(1/k) rate; ask for them by name.
             DefaultValueFactory = _ => ["picard", "anderson", "broyden", "fista", "forward-backward", "peaceman-rachford"],
             AllowMultipleArgumentsPerToken = true,
         };
-        var adjoints = new Option<string[]>("--adjoints") { Description = $"Adjoint solvers; valid: {string.Join(", ", AdjointSolver.ValidNames)}.", DefaultValueFactory = _ => ["fixed-point", "anderson", "cg"], AllowMultipleArgumentsPerToken = true };
+        var adjoints = new Option<string[]>("--adjoints") { Description = $"Adjoint solvers; valid: {string.Join(", ", SolverRegistry.Adjoint.Names)}.", DefaultValueFactory = _ => ["fixed-point", "anderson", "cg"], AllowMultipleArgumentsPerToken = true };
         var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration cap per solve.", DefaultValueFactory = _ => 2000 };
         var tolerance = new Option<double>("--tolerance") { Description = "Relative residual to reach.", DefaultValueFactory = _ => 1e-4 };
         var command = new Command("solvers", "Iterations and milliseconds of each forward and adjoint solver to reach a relative residual on OptEq problems.")
@@ -31,7 +31,7 @@ public static class BenchSolversCommand
         };
         command.SetAction(parse => SolverBench.Run(new SolverBench.Settings(
             parse.GetValue(batch), parse.GetValue(hidden)!, parse.GetValue(rho)!, parse.GetValue(activations)!,
-            parse.GetValue(solvers)!.Select(SolverRegistry.Parse).ToArray(), parse.GetValue(adjoints)!.Select(AdjointSolver.Parse).ToArray(),
+            parse.GetValue(solvers)!.Select(n => SolverRegistry.Forward[n]).ToArray(), parse.GetValue(adjoints)!.Select(n => SolverRegistry.Adjoint[n]).ToArray(),
             parse.GetValue(maxIterations), parse.GetValue(tolerance), parse.GetValue(json), parse.GetValue(device))));
         return command;
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace OptEq.Cli.Commands;
 
@@ -13,5 +15,43 @@ public static class CommonOptions
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print one JSON object per line instead of a table.",
+    };
+
+    /// <summary>An option whose value is parsed once into a typed value; a bad value is a parse error with the parser's message (which lists the valid names).</summary>
+    public static Option<T> Typed<T>(string name, string description, Func<string, T> parse, T defaultValue, params string[] aliases) => new(name, aliases)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            try { return parse(string.Join(" ", result.Tokens.Select(t => t.Value))); }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                result.AddError(e.Message);
+                return default;
+            }
+        },
+    };
+
+    /// <summary>Integers given as "64,64,64" or "64 64 64".</summary>
+    public static Option<int[]> IntList(string name, string description, int[] defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = result =>
+        {
+            var values = new List<int>();
+            foreach (var part in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            {
+                if (!int.TryParse(part, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+                {
+                    result.AddError($"{name}: '{part}' is not an integer");
+                    return defaultValue;
+                }
+                values.Add(v);
+            }
+            return [.. values];
+        },
     };
 }

@@ -25,7 +25,7 @@ public static class SolveCommand
         var index = new Option<int>("--index") { Description = "Test image index.", DefaultValueFactory = _ => 0 };
         var solvers = new Option<string[]>("--solvers")
         {
-            Description = $"Solvers to compare; valid: {string.Join(", ", SolverRegistry.ValidNames)}.",
+            Description = $"Solvers to compare; valid: {string.Join(", ", SolverRegistry.Forward.Names)}.",
             DefaultValueFactory = _ => ["picard", "anderson", "broyden", "fista", "peaceman-rachford", "halpern"], AllowMultipleArgumentsPerToken = true,
         };
         var iterations = new Option<int>("--iterations") { Description = "Iterations per solver.", DefaultValueFactory = _ => 60 };
@@ -38,7 +38,7 @@ public static class SolveCommand
             string path = parse.GetValue(checkpoint)!;
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
             using var model = ModelCheckpoint.Load(dev, path);
-            if (model.Body is not OptEqLayer<float> layer)
+            if (model.Layers.OfType<OptEqLayer<float>>().FirstOrDefault() is not { } layer || model.Layers[0] != layer)
                 throw new ArgumentException($"solve inspects opteq models (it needs the objective G); {path} holds a {model.Config.Model} model");
             var (_, test) = DatasetLoader.Load(parse.GetValue(data), model.Config.Classes);
             int i = parse.GetValue(index);
@@ -59,7 +59,7 @@ public static class SolveCommand
             double[]? reference = null;
             foreach (var name in parse.GetValue(solvers)!)
             {
-                var kind = SolverRegistry.Parse(name);
+                var kind = SolverRegistry.Forward[name];
                 var options = new SolverOptions { Solver = kind, MaxIterations = k, Tolerance = 0, CheckEvery = k };
                 using var full = SolverRegistry.Solve(map, z0, options);
                 var residual = Enumerable.Range(0, full.Iterations).Select(t => full.TraceRel![t, 0]).ToArray();

@@ -1,10 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Training;
 using OptEq.Cli.Training;
 using OptEq.Kernels;
+using OptEq.Kernels.Activations;
+using OptEq.Solvers;
 
 namespace OptEq.Cli.Commands;
 
@@ -15,16 +18,18 @@ public static class TrainCommand
     {
         var d = new ModelConfig();
         var t = new TrainingOptions();
-        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelConfig.Kinds)}.", DefaultValueFactory = _ => d.Model };
+        var model = CommonOptions.Typed("--model", $"Model: {string.Join(", ", ModelConfig.Kinds.Where(k => k != ModelKind.Custom.Name))}.", ModelKind.Parse, d.Model);
         var hidden = new Option<int>("--hidden", "--width") { Description = "Hidden units (opteq, idl, mon, deq).", DefaultValueFactory = _ => d.Hidden };
-        var tiers = new Option<int[]>("--tiers") { Description = "Tier sizes of deep-opteq.", DefaultValueFactory = _ => d.Tiers, AllowMultipleArgumentsPerToken = true };
-        var activation = new Option<string>("--activation") { Description = "Proximal activation (relu, tanh, softplus, leaky-relu:0.1, …).", DefaultValueFactory = _ => d.Activation };
+        var tiers = CommonOptions.IntList("--tiers", "Tier sizes of deep-opteq (e.g. 32,32,32).", d.Tiers);
+        var layers = CommonOptions.IntList("--layers", "Hidden widths of mlp, one linear layer and activation each (e.g. 64,64,64).", d.Layers);
+        var activation = CommonOptions.Typed("--activation", "Proximal activation (relu, tanh, softplus, leaky-relu:0.1, …).", Activation.Parse, d.Activation);
         var gamma = new Option<double>("--gamma") { Description = "Bound γ < 1 on ||W||₂ (κ for idl; 1 − m for mon).", DefaultValueFactory = _ => d.Gamma };
-        var norm = new Option<string>("--norm") { Description = "Reparameterisation of W: frobenius or spectral.", DefaultValueFactory = _ => d.Norm };
-        var solver = new Option<string>("--solver") { Description = "Forward solver (anderson, picard, broyden, fista, peaceman-rachford, …).", DefaultValueFactory = _ => d.Solver };
+        var norm = CommonOptions.Typed("--norm", "Reparameterisation of W: frobenius or spectral.", ParseNorm, d.Norm);
+        norm.HelpName = "frobenius|spectral";
+        var solver = CommonOptions.Typed("--solver", $"Forward solver: {string.Join(", ", SolverRegistry.Forward.Names)}.", name => SolverRegistry.Forward[name], d.Solver);
         var forwardIterations = new Option<int>("--forward-iterations") { Description = "Forward solver iteration cap.", DefaultValueFactory = _ => d.ForwardMaxIterations };
         var forwardTolerance = new Option<double>("--forward-tolerance") { Description = "Forward relative residual tolerance.", DefaultValueFactory = _ => d.ForwardTolerance };
-        var backward = new Option<string>("--backward") { Description = "Backward mode: implicit-cg, implicit-anderson, implicit-fixed-point, jacobian-free, phantom:k, unrolled:k.", DefaultValueFactory = _ => d.Backward };
+        var backward = CommonOptions.Typed("--backward", $"Backward mode: {string.Join(", ", BackwardMethod.ValidNames)}.", text => BackwardMethod.Parse(text), d.Backward);
         var backwardIterations = new Option<int>("--backward-iterations") { Description = "Adjoint solver iteration cap.", DefaultValueFactory = _ => d.BackwardMaxIterations };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => t.Epochs };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => t.Batch };
@@ -41,7 +46,7 @@ public static class TrainCommand
         var device = CommonOptions.Device();
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
-            model, hidden, tiers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
+            model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
             epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
         };
         command.SetAction(parse =>
@@ -53,9 +58,9 @@ public static class TrainCommand
             var config = new ModelConfig
             {
                 Model = parse.GetValue(model)!, Input = train.Pixels, Classes = train.Classes, Hidden = parse.GetValue(hidden), Tiers = parse.GetValue(tiers)!,
-                Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm)!, Solver = parse.GetValue(solver)!,
-                ForwardMaxIterations = parse.GetValue(forwardIterations), ForwardTolerance = parse.GetValue(forwardTolerance),
-                Backward = parse.GetValue(backward)!, BackwardMaxIterations = parse.GetValue(backwardIterations),
+                Layers = parse.GetValue(layers)!, Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm),
+                Solver = parse.GetValue(solver)!, ForwardMaxIterations = parse.GetValue(forwardIterations), ForwardTolerance = parse.GetValue(forwardTolerance),
+                Backward = parse.GetValue(backward), BackwardMaxIterations = parse.GetValue(backwardIterations),
                 InputMean = mean, InputStd = std, Seed = parse.GetValue(seed),
             };
             config.Validate();
@@ -91,10 +96,17 @@ public static class TrainCommand
         return command;
     }
 
+    private static NormKind ParseNorm(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "frobenius" => NormKind.Frobenius,
+        "spectral" => NormKind.Spectral,
+        _ => throw new ArgumentException($"unknown norm '{text}'; valid: frobenius, spectral"),
+    };
+
     /// <summary>Writes metrics after every epoch, so an interrupted run keeps what it measured.</summary>
     private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings) : ITrainingObserver
     {
-        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model, classifier.ParameterCount, device, trainer.History, settings);
+        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings);
     }
 
     private sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver

@@ -1,18 +1,19 @@
-using OptEq.Solvers.Maps;
-
 namespace OptEq.Solvers;
 
 /// <summary>
 /// Batched conjugate gradient for the OptEq adjoint. With M symmetric and J = σ′ ⪰ 0 diagonal, S = J^½, the adjoint
-/// u = J(M u + g) becomes the SPD system (I − S M S) y = S g with u = S y (MATH.md §1.6); w = M u + g is returned so
+/// u = J(M u + g) becomes the SPD system (I − S M S) y = S g with u = S y (docs/math.md §1.6); w = M u + g is returned so
 /// that every adjoint solver returns the same quantity. Each sample has its own step lengths (per-row dot products);
 /// M is shared, so each CG step is one GEMM. Residual statistics: abs = ||S g − A y||, rel = abs / ||S g||.
 /// </summary>
-internal static class ConjugateGradientAdjoint
+internal sealed class ConjugateGradientAdjoint : AdjointSolver
 {
-    public static SolverResult<T> Solve<T>(OptEqMap<T> map, Tensor<T> gradient, SolverOptions options, Tensor<T>? w0)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public override string Name => "cg";
+    public override AdjointStructure Requires => AdjointStructure.Symmetric;
+
+    protected override SolverResult<T> Run<T>(IAdjointMap<T> adjointMap, Tensor<T> gradient, SolverOptions options, Tensor<T>? w0)
     {
+        var map = (ISymmetricAdjointMap<T>)adjointMap; // checked by AdjointSolver.Solve against Requires
         var device = map.Device;
         int batch = map.Batch, d = map.Dimension;
         var pool = device.Pool;
@@ -76,7 +77,7 @@ internal static class ConjugateGradientAdjoint
     }
 
     /// <summary>result ← (I − S M S)·v.</summary>
-    private static void ApplyOperator<T>(OptEqMap<T> map, Tensor<T> s, Tensor<T> v, Tensor<T> result, Tensor<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ApplyOperator<T>(ISymmetricAdjointMap<T> map, Tensor<T> s, Tensor<T> v, Tensor<T> result, Tensor<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var device = map.Device;
         device.Map(new Multiply<T>(), tmp, s, v);

@@ -26,3 +26,16 @@ public interface IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
         Device.Axpby(T.One, result, T.One, g, result);
     }
 }
+
+/// <summary>
+/// An adjoint map of T(z) = σ(z·Kᵀ + c) with K symmetric positive semidefinite (OptEq's M = WᵀW): the adjoint
+/// (∂T/∂z)ᵀ = K·J with J = diag σ′ ⪰ 0 has the symmetric form the conjugate-gradient adjoint solves (docs/math.md §1.6).
+/// </summary>
+public interface ISymmetricAdjointMap<T> : IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>K [d, d], symmetric PSD.</summary>
+    Tensor<T> Weight { get; }
+
+    /// <summary>J = σ′ at the prepared z*, [batch, d], entries ≥ 0.</summary>
+    Tensor<T> Jacobian { get; }
+}

@@ -1,7 +1,7 @@
 namespace OptEq.Solvers.Forward;
 
 /// <summary>
-/// Anderson acceleration, type II, per sample (MATH.md §4). Keeps the last m iterates X and residuals R = T(X) − X in
+/// Anderson acceleration, type II, per sample (docs/math.md §4). Keeps the last m iterates X and residuals R = T(X) − X in
 /// ring buffers; each step solves the bordered system [0 1ᵀ; 1 RRᵀ + λI]·[ν; α] = [1; 0] for every sample and mixes
 /// z ← Σ αᵢ (Xᵢ + β·Rᵢ). A sample whose small system is singular or non-finite takes a plain step T(z) instead.
 /// Per iteration: the map, one fused update (ring slot, the Gram matrix's new row, residual norms), the tracker, the
@@ -9,7 +9,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class AndersonSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.Anderson;
+    public override string Name => "anderson";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -49,7 +49,7 @@ public sealed class AndersonSolver : ForwardSolver
                 // z ← the mix for running samples, T(z) where the small solve failed, unchanged where stopped.
                 device.AndersonMix(rhs, status, tracker.Active, x, r, fz, beta, used, z);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d), memory: m);
         }
         finally
         {

@@ -9,7 +9,7 @@ namespace OptEq.Solvers.Forward;
 /// </summary>
 public sealed class BroydenSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.Broyden;
+    public override string Name => "broyden";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -83,7 +83,7 @@ public sealed class BroydenSolver : ForwardSolver
                 tracker.Freeze(candidate, z);
                 device.Copy(g, gPrev);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d), memory: m);
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d), memory: m);
         }
         finally
         {

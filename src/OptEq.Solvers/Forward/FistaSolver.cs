@@ -2,12 +2,12 @@ namespace OptEq.Solvers.Forward;
 
 /// <summary>
 /// FISTA with adaptive restart on the objective, for maps that are a proximal-gradient step with step 1 on a convex G
-/// (OptEq, MATH.md §1.2): y = z + β(z − z_prev), z_next = T(y), with per-sample momentum t and a restart (t ← 1,
+/// (OptEq, docs/math.md §1.2): y = z + β(z − z_prev), z_next = T(y), with per-sample momentum t and a restart (t ← 1,
 /// no momentum) whenever G(z_next) &gt; G(z). The residual tracked is ||T(y) − y|| of the extrapolated point y.
 /// </summary>
 public sealed class FistaSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.Fista;
+    public override string Name => "fista";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -49,7 +49,7 @@ public sealed class FistaSolver : ForwardSolver
                 device.Copy(tNext, t);
                 device.Copy(gNew, gOld);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d));
         }
         finally
         {

@@ -1,13 +1,13 @@
 namespace OptEq.Solvers.Forward;
 
 /// <summary>
-/// Forward–backward splitting for monotone-operator equilibria (MATH.md §3): z ← prox^α_f((1 − α)z + α(K z + c)).
+/// Forward–backward splitting for monotone-operator equilibria (docs/math.md §3): z ← prox^α_f((1 − α)z + α(K z + c)).
 /// Converges for α ≤ 2m/L² (m the monotonicity margin, L = ||I − K||). The residual tracked is ||T(z) − z||,
 /// the same as for every other solver, so iteration counts compare.
 /// </summary>
 public sealed class ForwardBackwardSolver : StepSolver
 {
-    public override SolverKind Kind => SolverKind.ForwardBackward;
+    public override string Name => "forward-backward";
 
     protected override void Validate<T>(IFixedPointMap<T> map)
     {

@@ -1,13 +1,13 @@
 namespace OptEq.Solvers.Forward;
 
 /// <summary>
-/// Peaceman–Rachford splitting (MATH.md §3): u½ = 2z − u; z½ = V(u½ + αc); u = 2z½ − u½; z = prox^α_f(u), with
+/// Peaceman–Rachford splitting (docs/math.md §3): u½ = 2z − u; z½ = V(u½ + αc); u = 2z½ − u½; z = prox^α_f(u), with
 /// V = (I + α(I − K))⁻¹ computed once per weight (cached by the map). Converges for every α &gt; 0 on monotone maps.
 /// The residual tracked is ||T(z) − z||.
 /// </summary>
 public sealed class PeacemanRachfordSolver : ForwardSolver
 {
-    public override SolverKind Kind => SolverKind.PeacemanRachford;
+    public override string Name => "peaceman-rachford";
 
     protected override SolverResult<T> Run<T>(IFixedPointMap<T> map, Tensor<T> z0, SolverOptions options)
     {
@@ -41,7 +41,7 @@ public sealed class PeacemanRachfordSolver : ForwardSolver
                 tracker.Freeze(uNext, u);
                 tracker.Freeze(fz, z);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(batch, d));
+            return tracker.Finish(Name, device.Pool.Rent<T>(batch, d));
         }
         finally
         {

@@ -3,7 +3,7 @@ namespace OptEq.Solvers.Forward;
 /// <summary>Picard / Krasnosel'skii–Mann: z ← (1 − τ)z + τ·T(z). For OptEq (τ = 1) this is proximal gradient on G.</summary>
 public sealed class PicardSolver : StepSolver
 {
-    public override SolverKind Kind => SolverKind.Picard;
+    public override string Name => "picard";
 
     protected override void Step<T>(IFixedPointMap<T> map, int k, Tensor<T> z0, Tensor<T> z, Tensor<T> fz, SolverOptions options)
     {

@@ -32,7 +32,7 @@ public abstract class StepSolver : ForwardSolver
                 Step(map, k, z0, z, fz, options);
                 tracker.Freeze(fz, z);
             }
-            return tracker.Finish(Name(Kind), device.Pool.Rent<T>(map.Batch, map.Dimension));
+            return tracker.Finish(Name, device.Pool.Rent<T>(map.Batch, map.Dimension));
         }
         finally
         {

@@ -3,11 +3,11 @@ using OptEq.Kernels.Activations;
 namespace OptEq.Solvers.Maps;
 
 /// <summary>
-/// The OptEq map T(z) = σ(M·z + c) with M = WᵀW, ||W||₂ ≤ 1 (MATH.md §1.2). Its fixed points minimise
+/// The OptEq map T(z) = σ(M·z + c) with M = WᵀW, ||W||₂ ≤ 1 (docs/math.md §1.2). Its fixed points minimise
 /// G(z) = Σᵢ f(zᵢ) + ½||z||² − ½||W z||² − ⟨c, z⟩, T is proximal gradient on G with step 1, and T is
 /// ρ-Lipschitz with ρ = ||W||₂², which gives the certificate ||z − z*|| ≤ ||T(z) − z|| / (1 − ρ).
 /// </summary>
-public sealed class OptEqMap<T> : AffineActivationMap<T>, IObjectiveMap<T>, IContractiveMap<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class OptEqMap<T> : AffineActivationMap<T>, IObjectiveMap<T>, IContractiveMap<T>, ISymmetricAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T> _penalty, _mz, _sumF, _norm, _quadratic, _linear;
 

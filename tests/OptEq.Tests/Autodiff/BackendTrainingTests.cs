@@ -21,7 +21,7 @@ public class BackendTrainingTests
         using var native = DeviceCatalog.Open("cpu");
         using var device = DeviceCatalog.Open(id);
         // The ILGPU simulator costs about a millisecond per kernel launch: a few solvers, small problems.
-        foreach (var kind in new[] { SolverKind.Anderson, SolverKind.Fista, SolverKind.PeacemanRachford })
+        foreach (var kind in new[] { ForwardSolvers.Anderson, ForwardSolvers.Fista, ForwardSolvers.PeacemanRachford })
         {
             using var a = new SyntheticOptEq<float>(native, Activation.Tanh, 6, 24, 0.9, seed: 1);
             using var b = new SyntheticOptEq<float>(device, Activation.Tanh, 6, 24, 0.9, seed: 1);
@@ -86,8 +86,8 @@ public class BackendTrainingTests
         using var layer = new OptEqLayer<float>(device, "opteq", new OptEqLayerOptions
         {
             Input = input, Hidden = hidden, Activation = Activation.ReLU, Gamma = 0.9,
-            Forward = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 },
-            Backward = new BackwardOptions { Adjoint = AdjointKind.ConjugateGradient, AdjointOptions = new SolverOptions { MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 } },
+            Forward = new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 },
+            Backward = new BackwardOptions { Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = new SolverOptions { MaxIterations = 12, Tolerance = 1e-3, CheckEvery = 4 } },
         }, init);
         using var head = new Linear<float>(device, "head", hidden, classes, init);
         var parameters = layer.Parameters().Concat(head.Parameters()).ToList();

@@ -14,7 +14,7 @@ public class LayerTests
     [OneTimeSetUp] public void Open() => _device = new NativeCpuDevice();
     [OneTimeTearDown] public void Close() => _device.Dispose();
 
-    private static readonly SolverOptions Tight = new() { Solver = SolverKind.Anderson, MaxIterations = 500, Tolerance = 1e-13, Stop = StopCriterion.Absolute };
+    private static readonly SolverOptions Tight = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 500, Tolerance = 1e-13, Stop = StopCriterion.Absolute };
 
     private double[] Input(int batch, int input, int seed)
     {
@@ -43,7 +43,7 @@ public class LayerTests
         var activation = kind == ActivationKind.Tanh ? Activation.Tanh : Activation.ReLU;
         var x = Input(4, 7, 1);
         OptEqLayerOptions Options(BackwardOptions b) => new() { Input = 7, Hidden = 9, Activation = activation, Gamma = 0.8, Forward = Tight, Backward = b };
-        using var implicitLayer = new OptEqLayer<double>(_device, "l", Options(new BackwardOptions { Adjoint = AdjointKind.ConjugateGradient, AdjointOptions = Tight }), new Random(3));
+        using var implicitLayer = new OptEqLayer<double>(_device, "l", Options(new BackwardOptions { Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = Tight }), new Random(3));
         // ρ = 0.64: 300 unrolled steps converge far below float64 resolution (0.64^300 ≈ 1e-58).
         using var unrolledLayer = new OptEqLayer<double>(_device, "l", Options(new BackwardOptions { Mode = BackwardMode.Unrolled, Steps = 300 }), new Random(3));
         var a = LossAndGradients(implicitLayer, x, 4, 7);
@@ -136,9 +136,9 @@ public class LayerTests
         const int batch = 3, input = 5, d = 6;
         const double margin = 0.1;
         var x = Input(batch, input, 7);
-        using var opteq = new OptEqLayer<double>(_device, "l", new OptEqLayerOptions { Input = input, Hidden = d, Activation = Activation.ReLU, Gamma = 0.9, Forward = Tight, Backward = new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = Tight } }, new Random(8));
+        using var opteq = new OptEqLayer<double>(_device, "l", new OptEqLayerOptions { Input = input, Hidden = d, Activation = Activation.ReLU, Gamma = 0.9, Forward = Tight, Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = Tight } }, new Random(8));
         using var mon = new MonotoneLayer<double>(_device, "l", input, d, new Random(9), Activation.ReLU, margin,
-            Tight with { Solver = SolverKind.PeacemanRachford, MaxIterations = 3000 }, new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = Tight });
+            Tight with { Solver = ForwardSolvers.PeacemanRachford, MaxIterations = 3000 }, new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = Tight });
         // Set the monotone weight (1 − m)I − AᵀA + B − Bᵀ to M = WᵀW: B = 0, AᵀA = (1 − m)I − M, A = Lᵀ (Cholesky).
         var v = opteq.V.Value.ToArray();
         double norm = Math.Sqrt(v.Sum(e => e * e));
@@ -182,7 +182,7 @@ public class LayerTests
     public void BackwardModeNamesParseAndUnknownOnesListTheValidOnes()
     {
         Assert.That(BackwardOptions.Parse("phantom:7").Steps, Is.EqualTo(7));
-        Assert.That(BackwardOptions.Parse("implicit-cg").Adjoint, Is.EqualTo(AdjointKind.ConjugateGradient));
+        Assert.That(BackwardOptions.Parse("implicit-cg").Adjoint, Is.EqualTo(AdjointSolvers.ConjugateGradient));
         Assert.That(() => BackwardOptions.Parse("magic"), Throws.ArgumentException.With.Message.Contains("jacobian-free"));
         Assert.That(() => new BackwardOptions { Steps = 0 }, Throws.TypeOf<ArgumentOutOfRangeException>());
     }

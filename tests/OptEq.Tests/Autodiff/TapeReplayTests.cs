@@ -21,7 +21,7 @@ public class TapeReplayTests
     [OneTimeSetUp] public void Open() => _device = new NativeCpuDevice();
     [OneTimeTearDown] public void Close() => _device.Dispose();
 
-    private static readonly SolverOptions Exact = new() { Solver = SolverKind.Anderson, MaxIterations = 12, Tolerance = 0, Memory = 4, RecordTrace = false };
+    private static readonly SolverOptions Exact = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 12, Tolerance = 0, Memory = 4, RecordTrace = false };
 
     /// <summary>Three training steps of an OptEq classifier on three batches: recorded each time, or captured once and replayed.</summary>
     [Test]
@@ -36,7 +36,7 @@ public class TapeReplayTests
             using var layer = new OptEqLayer<float>(_device, "l", new OptEqLayerOptions
             {
                 Input = input, Hidden = hidden, Activation = Activation.ReLU, Norm = norm, Forward = Exact,
-                Backward = new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = Exact },
+                Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = Exact },
             }, rng);
             using var head = new Linear<float>(_device, "h", hidden, classes, rng);
             using var optimizer = new Adam<float>(layer.Parameters().Concat(head.Parameters()), new AdamOptions { LearningRate = 1e-2 });
@@ -131,7 +131,7 @@ public class TapeReplayTests
         using var layer = new OptEqLayer<float>(_device, "l", new OptEqLayerOptions
         {
             Input = 64, Hidden = 128, Activation = Activation.ReLU, Forward = Exact,
-            Backward = new BackwardOptions { Adjoint = AdjointKind.Anderson, AdjointOptions = Exact },
+            Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = Exact },
         }, rng);
         using var head = new Linear<float>(_device, "h", 128, 10, rng);
         using var optimizer = new Adam<float>(layer.Parameters().Concat(head.Parameters()));

@@ -9,21 +9,21 @@ namespace OptEq.Tests.Solvers;
 public class AdjointSolverTests
 {
     /// <summary>Every adjoint solver returns w = (I − K J)⁻¹ g per sample (K = M symmetric, J = σ′ at z*), solved directly.</summary>
-    [TestCase(AdjointKind.ConjugateGradient, ActivationKind.ReLU)]
-    [TestCase(AdjointKind.ConjugateGradient, ActivationKind.Tanh)]
-    [TestCase(AdjointKind.FixedPoint, ActivationKind.Tanh)]
-    [TestCase(AdjointKind.Anderson, ActivationKind.Softplus)]
-    public void AdjointEqualsDirectSolve(AdjointKind adjoint, ActivationKind kind)
+    [TestCase("cg", ActivationKind.ReLU)]
+    [TestCase("cg", ActivationKind.Tanh)]
+    [TestCase("fixed-point", ActivationKind.Tanh)]
+    [TestCase("anderson", ActivationKind.Softplus)]
+    public void AdjointEqualsDirectSolve(string adjoint, ActivationKind kind)
     {
         var activation = kind switch { ActivationKind.ReLU => Activation.ReLU, ActivationKind.Tanh => Activation.Tanh, _ => Activation.Softplus };
         using var device = new NativeCpuDevice();
         const int batch = 4, d = 18;
         using var p = new Problems.OptEqProblem<double>(device, activation, batch, d, rho: 0.9, seed: 21);
-        using var forward = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 300, Tolerance = 1e-12, Stop = StopCriterion.Absolute });
+        using var forward = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 300, Tolerance = 1e-12, Stop = StopCriterion.Absolute });
         p.Map.PrepareAdjoint(forward.Solution);
         var g = Problems.Gaussian(new Random(1), batch * d);
         using var gradient = device.FromArray(g, batch, d);
-        using var result = AdjointSolver.Solve(adjoint, p.Map, gradient, new SolverOptions { MaxIterations = 500, Tolerance = 1e-12, Stop = StopCriterion.Absolute });
+        using var result = SolverRegistry.Adjoint[adjoint].Solve(p.Map, gradient, new SolverOptions { MaxIterations = 500, Tolerance = 1e-12, Stop = StopCriterion.Absolute });
         Assert.That(result.AllConverged, Is.True, string.Join(", ", result.Status));
 
         var j = p.Map.Jacobian.ToArray();
@@ -46,7 +46,7 @@ public class AdjointSolverTests
         using var c = device.Allocate<double>(2, 3);
         using var map = new OptEq.Solvers.Maps.AffineActivationMap<double>(Activation.ReLU, k, c);
         using var g = device.Allocate<double>(2, 3);
-        Assert.That(() => AdjointSolver.Solve(AdjointKind.ConjugateGradient, map, g, new SolverOptions()),
+        Assert.That(() => AdjointSolvers.ConjugateGradient.Solve(map, g, new SolverOptions()),
             Throws.ArgumentException.With.Message.Contains("OptEqMap"));
     }
 }

@@ -15,11 +15,11 @@ public class ForwardSolverTests
     [OneTimeSetUp] public void Open() => _device = new NativeCpuDevice();
     [OneTimeTearDown] public void Close() => _device.Dispose();
 
-    private static readonly SolverKind[] AllSolvers = Enum.GetValues<SolverKind>();
+    private static readonly IForwardSolver[] AllSolvers = [.. ForwardSolvers.All];
 
     /// <summary>T(z) = z·Aᵀ + c with ||A||₂ = 0.8 (identity activation): z* = (I − A)⁻¹c per sample, solved directly.</summary>
     [TestCaseSource(nameof(AllSolvers))]
-    public void ContractiveLinearMapMatchesDirectSolve(SolverKind kind)
+    public void ContractiveLinearMapMatchesDirectSolve(IForwardSolver kind)
     {
         const int batch = 5, d = 12;
         var rng = new Random(11);
@@ -34,11 +34,11 @@ public class ForwardSolverTests
         using var z0 = _device.Allocate<double>(batch, d);
         var options = new SolverOptions
         {
-            Solver = kind, MaxIterations = kind is SolverKind.Halpern or SolverKind.HybridSteepestDescent ? 4000 : 400,
+            Solver = kind, MaxIterations = kind == ForwardSolvers.Halpern || kind == ForwardSolvers.HybridSteepestDescent ? 4000 : 400,
             Tolerance = 1e-10, Stop = StopCriterion.Absolute, CheckEvery = 10,
         };
         using var result = SolverRegistry.Solve(map, z0, options);
-        bool anchored = kind is SolverKind.Halpern or SolverKind.HybridSteepestDescent;
+        bool anchored = kind == ForwardSolvers.Halpern || kind == ForwardSolvers.HybridSteepestDescent;
         if (!anchored)
             Assert.That(result.AllConverged, Is.True, $"{kind}: {string.Join(", ", result.Status)}; abs {string.Join(", ", result.AbsResidual)}");
 
@@ -46,7 +46,7 @@ public class ForwardSolverTests
         for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) iMinusA[i * d + j] = (i == j ? 1 : 0) - a[i * d + j];
         var z = result.Solution.ToArray();
         // Halpern's and HSD's anchoring makes them O(1/k): a looser but still meaningful bound.
-        double tolerance = kind is SolverKind.Halpern or SolverKind.HybridSteepestDescent ? 5e-3 : 1e-8;
+        double tolerance = kind == ForwardSolvers.Halpern || kind == ForwardSolvers.HybridSteepestDescent ? 5e-3 : 1e-8;
         for (int s = 0; s < batch; s++)
         {
             var expected = ReferenceKernels.Solve(d, iMinusA, c.AsSpan(s * d, d).ToArray())!;
@@ -63,8 +63,8 @@ public class ForwardSolverTests
         var activation = kind switch { ActivationKind.ReLU => Activation.ReLU, ActivationKind.Tanh => Activation.Tanh, _ => Activation.Softplus };
         const int batch = 6, d = 20;
         using var p = new Problems.OptEqProblem<double>(_device, activation, batch, d, rho: 0.9, seed: 3);
-        using var anderson = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 300, Tolerance = 1e-11, Stop = StopCriterion.Absolute });
-        using var picard = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Picard, MaxIterations = 3000, Tolerance = 0, RecordTrace = false, CheckEvery = 100 });
+        using var anderson = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 300, Tolerance = 1e-11, Stop = StopCriterion.Absolute });
+        using var picard = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Picard, MaxIterations = 3000, Tolerance = 0, RecordTrace = false, CheckEvery = 100 });
         Assert.That(anderson.AllConverged, Is.True);
 
         // Optimality: the fixed-point equation z = σ(Mz + c) (equivalent to 0 ∈ ∂G(z)) holds to the tolerance.
@@ -99,13 +99,13 @@ public class ForwardSolverTests
         var activation = kind == ActivationKind.ReLU ? Activation.ReLU : Activation.Tanh;
         const int batch = 8, d = 48;
         using var p = new Problems.OptEqProblem<double>(_device, activation, batch, d, rho: 0.99, seed: 17);
-        int Iterations(SolverKind solver)
+        int Iterations(IForwardSolver solver)
         {
             using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = solver, MaxIterations = 3000, Tolerance = 1e-5, Stop = StopCriterion.Relative, Memory = 6, CheckEvery = 1 });
             Assert.That(r.AllConverged, Is.True, $"{solver}: {string.Join(", ", r.Status)}");
             return r.SampleIterations.Max();
         }
-        int picard = Iterations(SolverKind.Picard), anderson = Iterations(SolverKind.Anderson), fista = Iterations(SolverKind.Fista);
+        int picard = Iterations(ForwardSolvers.Picard), anderson = Iterations(ForwardSolvers.Anderson), fista = Iterations(ForwardSolvers.Fista);
         TestContext.Out.WriteLine($"{kind}: picard {picard}, anderson {anderson}, fista {fista}");
         Assert.That(anderson, Is.LessThan(picard));
         Assert.That(fista, Is.LessThan(picard));
@@ -116,9 +116,9 @@ public class ForwardSolverTests
     /// form a known box (free nonnegative where c = 0, zero where c &lt; 0, c⁺ elsewhere). Halpern from the anchor a
     /// must return the box point nearest a: max(aᵢ, 0), 0, cᵢ⁺.
     /// </summary>
-    [TestCase(SolverKind.Halpern)]
-    [TestCase(SolverKind.HybridSteepestDescent)]
-    public void AnchoredIterationReturnsTheFixedPointNearestTheAnchor(SolverKind kind)
+    [TestCase("halpern")]
+    [TestCase("hybrid-steepest-descent")]
+    public void AnchoredIterationReturnsTheFixedPointNearestTheAnchor(string kind)
     {
         const int batch = 3, d = 10, k = 6;
         var rng = new Random(23);
@@ -138,7 +138,7 @@ public class ForwardSolverTests
         using var injection = _device.FromArray(c, batch, d);
         using var map = new OptEqMap<double>(Activation.ReLU, metric, injection, 1.0);
         using var z0 = _device.FromArray(anchor, batch, d);
-        using var result = SolverRegistry.Solve(map, z0, new SolverOptions { Solver = kind, MaxIterations = 20000, Tolerance = 1e-6, Stop = StopCriterion.Absolute, CheckEvery = 100 });
+        using var result = SolverRegistry.Solve(map, z0, new SolverOptions { Solver = SolverRegistry.Forward[kind], MaxIterations = 20000, Tolerance = 1e-6, Stop = StopCriterion.Absolute, CheckEvery = 100 });
         var z = result.Solution.ToArray();
         for (int i = 0; i < z.Length; i++) Assert.That(z[i], Is.EqualTo(expected[i]).Within(1e-4), $"element {i}");
     }
@@ -148,7 +148,7 @@ public class ForwardSolverTests
     {
         const int batch = 4, d = 16;
         using var p = new Problems.OptEqProblem<double>(_device, Activation.Tanh, batch, d, rho: 0.9, seed: 8);
-        var options = new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 200, Tolerance = 1e-10, Stop = StopCriterion.Absolute };
+        var options = new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 200, Tolerance = 1e-10, Stop = StopCriterion.Absolute };
         using var clean = SolverRegistry.Solve(p.Map, p.Z0, options);
         var z0 = new double[batch * d];
         z0[2 * d + 3] = double.NaN;
@@ -172,7 +172,7 @@ public class ForwardSolverTests
         var c = p.InjectionHost.ToArray();
         for (int j = 0; j < d; j++) c[d + j] = -1;
         p.Injection.CopyFrom(c);
-        using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Picard, MaxIterations = 500, Tolerance = 1e-9, Stop = StopCriterion.Absolute });
+        using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Picard, MaxIterations = 500, Tolerance = 1e-9, Stop = StopCriterion.Absolute });
         Assert.That(r.SampleIterations[1], Is.EqualTo(1));
         Assert.That(r.SampleIterations[0], Is.GreaterThan(10));
         Assert.That(r.TraceAbs![r.Iterations - 1, 1], Is.EqualTo(0));
@@ -184,8 +184,8 @@ public class ForwardSolverTests
     {
         const int batch = 4, d = 24;
         using var p = new Problems.OptEqProblem<double>(_device, Activation.ReLU, batch, d, rho: 0.9, seed: 4);
-        using var exact = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 500, Tolerance = 1e-13, Stop = StopCriterion.Absolute });
-        using var rough = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = SolverKind.Picard, MaxIterations = 6, Tolerance = 0 });
+        using var exact = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 500, Tolerance = 1e-13, Stop = StopCriterion.Absolute });
+        using var rough = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Picard, MaxIterations = 6, Tolerance = 0 });
         var zs = exact.Solution.ToArray(); var zr = rough.Solution.ToArray();
         for (int s = 0; s < batch; s++)
         {
@@ -198,7 +198,7 @@ public class ForwardSolverTests
     [Test]
     public void SplittingSolversAgreeOnAMonotoneMap()
     {
-        // Monotone parameterisation W = (1 − m)I − AᵀA + B − Bᵀ, m = 0.5, ReLU (MATH.md §3).
+        // Monotone parameterisation W = (1 − m)I − AᵀA + B − Bᵀ, m = 0.5, ReLU (docs/math.md §3).
         const int batch = 3, d = 12;
         var rng = new Random(9);
         var a = Problems.Gaussian(rng, d * d, 0.15); var b = Problems.Gaussian(rng, d * d, 0.15);
@@ -211,8 +211,8 @@ public class ForwardSolverTests
         using var map = new AffineActivationMap<double>(Activation.ReLU, weight, injection);
         using var z0 = _device.Allocate<double>(batch, d);
         var opts = new SolverOptions { MaxIterations = 2000, Tolerance = 1e-10, Stop = StopCriterion.Absolute, SplittingStep = 0.5 };
-        using var pr = SolverRegistry.Solve(map, z0, opts with { Solver = SolverKind.PeacemanRachford });
-        using var fb = SolverRegistry.Solve(map, z0, opts with { Solver = SolverKind.ForwardBackward, SplittingStep = 0.1 });
+        using var pr = SolverRegistry.Solve(map, z0, opts with { Solver = ForwardSolvers.PeacemanRachford });
+        using var fb = SolverRegistry.Solve(map, z0, opts with { Solver = ForwardSolvers.ForwardBackward, SplittingStep = 0.1 });
         Assert.That(pr.AllConverged && fb.AllConverged, Is.True, $"PR {string.Join(",", pr.Status)} FB {string.Join(",", fb.Status)}");
         var x = pr.Solution.ToArray(); var y = fb.Solution.ToArray();
         for (int i = 0; i < x.Length; i++) Assert.That(x[i], Is.EqualTo(y[i]).Within(1e-8));
@@ -223,7 +223,7 @@ public class ForwardSolverTests
     {
         const int batch = 16, d = 32;
         using var p = new Problems.OptEqProblem<float>(_device, Activation.ReLU, batch, d, rho: 0.9, seed: 6);
-        foreach (var kind in new[] { SolverKind.Picard, SolverKind.Anderson, SolverKind.Broyden, SolverKind.Fista })
+        foreach (var kind in new[] { ForwardSolvers.Picard, ForwardSolvers.Anderson, ForwardSolvers.Broyden, ForwardSolvers.Fista })
         {
             using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = kind, MaxIterations = 500, Tolerance = 1e-5 });
             Assert.That(r.AllConverged, Is.True, $"{kind}: {string.Join(", ", r.Status)}");

@@ -32,13 +32,13 @@ public class SolverAllocationTests
     }
 
     [Test]
-    public void ForwardSolverIterationsAllocateNothing([Values] SolverKind kind)
+    public void ForwardSolverIterationsAllocateNothing([ValueSource(typeof(SolverNames), nameof(SolverNames.Forward))] string kind)
     {
         using var z0 = _device.Allocate<float>(128, 256);
         _device.Fill(z0, 0f);
         long BytesFor(int iterations)
         {
-            var options = Exactly(iterations) with { Solver = kind };
+            var options = Exactly(iterations) with { Solver = SolverRegistry.Forward[kind] };
             SolverRegistry.Solve(_problem.Map, z0, options).Dispose(); // warm-up: kernels compiled, pool filled
             return SteadyState(() => SolverRegistry.Solve(_problem.Map, z0, options).Dispose());
         }
@@ -47,19 +47,20 @@ public class SolverAllocationTests
     }
 
     [Test]
-    public void AdjointSolverIterationsAllocateNothing([Values] AdjointKind kind)
+    public void AdjointSolverIterationsAllocateNothing([ValueSource(typeof(SolverNames), nameof(SolverNames.Adjoint))] string kind)
     {
         using var z0 = _device.Allocate<float>(128, 256);
         _device.Fill(z0, 0f);
-        using var equilibrium = SolverRegistry.Solve(_problem.Map, z0, new SolverOptions { Solver = SolverKind.Anderson, MaxIterations = 200, Tolerance = 1e-5 });
+        using var equilibrium = SolverRegistry.Solve(_problem.Map, z0, new SolverOptions { Solver = ForwardSolvers.Anderson, MaxIterations = 200, Tolerance = 1e-5 });
         _problem.Map.PrepareAdjoint(equilibrium.Solution);
         using var g = _device.Allocate<float>(128, 256);
         _device.Fill(g, 0.01f);
         long BytesFor(int iterations)
         {
             var options = Exactly(iterations);
-            AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose();
-            return SteadyState(() => AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose());
+            var solver = SolverRegistry.Adjoint[kind]; // looked up once, as options are parsed once
+            solver.Solve(_problem.Map, g, options).Dispose();
+            return SteadyState(() => solver.Solve(_problem.Map, g, options).Dispose());
         }
         long ten = BytesFor(10), forty = BytesFor(40);
         Assert.That(forty, Is.EqualTo(ten), $"{kind} adjoint: managed bytes of 40 iterations ({forty}) against 10 ({ten})");
@@ -71,18 +72,17 @@ public class SolverAllocationTests
     /// Broyden is not listed: it makes views of its low-rank factors per solve (about 10 KB; none per iteration, see above).
     /// </summary>
     [Test]
-    public void RepeatedSolvesAllocateNothing([Values(SolverKind.Picard, SolverKind.Anderson, SolverKind.Fista, SolverKind.ForwardBackward,
-        SolverKind.PeacemanRachford, SolverKind.Halpern, SolverKind.HybridSteepestDescent)] SolverKind kind)
+    public void RepeatedSolvesAllocateNothing([Values("picard", "anderson", "fista", "forward-backward", "peaceman-rachford", "halpern", "hybrid-steepest-descent")] string kind)
     {
         using var z0 = _device.Allocate<float>(128, 256);
         _device.Fill(z0, 0f);
-        var options = Exactly(10) with { Solver = kind };
+        var options = Exactly(10) with { Solver = SolverRegistry.Forward[kind] };
         SolverRegistry.Solve(_problem.Map, z0, options).Dispose();
         Assert.That(SteadyState(() => SolverRegistry.Solve(_problem.Map, z0, options).Dispose()), Is.Zero, $"{kind}: managed bytes of a repeated solve");
     }
 
     [Test]
-    public void RepeatedAdjointSolvesAllocateNothing([Values] AdjointKind kind)
+    public void RepeatedAdjointSolvesAllocateNothing([ValueSource(typeof(SolverNames), nameof(SolverNames.Adjoint))] string kind)
     {
         using var z0 = _device.Allocate<float>(128, 256);
         _device.Fill(z0, 0f);
@@ -90,8 +90,9 @@ public class SolverAllocationTests
         using var g = _device.Allocate<float>(128, 256);
         _device.Fill(g, 0.01f);
         var options = Exactly(10);
-        AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose();
-        Assert.That(SteadyState(() => AdjointSolver.Solve(kind, _problem.Map, g, options).Dispose()), Is.Zero, $"{kind} adjoint: managed bytes of a repeated solve");
+        var solver = SolverRegistry.Adjoint[kind];
+        solver.Solve(_problem.Map, g, options).Dispose();
+        Assert.That(SteadyState(() => solver.Solve(_problem.Map, g, options).Dispose()), Is.Zero, $"{kind} adjoint: managed bytes of a repeated solve");
     }
 
     /// <summary>Tolerance 0, so every solve runs exactly <paramref name="iterations"/>; no traces (they grow with iterations by design).</summary>

@@ -22,10 +22,10 @@ public class SolverOptionsTests
     [Test]
     public void UnknownSolverNameListsTheValidOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => SolverRegistry.Parse("newton"))!;
+        var e = Assert.Throws<ArgumentException>(() => _ = SolverRegistry.Forward["newton"])!;
         Assert.That(e.Message, Does.Contain("anderson").And.Contain("peaceman-rachford"));
-        Assert.That(SolverRegistry.Parse("FISTA"), Is.EqualTo(SolverKind.Fista));
-        Assert.That(() => AdjointSolver.Parse("lu"), Throws.ArgumentException.With.Message.Contains("cg"));
+        Assert.That(SolverRegistry.Forward["FISTA"], Is.EqualTo(ForwardSolvers.Fista));
+        Assert.That(() => _ = SolverRegistry.Adjoint["lu"], Throws.ArgumentException.With.Message.Contains("cg"));
     }
 
     [Test]
@@ -45,6 +45,6 @@ public class SolverOptionsTests
         using var c = device.Allocate<double>(2, 3);
         using var map = new OptEq.Solvers.Maps.AffineActivationMap<double>(Activation.ReLU, k, c);
         using var z0 = device.Allocate<double>(2, 3);
-        Assert.That(() => SolverRegistry.Solve(map, z0, new SolverOptions { Solver = SolverKind.Fista }), Throws.ArgumentException.With.Message.Contains("objective"));
+        Assert.That(() => SolverRegistry.Solve(map, z0, new SolverOptions { Solver = ForwardSolvers.Fista }), Throws.ArgumentException.With.Message.Contains("objective"));
     }
 }

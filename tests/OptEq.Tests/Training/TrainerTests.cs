@@ -45,7 +45,7 @@ public class TrainerTests
         var test = Synthetic("test", 60, 2);
         (List<EpochMetrics> History, float[][] Parameters) Run(bool replay)
         {
-            using var model = new Classifier<float>(device, Config with { Model = kind });
+            using var model = new Classifier<float>(device, Config with { Model = ModelKind.Parse(kind) });
             using var trainer = new Trainer(device, model, Options(2) with { ReplaySteps = replay }, train, test);
             trainer.Run();
             return (trainer.History, model.Parameters().Select(p => p.Value.ToArray()).ToArray());

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OptEq.Kernels.Activations;
+
+namespace OptEq.Autodiff.Models;
+
+/// <summary>The JSON settings of model configurations and specs: camelCase written, names read in any case, indented off.</summary>
+internal static class ModelJson
+{
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNameCaseInsensitive = true, // checkpoints written before the spec used PascalCase names
+        WriteIndented = false,
+    };
+}
+
+/// <summary>An activation in JSON: its name as <see cref="Activation.Parse"/> reads it ("relu", "leaky-relu:0.1").</summary>
+public sealed class ActivationJsonConverter : JsonConverter<Activation>
+{
+    public override Activation Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => Activation.Parse(reader.GetString() ?? throw new JsonException("an activation must be a string"));
+
+    public override void Write(Utf8JsonWriter writer, Activation value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}
+
+/// <summary>A norm in JSON: "frobenius" or "spectral".</summary>
+public sealed class NormKindJsonConverter() : JsonStringEnumConverter<NormKind>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false);

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OptEq.Solvers;
+
+namespace OptEq.Autodiff.Models;
+
+/// <summary>
+/// A kind of model, as <c>--model</c> names it: a recipe that turns a <see cref="ModelConfig"/>'s options into the
+/// layers of a <see cref="ModelSpec"/>. Each kind is its recipe, so a new kind is one more entry, not a branch. In JSON
+/// it is its name. <see cref="Custom"/> has no recipe: its layers are the configuration's explicit spec.
+/// </summary>
+[JsonConverter(typeof(ModelKindJsonConverter))]
+public sealed class ModelKind
+{
+    private readonly Func<ModelConfig, IReadOnlyList<LayerSpec>>? _recipe;
+
+    public ModelKind(string name, string description, Func<ModelConfig, IReadOnlyList<LayerSpec>>? recipe)
+    {
+        Name = name;
+        Description = description;
+        _recipe = recipe;
+    }
+
+    public string Name { get; }
+    public string Description { get; }
+
+    /// <summary>The layers of this kind for the configuration's options.</summary>
+    public IReadOnlyList<LayerSpec> Layers(ModelConfig config)
+        => _recipe is null ? throw new ArgumentException($"model '{Name}' has no recipe: give its layers as the configuration's spec") : _recipe(config);
+
+    public override string ToString() => Name;
+
+    public static ModelKind OptEq { get; } = new("opteq", "an OptEq layer and a linear head", ModelRecipes.OptEq);
+    public static ModelKind DeepOptEq { get; } = new("deep-opteq", "a deep OptEq layer (tiers) and a linear head", ModelRecipes.DeepOptEq);
+    public static ModelKind Idl { get; } = new("idl", "one implicit model ŷ = Cx + Du", ModelRecipes.Idl);
+    public static ModelKind Mon { get; } = new("mon", "a monotone equilibrium layer and a linear head", ModelRecipes.Mon);
+    public static ModelKind Deq { get; } = new("deq", "a generic DEQ layer written with tape ops and a linear head", ModelRecipes.Deq);
+    public static ModelKind Mlp { get; } = new("mlp", "an explicit multilayer perceptron: linear + activation per --layers width, then a linear head", ModelRecipes.Mlp);
+    public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
+
+    /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
+    public static Registry<ModelKind> Registry { get; } = Create();
+
+    private static Registry<ModelKind> Create()
+    {
+        var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, Custom }) registry.Register(kind.Name, kind);
+        return registry;
+    }
+
+    public static ModelKind Parse(string name) => Registry[name];
+}
+
+public sealed class ModelKindJsonConverter : JsonConverter<ModelKind>
+{
+    public override ModelKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => ModelKind.Parse(reader.GetString() ?? throw new JsonException("a model kind must be a string"));
+
+    public override void Write(Utf8JsonWriter writer, ModelKind value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
+}
+
+/// <summary>The built-in recipes: CLI options → layers. Parameter names and the order of random draws key checkpoints and seeds.</summary>
+internal static class ModelRecipes
+{
+    private static LinearSpec Head(ModelConfig c) => new() { Name = "head", Output = c.Classes };
+
+    public static IReadOnlyList<LayerSpec> OptEq(ModelConfig c) =>
+    [
+        new OptEqSpec
+        {
+            Name = "opteq", Hidden = c.Hidden, Activation = c.Activation, Gamma = c.Gamma, Norm = c.Norm,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+        },
+        Head(c),
+    ];
+
+    public static IReadOnlyList<LayerSpec> DeepOptEq(ModelConfig c) =>
+    [
+        new DeepOptEqSpec
+        {
+            Name = "deep", Tiers = c.Tiers, Activation = c.Activation, Gamma = c.Gamma, Norm = c.Norm,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+        },
+        Head(c),
+    ];
+
+    // γ is κ for idl and 1 − m for mon; their maps are not symmetric, so a CG request runs Anderson.
+    public static IReadOnlyList<LayerSpec> Idl(ModelConfig c) =>
+    [
+        new ImplicitSpec
+        {
+            Name = "idl", Hidden = c.Hidden, Output = c.Classes, Activation = c.Activation, Kappa = c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
+        },
+    ];
+
+    public static IReadOnlyList<LayerSpec> Mon(ModelConfig c) =>
+    [
+        new MonotoneSpec
+        {
+            Name = "mon", Hidden = c.Hidden, Activation = c.Activation, Margin = 1 - c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
+        },
+        Head(c),
+    ];
+
+    public static IReadOnlyList<LayerSpec> Deq(ModelConfig c) =>
+    [
+        new DeqSpec
+        {
+            Name = "deq", Hidden = c.Hidden, Activation = c.Activation, Gamma = c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
+        },
+        Head(c),
+    ];
+
+    public static IReadOnlyList<LayerSpec> Mlp(ModelConfig c)
+    {
+        var layers = new List<LayerSpec>();
+        for (int i = 0; i < c.Layers.Length; i++)
+        {
+            layers.Add(new LinearSpec { Name = $"mlp.{i}", Output = c.Layers[i] });
+            layers.Add(new ActivationSpec { Activation = c.Activation });
+        }
+        layers.Add(Head(c));
+        return layers;
+    }
+}
