@@ -31,7 +31,7 @@ public sealed class PowerIterationState<T> : IDisposable where T : unmanaged, IF
 public static partial class Ops
 {
     /// <summary>
-    /// W = γ·V/s with s = ||V||_F or σ_max(V) (MATH.md §1.2): keeps ||W||₂ ≤ γ differentiably. The backward rule is
+    /// W = γ·V/s with s = ||V||_F or σ_max(V) (docs/math.md §1.2): keeps ||W||₂ ≤ γ differentiably. The backward rule is
     /// dV += (γ/s)(dW − (⟨dW, V⟩/s)·∂s/∂V) with ∂s/∂V = V/s (Frobenius) or u vᵀ (spectral, the power-iteration vectors).
     /// Reads two scalars back to the host per call: it runs once per training step, never inside a solver iteration.
     /// </summary>
