@@ -158,4 +158,42 @@ public abstract partial class KernelTestsBase
         Close(expected, Z.Values, 16 * Unit<T>() * (Math.Sqrt(2 * used) + 2), i => scale[i], what);
         Z.AssertPaddingUntouched(what);
     }
+
+    // The bordered system must be exact: each entry is a copy, a constant, or one Gram entry plus ridge·mean.
+
+    [TestCase(5, 3)]
+    [TestCase(5, 5)]
+    [TestCase(1, 1)]
+    public void AndersonSystemMatchesTheBorderedForm(int m, int used)
+    {
+        const int batch = 3;
+        var gram = Random(batch * m * m, 11, 0, 2);
+        using var g = Device.FromArray(To<double>(gram), batch, m, m);
+        using var system = Device.Allocate<double>(batch, m + 1, m + 1);
+        using var rhs = Device.Allocate<double>(batch, m + 1);
+        Device.AndersonSystem(g, used, 1e-3, system, rhs);
+        int n = m + 1;
+        var expected = new double[batch * n * n];
+        var expectedRhs = new double[batch * n];
+        for (int s = 0; s < batch; s++)
+        {
+            double mean = Enumerable.Range(0, used).Sum(i => gram[s * m * m + i * m + i]) / used;
+            for (int r = 0; r < n; r++)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    // Written out here, not taken from the kernels' scalar code: border of ones over the used slots,
+                    // H + ridge·mean(diag H)·I on the used block, identity rows (zero weight) for unused slots.
+                    double entry;
+                    if (r == 0 || c == 0) entry = r == c ? 0 : Math.Max(r, c) <= used ? 1 : 0;
+                    else if (r > used || c > used) entry = r == c ? 1 : 0;
+                    else entry = r == c ? gram[s * m * m + (r - 1) * m + c - 1] + 1e-3 * mean : gram[s * m * m + (r - 1) * m + c - 1];
+                    expected[s * n * n + r * n + c] = entry;
+                }
+                expectedRhs[s * n + r] = r == 0 ? 1 : 0;
+            }
+        }
+        Exact(expected, system.ToArray(), "anderson-system");
+        Exact(expectedRhs, rhs.ToArray(), "anderson-system rhs");
+    }
 }
