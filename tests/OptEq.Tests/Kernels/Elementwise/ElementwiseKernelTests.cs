@@ -12,7 +12,8 @@ public readonly struct FourInputOp<T> : IScalarMap<T> where T : unmanaged, IFloa
     public T Apply(T a, T b, T c, T d) => a * b + c - d / (T.One + T.One);
 }
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class ElementwiseKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Copy, Fill and AddBias must be exact: moving data does not round, and x + b of two float32 values is exact in
     // float64, so the float32 kernel's one rounding gives exactly the reference rounded to float32.

@@ -6,13 +6,14 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class GemmKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Tolerance: |C − C_ref| ≤ 16·u·(√k + 2)·(|α|·Σₚ|op(A)ᵢₚ·op(B)ₚⱼ| + |β·Cᵢⱼ|). Rounding errors of a k-term sum grow
     // like √k for data like these (k in the worst case); the magnitude sum bounds the terms they come from, so the
     // bound holds for any summation order and needs no slack for cancellation. float32, k = 300: about 1.8e-5 relative
     // to the magnitude sum; float64: about 3.3e-14.
-    private static double GemmTolerance<T>(int k) => 16 * Unit<T>() * (Math.Sqrt(k) + 2);
+    internal static double GemmTolerance<T>(int k) => 16 * Unit<T>() * (Math.Sqrt(k) + 2);
 
     [Test]
     public void GemmMatchesReferenceForAllTransposes(
@@ -117,7 +118,7 @@ public abstract partial class KernelTestsBase
     }
 
     /// <summary>|α|·|op(A)|·|op(B)| + |β|·|C| elementwise: what each element of the product is made of.</summary>
-    private static double[] Magnitudes(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c)
+    internal static double[] Magnitudes(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c)
     {
         var scale = c.Select(Math.Abs).ToArray();
         ReferenceKernels.Gemm(transA, transB, m, n, k, Math.Abs(alpha), a.Select(Math.Abs).ToArray(), b.Select(Math.Abs).ToArray(), Math.Abs(beta), scale);

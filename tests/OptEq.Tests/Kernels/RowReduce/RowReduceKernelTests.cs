@@ -6,7 +6,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class RowReduceKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Sums: |r − r_ref| ≤ 16·u·(√cols + 2)·Σⱼ|term j| (any summation order, as for GEMM). MaxAbs only compares, so it is
     // exact, and a NaN anywhere in the row makes the row's result NaN.

@@ -6,7 +6,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class AndersonKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Tolerance: each output is a d-term sum of products (or one subtraction), so the GEMM bound applies:
     // 16·u·(√d + 2) times the magnitude sum, which the reference computes by running on |inputs| (with r = |fz| + |z|).

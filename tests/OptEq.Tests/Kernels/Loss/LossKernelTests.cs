@@ -6,7 +6,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class LossKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Tolerance, absolute: 16·u·(√cols + max|z|) for the loss and |scale| times that for each gradient element. The
     // loss is log Σ exp(z − max) + max − z[label]: the sum of exps rounds like any sum (√cols), and subtracting values

@@ -4,7 +4,8 @@ using OptEq.Kernels.Activations;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class KernelValidationTests(string backend) : KernelTestsBase(backend)
 {
     // Bad shapes are rejected by Device before any backend code runs: each test checks the message names the problem
     // and that the output tensor still holds what it held (no kernel wrote to it).

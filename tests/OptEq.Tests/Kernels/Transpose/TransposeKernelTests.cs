@@ -5,7 +5,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class TransposeKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Transpose moves data: exact.
 

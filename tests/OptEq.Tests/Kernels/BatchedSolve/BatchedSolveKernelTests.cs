@@ -6,7 +6,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class BatchedSolveKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Tolerance: |x − x_ref| ≤ 16·n·u·max|x_ref| per component. The systems are diagonally dominant (diagonal n + 1,
     // off-diagonal entries in [−1, 1]), so the condition number is small (κ∞ ≤ 2n + 2 by the dominance bound) and

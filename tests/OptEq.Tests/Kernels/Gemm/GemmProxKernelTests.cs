@@ -9,7 +9,8 @@ namespace OptEq.Tests.Kernels;
 
 public enum Addend { None, Bias, Matrix }
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class GemmProxKernelTests(string backend) : KernelTestsBase(backend)
 {
     public static readonly Activation[] GemmProxActivations = [Activation.ReLU, Activation.Identity, Activation.Tanh, Activation.Softplus, Activation.LeakyReLU(0.1)];
 
@@ -98,10 +99,10 @@ public abstract partial class KernelTestsBase
             A.View, B.View, Add?.View, value.View, derivative?.View);
 
         var pre = ReferenceKernels.GemmPreActivation(transA, transB, m, n, k, a, b, add);
-        var (ez, ed, _) = ReferenceProx<T>(activation, pre);
+        var (ez, ed, _) = ProxKernelTests.ReferenceProx<T>(activation, pre);
         var addendMatrix = Enumerable.Range(0, m * n).Select(i => add is null ? 0 : addend == Addend.Bias ? add[i % n] : add[i]).ToArray();
-        var scale = Magnitudes(transA, transB, m, n, k, 1, a, b, 1, addendMatrix);
-        double tol = GemmTolerance<T>(k) + 64 * Unit<T>(); // the GEMM's rounding, then the activation's own
+        var scale = GemmKernelTests.Magnitudes(transA, transB, m, n, k, 1, a, b, 1, addendMatrix);
+        double tol = GemmKernelTests.GemmTolerance<T>(k) + 64 * Unit<T>(); // the GEMM's rounding, then the activation's own
         string what = $"gemm-prox<{typeof(T).Name}> {activation} {m}×{n}×{k} op(A)={(transA ? "T" : "N")} op(B)={(transB ? "T" : "N")} addend={addend} pad={pad}";
         Close(ez, value.Values, tol, i => scale[i] + 1, what + " value");
         value.AssertPaddingUntouched(what);

@@ -7,7 +7,8 @@ using static OptEq.Tests.Kernels.KernelAssert;
 
 namespace OptEq.Tests.Kernels;
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class ProxKernelTests(string backend) : KernelTestsBase(backend)
 {
     /// <summary>The seven activations, leaky and soft-threshold with the parameters the tests use.</summary>
     public static readonly Activation[] AllActivations =
@@ -82,7 +83,7 @@ public abstract partial class KernelTestsBase
     /// σ(v), σ′(v), f(σ(v)) from the activation's float64 struct, with its parameter rounded to T as the kernel's struct
     /// has it: v = 0.3f must sit exactly on the soft-threshold kink λ = 0.3f in both, not on either side of it.
     /// </summary>
-    private static (double[] Value, double[] Derivative, double[] Penalty) ReferenceProx<T>(Activation activation, double[] v)
+    internal static (double[] Value, double[] Derivative, double[] Penalty) ReferenceProx<T>(Activation activation, double[] v)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double p = double.CreateChecked(T.CreateChecked(activation.Parameter));

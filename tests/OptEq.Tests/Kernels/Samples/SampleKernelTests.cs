@@ -25,7 +25,8 @@ public readonly struct TestSampleRule<T> : ISampleRule<T> where T : unmanaged, I
     }
 }
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class SampleKernelTests(string backend) : KernelTestsBase(backend)
 {
     // The per-sample kernel moves data and applies the rule's scalar code to it, so it must match a plain loop exactly.
 

@@ -11,7 +11,8 @@ public readonly struct TestUpdate<T> : IScalarUpdate<T> where T : unmanaged, IFl
     public Triple<T> Apply(T a, T b, T c, T d) => new(a + d, b * d, c - a * d);
 }
 
-public abstract partial class KernelTestsBase
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class UpdateInPlaceKernelTests(string backend) : KernelTestsBase(backend)
 {
     // Tolerance: each output is one or two roundings of T (4·u relative to the magnitudes involved).
 
