@@ -3,7 +3,7 @@ namespace OptEq.Kernels.Reference;
 public static partial class ReferenceKernels
 {
     /// <summary>
-    /// <see cref="Device.AndersonUpdate{T}"/> on dense arrays: iterates and residuals [batch, m, d] and gram [batch, m, m]
+    /// <see cref="AndersonExtensions.AndersonUpdate{T}"/> on dense arrays: iterates and residuals [batch, m, d] and gram [batch, m, m]
     /// are updated in place; returns ||fz − z||² and ||fz||² per sample.
     /// </summary>
     public static (double[] AbsSquared, double[] NormSquared) AndersonUpdate(int batch, int m, int d, int slot, int used,
@@ -30,7 +30,7 @@ public static partial class ReferenceKernels
         return (abs, norm);
     }
 
-    /// <summary><see cref="Device.AndersonMix{T}"/> on dense arrays (alpha [batch, m]); z is updated in place.</summary>
+    /// <summary><see cref="AndersonExtensions.AndersonMix{T}"/> on dense arrays (alpha [batch, m]); z is updated in place.</summary>
     public static void AndersonMix(int batch, int m, int d, int used, double[] alpha, int[] status, double[] active,
         double[] iterates, double[] residuals, double[] fz, double beta, double[] z)
     {

@@ -9,7 +9,7 @@ public struct Triple<T>(T a, T b, T c) where T : unmanaged
 }
 
 /// <summary>
-/// An elementwise update of three tensors in place from a fourth, for <see cref="Device.UpdateInPlace{T,TOp}"/>:
+/// An elementwise update of three tensors in place from a fourth, for <see cref="ElementwiseExtensions.UpdateInPlace{T,TOp}"/>:
 /// (a, b, c) ← Apply(a, b, c, d). One pass where three maps would make three (an optimizer's moments and parameter).
 /// </summary>
 public interface IScalarUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -52,7 +52,7 @@ public struct PlainGemmStore<T> : IGemmStore<T> where T : unmanaged, IFloatingPo
 }
 
 /// <summary>
-/// The prox epilogue of <see cref="Device.GemmProx{T}"/> (one matrix, no batch): v = α·sum + addend[row, col] (row stride 0:
+/// The prox epilogue of <see cref="GemmExtensions.GemmProx{T}"/> (one matrix, no batch): v = α·sum + addend[row, col] (row stride 0:
 /// a bias), C ← σ(v) and derivative ← σ′(v), in the order the unfused kernels compute them.
 /// </summary>
 public struct ProxGemmStore<T, TAct> : IGemmStore<T> where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IProxActivation<T>

@@ -16,7 +16,7 @@ public static partial class ReferenceKernels
     }
 
     /// <summary>
-    /// The pre-activation op(A)·op(B) + addend of <see cref="Device.GemmProx{T}"/> (addend null, a bias of n, or m×n);
+    /// The pre-activation op(A)·op(B) + addend of <see cref="GemmExtensions.GemmProx{T}"/> (addend null, a bias of n, or m×n);
     /// σ and σ′ of it are <see cref="Prox{TAct}"/>.
     /// </summary>
     public static double[] GemmPreActivation(bool transA, bool transB, int m, int n, int k, double[] a, double[] b, double[]? addend)

@@ -4,7 +4,7 @@ public static partial class ReferenceKernels
 {
     /// <summary>
     /// Per-row loss −log softmax(z)[label] and gradient scale·(softmax(z) − onehot). A label outside [0, cols) gives a NaN
-    /// loss and a NaN gradient row, as <see cref="Device.SoftmaxCrossEntropy{T}"/> documents.
+    /// loss and a NaN gradient row, as <see cref="LossExtensions.SoftmaxCrossEntropy{T}"/> documents.
     /// </summary>
     public static (double[] Loss, double[] Gradient) SoftmaxCrossEntropy(int rows, int cols, double[] logits, int[] labels, double scale)
     {

@@ -6,7 +6,7 @@ using OptEq.Kernels.Reference;
 namespace OptEq.Tests;
 
 /// <summary>
-/// The native float32 GEMM (through <see cref="Device.Gemm{T}"/> on <see cref="NativeCpuDevice"/>) against the float64
+/// The native float32 GEMM (through <see cref="GemmExtensions.Gemm{T}"/> on <see cref="NativeCpuDevice"/>) against the float64
 /// reference, at shapes that hit the packed path's edges: micro-tile rows (14) and columns (32), the 16-wide packing
 /// transposes, the one-vector tile for a last panel of ≤ 16 columns, the cache blocks (KC = 256, MC = 168, NC = 4096),
 /// both thread partitions, strided views and batches.
