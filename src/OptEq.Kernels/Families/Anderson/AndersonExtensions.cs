@@ -85,7 +85,7 @@ public static class AndersonExtensions
             throw new ShapeException($"anderson-system: system must be a contiguous [{batch}, {m + 1}, {m + 1}] tensor, got {ShapeUtil.Format(system.Shape)}");
         if (rhs.Rank != 2 || rhs.Shape[0] != batch || rhs.Shape[1] != m + 1 || !rhs.IsContiguous)
             throw new ShapeException($"anderson-system: rhs must be a contiguous [{batch}, {m + 1}] tensor, got {ShapeUtil.Format(rhs.Shape)}");
-        device.Family<IAndersonBackend>().System(new AndersonShape(batch, m, 0, 0, used), ridge, MatrixView<T>.Vector(gram), MatrixView<T>.Vector(system), MatrixView<T>.Vector(rhs));
+        device.Family<IAndersonBackend>().BorderedSystem(new AndersonShape(batch, m, 0, 0, used), ridge, MatrixView<T>.Vector(gram), MatrixView<T>.Vector(system), MatrixView<T>.Vector(rhs));
     }
 
     private static AndersonRing<T> Ring<T>(Tensor<T> iterates, Tensor<T> residuals) where T : unmanaged
@@ -112,5 +112,5 @@ internal interface IAndersonBackend
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>The bordered systems for shape.Batch samples of shape.Memory slots, shape.Used of which hold data.</summary>
-    void System<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>;
+    void BorderedSystem<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>;
 }

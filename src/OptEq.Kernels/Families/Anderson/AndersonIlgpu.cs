@@ -28,7 +28,7 @@ internal sealed class AndersonIlgpu(IlgpuDevice device) : IAndersonBackend
             IlgpuDevice.View(ring.Iterates), IlgpuDevice.View(ring.Residuals), IlgpuDevice.View(fz), fz.RowStride, beta, IlgpuDevice.View(z), z.RowStride, shape);
     }
 
-    public void System<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>
+    public void BorderedSystem<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (shape.Batch == 0) return;
         var kernel = device.Kernels.Get("anderson-system", typeof(T), null, acc =>

@@ -22,7 +22,7 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
             Iterates = ring.Iterates.Ptr(), Residuals = ring.Residuals.Ptr(), Fz = fz.Rows(), Beta = beta, Z = z.Rows(),
         });
 
-    public void System<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>
+    public void BorderedSystem<T>(AndersonShape shape, T ridge, MatrixView<T> gram, MatrixView<T> system, MatrixView<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = shape.Memory;
         // Work per system counted as 16 per entry: each entry is a call into the shared scalar code, not one flop.
