@@ -10,7 +10,7 @@ using OptEq.Kernels.Peers;
 namespace OptEq.Bench;
 
 /// <summary>
-/// Native CPU sgemm (through <see cref="Device.Gemm{T}"/>) against OpenBLAS cblas_sgemm on the same operands,
+/// Native CPU sgemm (through <see cref="GemmExtensions.Gemm{T}"/>) against OpenBLAS cblas_sgemm on the same operands,
 /// C ← A·B with α = 1, β = 0. Shapes are "MxNxK": the cubes and the OptEq layer products (batch 128 × hidden × hidden).
 /// <code>dotnet run -c Release --project bench/OptEq.Bench -- --filter '*Gemm*' --job short</code>
 /// OpenBLAS gets OPENBLAS_CORETYPE=SkylakeX unless the environment sets it (see <see cref="OpenBlas"/>).

@@ -59,12 +59,12 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
     {
         _options = options;
         T tol = T.CreateChecked(options.Tolerance);
-        // A negative tolerance disables a test in the kernel.
+        // A negative tolerance disables a test of the rule.
         _absTolerance = options.Stop == StopCriterion.Absolute ? tol : -T.One;
         _relTolerance = options.Stop == StopCriterion.Relative ? tol : -T.One;
         _divergence = T.CreateChecked(options.DivergenceFactor);
         _observed = 0;
-        _device.ResetSampleState(_state);
+        _device.UpdateSamples(new StartRule<T> { Infinity = T.PositiveInfinity }, _absSquared, _normSquared, _state); // inputs unused
         // A sample that never improves (non-finite from the start) returns its initial state, not stale memory.
         _device.Copy(z0, _best);
     }
@@ -91,7 +91,11 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
     /// <summary>Records a residual computed by the solver itself (squared abs and squared reference norm per sample) and keeps <paramref name="answer"/> where it is the lowest.</summary>
     public void ObserveResidual(int iteration, Tensor<T> answer, Tensor<T> absSquared, Tensor<T> normSquared)
     {
-        _device.TrackResiduals(iteration, absSquared, normSquared, _absTolerance, _relTolerance, _divergence, _state, _traceAbs, _traceRel);
+        var rule = new ConvergenceRule<T>
+        {
+            Evaluations = T.CreateTruncating(iteration + 1), AbsTolerance = _absTolerance, RelTolerance = _relTolerance, DivergenceFactor = _divergence,
+        };
+        _device.UpdateSamples(rule, absSquared, normSquared, _state, iteration, _traceAbs, _traceRel);
         _device.SelectRows(_improved, answer, _best, _best);
         _observed = iteration + 1;
     }

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace OptEq.Kernels.Activations;
 
 /// <summary>
-/// prox of f + ι_[lo, hi]: for a convex f of one variable this is σ(v) clamped to [lo, hi] (MATH.md §1.4, a box
+/// prox of f + ι_[lo, hi]: for a convex f of one variable this is σ(v) clamped to [lo, hi] (docs/math.md §1.4, a box
 /// constraint on the equilibrium — e.g. a clipped ReLU).
 /// </summary>
 public readonly struct Clipped<T, TInner>(TInner inner, T lo, T hi) : IProxActivation<T>

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace OptEq.Kernels.Activations;
 
 /// <summary>
-/// A nondecreasing 1-Lipschitz activation σ = prox_f with its convex f (MATH.md §1.1). One struct serves the
+/// A nondecreasing 1-Lipschitz activation σ = prox_f with its convex f (docs/math.md §1.1). One struct serves the
 /// ILGPU kernels (it is passed by value into them) and the native CPU path, so both compute the same thing.
 /// Structs must be public for ILGPU to generate code for them.
 /// </summary>

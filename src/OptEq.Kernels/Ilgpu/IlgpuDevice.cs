@@ -16,6 +16,16 @@ public sealed partial class IlgpuDevice : Device
     {
         Accelerator = accelerator;
         Kernels = new IlgpuKernelCache(accelerator);
+        // One line per kernel family (Families/<Family>/<Family>Ilgpu.cs).
+        Register<IElementwiseBackend>(new ElementwiseIlgpu(this));
+        Register<IGemmBackend>(new GemmIlgpu(this));
+        Register<IProxBackend>(new ProxIlgpu(this));
+        Register<IRowReduceBackend>(new RowReduceIlgpu(this));
+        Register<ILossBackend>(new LossIlgpu(this));
+        Register<IAndersonBackend>(new AndersonIlgpu(this));
+        Register<IBatchedSolveBackend>(new BatchedSolveIlgpu(this));
+        Register<ITransposeBackend>(new TransposeIlgpu(this));
+        Register<ISampleBackend>(new SampleIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

@@ -6,11 +6,23 @@ namespace OptEq.Kernels.Native;
 /// The CPU path: vectorised C# over pinned host memory, on all cores. Kernels run synchronously,
 /// so <see cref="Synchronize"/> has nothing to wait for.
 /// </summary>
-public sealed unsafe partial class NativeCpuDevice : Device
+public sealed class NativeCpuDevice : Device
 {
     public const string DeviceId = "cpu";
 
-    public NativeCpuDevice() : base(Describe()) { }
+    public NativeCpuDevice() : base(Describe())
+    {
+        // One line per kernel family (Families/<Family>/<Family>Native.cs).
+        Register<IElementwiseBackend>(new ElementwiseNative());
+        Register<IGemmBackend>(new GemmNative(this));
+        Register<IProxBackend>(new ProxNative());
+        Register<IRowReduceBackend>(new RowReduceNative());
+        Register<ILossBackend>(new LossNative());
+        Register<IAndersonBackend>(new AndersonNative());
+        Register<IBatchedSolveBackend>(new BatchedSolveNative());
+        Register<ITransposeBackend>(new TransposeNative());
+        Register<ISampleBackend>(new SampleNative());
+    }
 
     public static DeviceInfo Describe()
     {
@@ -28,10 +40,4 @@ public sealed unsafe partial class NativeCpuDevice : Device
     protected internal override Storage<T> CreateStorage<T>(long length) => new NativeStorage<T>(this, length);
 
     public override void Synchronize() { }
-
-    private static T* Ptr<T>(Storage<T> s, long offset) where T : unmanaged => ((NativeStorage<T>)s).Pointer + offset;
-    private static T* Row<T>(Storage<T> s, MatrixLayout l, int row) where T : unmanaged => ((NativeStorage<T>)s).Pointer + l.Offset + row * l.RowStride;
-    /// <summary>The rows of a matrix for a kernel body; a null storage (an optional output) gives a null pointer.</summary>
-    private static RowPointer<T> Rows<T>(Storage<T>? s, MatrixLayout l) where T : unmanaged =>
-        s is null ? default : new RowPointer<T>(((NativeStorage<T>)s).Pointer + l.Offset, l.RowStride);
 }

@@ -1,4 +1,3 @@
-using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using OptEq.Kernels;
 using OptEq.Kernels.Activations;
@@ -6,22 +5,10 @@ using OptEq.Kernels.Ilgpu;
 
 namespace OptEq.Tests.Kernels;
 
-/// <summary>The native vectorised CPU backend.</summary>
+/// <summary>What is particular to the ILGPU backend: kernels are loaded once per device, type and specialisation.</summary>
 [TestFixture]
-public sealed class NativeCpuKernelTests : KernelTestsBase
+public sealed class IlgpuKernelCacheTests() : KernelTestsBase(KernelBackends.IlgpuCpu)
 {
-    protected override Device CreateDevice() => DeviceCatalog.Open("cpu");
-}
-
-/// <summary>
-/// The ILGPU kernels on ILGPU's CPU simulator as "ilgpu-cpu" configures it (warp 32, 256 threads per group): the launch
-/// shapes CUDA gets, with out-of-bounds view accesses checked.
-/// </summary>
-[TestFixture]
-public sealed class IlgpuCpuKernelTests : KernelTestsBase
-{
-    protected override Device CreateDevice() => DeviceCatalog.Open(DeviceCatalog.SimulatorId);
-
     [Test]
     public void KernelsAreLoadedOnce()
     {
@@ -40,24 +27,23 @@ public sealed class IlgpuCpuKernelTests : KernelTestsBase
     }
 }
 
-/// <summary>
-/// The ILGPU kernels on ILGPU's default CPU simulator (warp 4, 16 threads per group): the fallback launch shapes for
-/// devices with small groups (16 × 16 GEMM tiles, 8 × 8 transpose tiles, 16-thread reductions).
-/// </summary>
+/// <summary>The kernel-family registry: a family defined outside the library registers on a device and is found again.</summary>
 [TestFixture]
-public sealed class IlgpuSmallGroupKernelTests : KernelTestsBase
+public sealed class KernelFamilyRegistryTests
 {
-    protected override Device CreateDevice() => DeviceCatalog.OpenSimulator("ilgpu-cpu-16", CPUDevice.Default);
-}
+    private interface IUserFamily { int Answer { get; } }
+    private sealed class UserFamily(int answer) : IUserFamily { public int Answer => answer; }
 
-/// <summary>The ILGPU kernels on the first CUDA GPU; ignored where there is none.</summary>
-[TestFixture]
-public sealed class CudaKernelTests : KernelTestsBase
-{
-    protected override Device CreateDevice()
+    [Test]
+    public void AFamilyRegisteredOnADeviceIsFoundAndOthersAreReported()
     {
-        if (!DeviceCatalog.Available().Any(d => d.Kind == DeviceKind.Cuda))
-            Assert.Ignore("no CUDA device here");
-        return DeviceCatalog.Open("cuda:0");
+        using var device = DeviceCatalog.Open("cpu");
+        Assert.That(device.Supports<IUserFamily>(), Is.False);
+        Assert.That(() => device.Family<IUserFamily>(), Throws.InstanceOf<NotSupportedException>().With.Message.Contains(nameof(IUserFamily)));
+        device.Register<IUserFamily>(new UserFamily(42));
+        Assert.That(device.Supports<IUserFamily>(), Is.True);
+        Assert.That(device.Family<IUserFamily>().Answer, Is.EqualTo(42));
+        using var other = DeviceCatalog.Open("cpu");
+        Assert.That(other.Supports<IUserFamily>(), Is.False, "registration is per device");
     }
 }

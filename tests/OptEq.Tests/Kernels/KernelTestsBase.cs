@@ -1,26 +1,28 @@
+using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using OptEq.Kernels;
 
 namespace OptEq.Tests.Kernels;
 
 /// <summary>
-/// Every kernel of a <see cref="Device"/> against the float64 <see cref="OptEq.Kernels.Reference.ReferenceKernels"/>, written once
-/// and run by one fixture per backend. Since each backend is held to the same reference with the same tolerances, the
+/// The base of every kernel family's tests (Kernels/&lt;Family&gt;/): each family's fixture runs on every backend of
+/// <see cref="KernelBackends"/>, held to the float64 <see cref="OptEq.Kernels.Reference.ReferenceKernels"/> or to a
+/// plain loop written in the test. Since each backend is held to the same reference with the same tolerances, the
 /// native and the ILGPU backends agree with each other to within twice those tolerances; no separate cross-check is needed.
 ///
 /// Sizes are small (the ILGPU CPU simulator runs each thread as an OS thread): 1, primes, sizes that are not multiples
 /// of any tile, k much larger than m and n. Inputs are float32-representable, so float32 and float64 runs see exactly
 /// the reference's inputs. Tolerances are stated per kernel, in units of T's unit roundoff u (2⁻²⁴ or 2⁻⁵³).
 /// </summary>
-public abstract partial class KernelTestsBase
+public abstract class KernelTestsBase(string backend)
 {
     protected Device Device { get; private set; } = null!;
 
-    /// <summary>Opens the backend under test; called once per fixture.</summary>
-    protected abstract Device CreateDevice();
+    /// <summary>The backend under test, as named in <see cref="KernelBackends.All"/>.</summary>
+    protected string Backend => backend;
 
     [OneTimeSetUp]
-    public void OpenDevice() => Device = CreateDevice();
+    public void OpenDevice() => Device = KernelBackends.Open(backend);
 
     [OneTimeTearDown]
     public void CloseDevice() => Device?.Dispose();
@@ -30,5 +32,44 @@ public abstract partial class KernelTestsBase
     {
         if (precision == Precision.Float32) float32();
         else float64();
+    }
+}
+
+/// <summary>The backends every kernel family is tested on.</summary>
+public static class KernelBackends
+{
+    /// <summary>The native vectorised CPU backend.</summary>
+    public const string Native = "cpu";
+
+    /// <summary>
+    /// The ILGPU kernels on ILGPU's CPU simulator as "ilgpu-cpu" configures it (warp 32, 256 threads per group): the launch
+    /// shapes CUDA gets, with out-of-bounds view accesses checked.
+    /// </summary>
+    public const string IlgpuCpu = "ilgpu-cpu";
+
+    /// <summary>
+    /// The ILGPU kernels on ILGPU's default CPU simulator (warp 4, 16 threads per group): the fallback launch shapes for
+    /// devices with small groups (16 × 16 GEMM tiles, 8 × 8 transpose tiles, 16-thread reductions).
+    /// </summary>
+    public const string IlgpuSmallGroups = "ilgpu-cpu-16";
+
+    /// <summary>The ILGPU kernels on the first CUDA GPU; the fixture is ignored where there is none.</summary>
+    public const string Cuda = "cuda:0";
+
+    public static readonly string[] All = [Native, IlgpuCpu, IlgpuSmallGroups, Cuda];
+
+    public static Device Open(string backend)
+    {
+        switch (backend)
+        {
+            case Native: return DeviceCatalog.Open("cpu");
+            case IlgpuCpu: return DeviceCatalog.Open(DeviceCatalog.SimulatorId);
+            case IlgpuSmallGroups: return DeviceCatalog.OpenSimulator(IlgpuSmallGroups, CPUDevice.Default);
+            case Cuda:
+                if (!DeviceCatalog.Available().Any(d => d.Kind == DeviceKind.Cuda))
+                    Assert.Ignore("no CUDA device here");
+                return DeviceCatalog.Open(Cuda);
+            default: throw new ArgumentException($"unknown backend {backend}; valid: {string.Join(", ", All)}");
+        }
     }
 }
