@@ -1,7 +1,7 @@
 namespace OptEq.Solvers;
 
 /// <summary>
-/// The per-sample stopping rule, run on the device by the per-sample kernel after iteration k with the inputs
+/// The per-sample stopping rule (docs/math.md §4.7), run on the device by the per-sample kernel after iteration k with the inputs
 /// x = ||T(z) − z||² and y = ||T(z)||². For a sample still running: counts the iteration; marks it non-finite when the
 /// residual is not finite; records a new lowest residual (Improved = 1); marks it converged when abs ≤ AbsTolerance or
 /// rel ≤ RelTolerance (a negative tolerance disables that test), diverged when abs > DivergenceFactor · best. Stopped

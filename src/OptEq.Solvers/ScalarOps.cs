@@ -1,6 +1,6 @@
 namespace OptEq.Solvers;
 
-// Elementwise operations for Device.Map. Public structs, so the ILGPU backend can compile them into kernels.
+// Elementwise operations for device.Map. Public structs, so the ILGPU backend can compile them into kernels.
 
 /// <summary>a / b, and 0 where b is 0 or the quotient is not finite (a guarded step length).</summary>
 public readonly struct SafeDivide<T> : IScalarMap<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -2,7 +2,7 @@ using OptEq.Kernels.Activations;
 
 namespace OptEq.Autodiff;
 
-/// <summary>a·b, for <see cref="Device.Map{T,TOp}"/>.</summary>
+/// <summary>a·b, for <see cref="ElementwiseExtensions.Map{T,TOp}"/>.</summary>
 public readonly struct ProductOp<T> : IScalarMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T Apply(T a, T b, T c, T d) => a * b;

@@ -1,6 +1,6 @@
 namespace OptEq.Autodiff.Optimizers;
 
-// Adam and AdamW's elementwise updates, for Device.Map. Public structs with only T fields, so the ILGPU backend can compile them
+// Adam and AdamW's elementwise updates, for device.Map. Public structs with only T fields, so the ILGPU backend can compile them
 // into kernels. g̃ = g + λ·p is the gradient with L2 weight decay; λ = 0 leaves g untouched (0·p would turn an
 // infinite p into NaN). The arithmetic follows PyTorch's order of operations, so results match its formulas to rounding.
 
@@ -41,7 +41,7 @@ public readonly struct AdamParameterStep<T>(T shrink, T stepSize, T sqrtBiasCorr
 }
 
 /// <summary>
-/// The whole Adam step of one element in one pass, for <see cref="Device.UpdateInPlace{T,TOp}"/> with (a, b, c, d) =
+/// The whole Adam step of one element in one pass, for <see cref="ElementwiseExtensions.UpdateInPlace{T,TOp}"/> with (a, b, c, d) =
 /// (m, v, p, g): the three updates above in order, so it computes exactly what they compute as three maps.
 /// </summary>
 public readonly struct AdamUpdate<T>(AdamFirstMoment<T> first, AdamSecondMoment<T> second, AdamParameterStep<T> step) : IScalarUpdate<T>

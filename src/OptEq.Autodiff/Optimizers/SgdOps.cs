@@ -1,6 +1,6 @@
 namespace OptEq.Autodiff.Optimizers;
 
-// SGD's elementwise updates, for Device.Map. Public structs with only T fields, so the ILGPU backend can compile them
+// SGD's elementwise updates, for device.Map. Public structs with only T fields, so the ILGPU backend can compile them
 // into kernels. g̃ = g + λ·p is the gradient with L2 weight decay; λ = 0 leaves g untouched (0·p would turn an
 // infinite p into NaN). The arithmetic follows PyTorch's order of operations, so results match its formulas to rounding.
 

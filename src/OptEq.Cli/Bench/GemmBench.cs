@@ -15,7 +15,7 @@ public sealed class GemmCheckException(string message) : Exception(message);
 
 /// <summary>
 /// Runs the GEMM benchmark: for each case, checks every backend's product, then times it beside its peer —
-/// the native CPU sgemm (through <see cref="Device.Gemm{T}"/>, what users call) beside OpenBLAS cblas_sgemm, and
+/// the native CPU sgemm (through <see cref="GemmExtensions.Gemm{T}"/>, what users call) beside OpenBLAS cblas_sgemm, and
 /// optionally an ILGPU device beside cuBLAS. Measures C ← op(A)·op(B) (α = 1, β = 0).
 /// </summary>
 public sealed unsafe class GemmBench : IDisposable

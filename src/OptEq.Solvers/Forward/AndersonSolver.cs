@@ -1,7 +1,7 @@
 namespace OptEq.Solvers.Forward;
 
 /// <summary>
-/// Anderson acceleration, type II, per sample (docs/math.md §4). Keeps the last m iterates X and residuals R = T(X) − X in
+/// Anderson acceleration, type II, per sample (docs/math.md §4.2). Keeps the last m iterates X and residuals R = T(X) − X in
 /// ring buffers; each step solves the bordered system [0 1ᵀ; 1 RRᵀ + λI]·[ν; α] = [1; 0] for every sample and mixes
 /// z ← Σ αᵢ (Xᵢ + β·Rᵢ). A sample whose small system is singular or non-finite takes a plain step T(z) instead.
 /// Per iteration: the map, one fused update (ring slot, the Gram matrix's new row, residual norms), the tracker, the

@@ -2,7 +2,7 @@ namespace OptEq.Solvers.Forward;
 
 /// <summary>
 /// FISTA with adaptive restart on the objective, for maps that are a proximal-gradient step with step 1 on a convex G
-/// (OptEq, docs/math.md §1.2): y = z + β(z − z_prev), z_next = T(y), with per-sample momentum t and a restart (t ← 1,
+/// (OptEq, docs/math.md §1.2 and §4.4): y = z + β(z − z_prev), z_next = T(y), with per-sample momentum t and a restart (t ← 1,
 /// no momentum) whenever G(z_next) &gt; G(z). The residual tracked is ||T(y) − y|| of the extrapolated point y.
 /// </summary>
 public sealed class FistaSolver : ForwardSolver

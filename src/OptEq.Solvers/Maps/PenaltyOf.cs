@@ -9,7 +9,7 @@ public readonly struct PenaltyOf<T, TAct>(TAct activation) : IScalarMap<T> where
     public T Apply(T a, T b, T c, T d) => Activation.Penalty(a);
 }
 
-/// <summary>Runs Device.Map with the penalty of an activation descriptor.</summary>
+/// <summary>Runs device.Map with the penalty of an activation descriptor.</summary>
 internal readonly struct PenaltyLaunch<T>(Device device, Tensor<T> input, Tensor<T> output) : IActivationConsumer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public void Consume<TAct>(TAct activation) where TAct : struct, IProxActivation<T>

@@ -8,7 +8,7 @@ namespace OptEq.Kernels;
 /// </summary>
 public static class AndersonBordered
 {
-    /// <summary>Element (r, c) of Anderson's bordered system for m slots of which <paramref name="used"/> hold data (docs/math.md §4).</summary>
+    /// <summary>Element (r, c) of Anderson's bordered system for m slots of which <paramref name="used"/> hold data (docs/math.md §4.2).</summary>
     public static T Entry<T>(int r, int c, int m, int used, T ridge, T meanDiagonal, T gramRC) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (r == 0 && c == 0) return T.Zero;

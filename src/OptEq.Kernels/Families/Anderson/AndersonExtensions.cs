@@ -3,7 +3,7 @@ using System.Numerics;
 namespace OptEq.Kernels;
 
 /// <summary>
-/// Anderson acceleration's per-iteration kernels (docs/math.md §4), each fused into one pass: the update writes the new
+/// Anderson acceleration's per-iteration kernels (docs/math.md §4.2), each fused into one pass: the update writes the new
 /// iterate and residual into the ring buffers, adds one row (and column) to every sample's Gram matrix and yields the
 /// residual norms the convergence tracker needs; the system builds the bordered least-squares systems from the Gram
 /// matrices; the mix forms the next iterate, with the fallback and the freeze of stopped samples folded in. The Gram
@@ -71,7 +71,7 @@ public static class AndersonExtensions
     /// Builds Anderson's bordered systems [0 1ᵀ; 1 H + λ·(tr H / n)·I]·[ν; α] = [1; 0] per sample, from the Gram matrices
     /// gram [batch, m, m] of the last residuals, of which the first <paramref name="used"/> slots hold data. Unused slots
     /// become identity rows with a zero right-hand side, so their weight is 0. The ridge is relative to the mean
-    /// diagonal, so it does not swamp H when residuals are small (a choice; docs/math.md §4 names an absolute λ).
+    /// diagonal, so it does not swamp H when residuals are small (a choice, docs/math.md §4.2).
     /// system: [batch, m+1, m+1], rhs: [batch, m+1] (contiguous; ready for <see cref="BatchedSolveExtensions.BatchedSolve{T}"/>).
     /// </summary>
     public static void AndersonSystem<T>(this Device device, Tensor<T> gram, int used, T ridge, Tensor<T> system, Tensor<T> rhs) where T : unmanaged, IFloatingPointIeee754<T>
