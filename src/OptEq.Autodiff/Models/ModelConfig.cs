@@ -63,11 +63,11 @@ public sealed record ModelConfig
     public SolverOptions ForwardOptions => new()
     {
         Solver = SolverRegistry.Parse(Solver), MaxIterations = ForwardMaxIterations, Tolerance = ForwardTolerance,
-        SplittingStep = 1.0, RecordTrace = true,
+        SplittingStep = 1.0, RecordTrace = false, // traces on request only (EquilibriumReport.RecordTrace)
     };
 
     [JsonIgnore]
-    public SolverOptions AdjointOptions => new() { MaxIterations = BackwardMaxIterations, Tolerance = BackwardTolerance, RecordTrace = true };
+    public SolverOptions AdjointOptions => new() { MaxIterations = BackwardMaxIterations, Tolerance = BackwardTolerance, RecordTrace = false };
 
     [JsonIgnore] public BackwardOptions BackwardOptions => BackwardOptions.Parse(Backward, new BackwardOptions { AdjointOptions = AdjointOptions });
 
