@@ -6,13 +6,15 @@ namespace OptEq.Autodiff.Evaluation;
 /// <summary>
 /// Evaluates a classifier on a dataset in no-grad mode, in dataset order: loss, accuracy, confusion matrix and the
 /// forward solves' per-sample iterations, residuals, certificates and objectives. Used by the trainer after every epoch,
-/// by <c>opteq eval</c> and by the benchmarks. The batch buffers and host arrays are made once and kept between calls.
+/// by <c>opteq eval</c> and by the benchmarks. The batch buffers, host arrays and the captured inference passes are made
+/// once and kept between calls, so after the first call an evaluation allocates nothing per batch.
 /// </summary>
 public sealed class Evaluator : IDisposable
 {
     private readonly Device _device;
     private readonly Classifier<float> _model;
     private readonly float[] _logitsHost;
+    private readonly List<Capture> _captures = new(2); // at most a full and a partial batch of the current dataset
     private BatchIterator? _batches;
     private Dataset? _batchesOf;
     private int[] _iterations = [];
@@ -44,12 +46,23 @@ public sealed class Evaluator : IDisposable
         int correct = 0, solved = 0, residuals = 0, bounded = 0, withObjective = 0;
         foreach (var batch in batches.Epoch(0))
         {
-            using var tape = Tape<float>.NoGrad(_device);
-            var logits = _model.Forward(tape.Constant(batch.Images));
-            var loss = Ops.SoftmaxCrossEntropy(logits, batch.Labels, out _);
-            // float × int, then added in double: the order of operations the trainer has always used.
-            lossSum += ReadScalar(loss.Value) * batch.Count;
-            correct += Predictions.CountCorrect(logits.Value, batch.HostLabels.Span, _logitsHost, confusion);
+            Tape<float>? recording = null;
+            try
+            {
+                Tensor<float> logits, loss;
+                if (_model.SupportsReplay) (logits, loss) = Replayed(batch);
+                else
+                {
+                    // The generic DEQ solves eagerly and cannot be replayed: a no-grad tape per batch.
+                    recording = Tape<float>.NoGrad(_device);
+                    var forward = _model.Forward(recording.Constant(batch.Images));
+                    (logits, loss) = (forward.Value, Ops.SoftmaxCrossEntropy(forward, batch.Labels, out _).Value);
+                }
+                // float × int, then added in double: the order of operations the trainer has always used.
+                lossSum += ReadScalar(loss) * batch.Count;
+                correct += Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost, confusion);
+            }
+            finally { recording?.Dispose(); }
             var report = _model.Report;
             solved = Append(report.ForwardSampleIterations, ref _iterations, solved);
             residuals = Append(report.ForwardRelResidual, ref _residuals, residuals);
@@ -65,6 +78,27 @@ public sealed class Evaluator : IDisposable
             Forward = Statistics(solved, residuals, bounded, withObjective),
         };
     }
+
+    /// <summary>
+    /// The inference pass of a batch, captured on the first batch of its shape (the iterator hands out the same full and
+    /// partial tensors every time) and replayed after: the same computation, without building a graph or allocating.
+    /// </summary>
+    private (Tensor<float> Logits, Tensor<float> Loss) Replayed(in Batch batch)
+    {
+        foreach (var c in _captures)
+            if (ReferenceEquals(c.Images, batch.Images) && ReferenceEquals(c.Labels, batch.Labels))
+            {
+                c.Tape.ReplayForward();
+                return (c.Logits.Value, c.Loss.Value);
+            }
+        var tape = Tape<float>.ForInferenceReplay(_device);
+        var logits = _model.Forward(tape.Constant(batch.Images));
+        var loss = Ops.SoftmaxCrossEntropy(logits, batch.Labels, out _);
+        _captures.Add(new Capture(tape, batch.Images, batch.Labels, logits, loss));
+        return (logits.Value, loss.Value);
+    }
+
+    private sealed record Capture(Tape<float> Tape, Tensor<float> Images, Tensor<int> Labels, Variable<float> Logits, Variable<float> Loss);
 
     private SolveStatistics Statistics(int solved, int residualCount, int bounded, int withObjective)
     {
@@ -97,6 +131,7 @@ public sealed class Evaluator : IDisposable
     {
         if (!ReferenceEquals(_batchesOf, data))
         {
+            DisposeCaptures();
             _batches?.Dispose();
             _batches = new BatchIterator(_device, data, BatchSize, seed: 0, dropLast: false, shuffle: false);
             _batchesOf = data;
@@ -128,8 +163,15 @@ public sealed class Evaluator : IDisposable
         return host[0];
     }
 
+    private void DisposeCaptures()
+    {
+        foreach (var c in _captures) c.Tape.Dispose();
+        _captures.Clear();
+    }
+
     public void Dispose()
     {
+        DisposeCaptures();
         _batches?.Dispose();
         _batches = null;
         _batchesOf = null;

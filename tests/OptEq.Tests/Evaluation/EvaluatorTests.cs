@@ -80,6 +80,27 @@ public class EvaluatorTests
         }
     }
 
+    /// <summary>After the first evaluation (captures made, buffers sized), the batches allocate nothing; what remains
+    /// per call is the result (its confusion matrix) and the median's sorted copies.</summary>
+    [Test, NonParallelizable]
+    public void AfterTheFirstCallTheBatchesAllocateNothing()
+    {
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<float>(device, new ModelConfig { Input = 36, Classes = 3, Hidden = 10, Seed = 5 });
+        using var evaluator = new Evaluator(device, model, 16);
+        long PerCall(int count)
+        {
+            var data = TrainerTests.Synthetic("test", count, 3);
+            evaluator.Evaluate(data); evaluator.Evaluate(data);
+            long before = GC.GetAllocatedBytesForCurrentThread(), workers = OptEq.Kernels.Native.WorkerTeam.WorkerAllocatedBytes;
+            evaluator.Evaluate(data);
+            return GC.GetAllocatedBytesForCurrentThread() - before + (OptEq.Kernels.Native.WorkerTeam.WorkerAllocatedBytes - workers);
+        }
+        long small = PerCall(2 * 16 + 5), large = PerCall(8 * 16 + 5); // 3 and 9 batches
+        // Only the sorted copies for the medians grow with the data (8 bytes a sample for two of them): nothing per batch.
+        Assert.That(large - small, Is.EqualTo(2 * 8 * (8 - 2) * 16));
+    }
+
     [Test]
     public void DataOfTheWrongShapeIsAClearError()
     {
