@@ -47,6 +47,7 @@ public static class TrainCommand
         };
         command.SetAction(parse =>
         {
+            var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!); // before loading data: a typo fails at once
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
             var (mean, std) = train.PixelStatistics();
             train.Standardize(mean, std);
@@ -63,7 +64,7 @@ public static class TrainCommand
             var options = new TrainingOptions
             {
                 Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = parse.GetValue(schedule)!,
-                Optimizer = OptimizerFactory.Parse(parse.GetValue(optimizer)!), WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
+                Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };
             var folder = new RunFolder(parse.GetValue(output)!);
