@@ -42,7 +42,7 @@ public sealed class Trainer : IDisposable
             ? new ShiftAugmentation(options.Seed, options.AugmentShift, train.Rows, (float)((0 - model.Config.InputMean) / model.Config.InputStd))
             : null;
         _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation);
-        _schedule = LearningRateSchedules.Parse(options.Schedule, options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
+        _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
         _optimizer = OptimizerFactory.Create(options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
         _step = new TrainingStep(device, model, options.Batch, options.ReplaySteps);
         _evaluator = new Evaluator(device, model, options.EvalBatch);

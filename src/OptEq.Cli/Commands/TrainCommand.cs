@@ -3,6 +3,7 @@ using System.Globalization;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
 using OptEq.Cli.Training;
 using OptEq.Kernels;
@@ -30,7 +31,7 @@ public static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => t.Epochs };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => t.Batch };
         var lr = new Option<double>("--lr") { Description = "Learning rate (the peak rate for one-cycle).", DefaultValueFactory = _ => t.LearningRate };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule.Text };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)}.", DefaultValueFactory = _ => OptimizerFactory.Name(t.Optimizer) };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
@@ -47,7 +48,9 @@ public static class TrainCommand
         };
         command.SetAction(parse =>
         {
-            var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!); // before loading data: a typo fails at once
+            // Parsed before the data is loaded: a typo fails at once.
+            var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
+            var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
             var (mean, std) = train.PixelStatistics();
             train.Standardize(mean, std);
@@ -63,7 +66,7 @@ public static class TrainCommand
             config.Validate();
             var options = new TrainingOptions
             {
-                Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = parse.GetValue(schedule)!,
+                Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
                 Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NUnit.Framework;
 using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Training;
 using OptEq.Kernels.Native;
@@ -22,7 +23,7 @@ public class TrainerGoldenTests
         var train = TrainerTests.Synthetic("train", 200, 1);
         var test = TrainerTests.Synthetic("test", 60, 2);
         using var model = new Classifier<float>(device, Config(kind));
-        var options = new TrainingOptions { Epochs = 3, Batch = 32, LearningRate = 0.01, Seed = 9, AugmentShift = augment, Schedule = "cosine", Optimizer = OptimizerFactory.Parse(optimizer), WeightDecay = 1e-4, ClipNorm = 5 };
+        var options = new TrainingOptions { Epochs = 3, Batch = 32, LearningRate = 0.01, Seed = 9, AugmentShift = augment, Schedule = ScheduleSpec.Parse("cosine"), Optimizer = OptimizerFactory.Parse(optimizer), WeightDecay = 1e-4, ClipNorm = 5 };
         using var trainer = new Trainer(device, model, options, train, test);
         trainer.Run();
         var parts = new List<string>();
