@@ -36,6 +36,12 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
     /// <summary>A recording tape that can <see cref="Replay"/> what it recorded.</summary>
     public static Tape<T> ForReplay(Device device) => new(device) { IsReplayable = true };
 
+    /// <summary>
+    /// A replayable tape for inference: parameters enter as constants, so nothing needs a gradient and
+    /// <see cref="ReplayForward"/> reruns the captured forward pass alone (an evaluation loop allocates nothing per batch).
+    /// </summary>
+    public static Tape<T> ForInferenceReplay(Device device) => new(device) { IsReplayable = true, ParametersAsConstants = true };
+
     public bool IsReplayable { get; private init; }
 
     public Device Device { get; }
@@ -158,6 +164,22 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
         if (!IsReplayable) throw new InvalidOperationException("replay needs a tape made by Tape.ForReplay");
         if (!ReferenceEquals(output.Tape, this)) throw new ArgumentException("replay: the output belongs to another tape");
         foreach (var g in _gradients) Device.Fill(g, T.Zero);
+        Rerun(output);
+    }
+
+    /// <summary>
+    /// Runs every captured forward computation again, and no backward: an inference pass captured on a tape made by
+    /// <see cref="ForInferenceReplay"/> (or <see cref="ForReplay"/>), over the current contents of its inputs. Allocates nothing.
+    /// </summary>
+    public void ReplayForward()
+    {
+        if (!IsReplayable) throw new InvalidOperationException("replay needs a tape made by Tape.ForReplay or Tape.ForInferenceReplay");
+        Rerun(output: null);
+    }
+
+    /// <summary>The captured forward computations, then backward from <paramref name="output"/> when given.</summary>
+    private void Rerun(Variable<T>? output)
+    {
         _replayCursor = 0;
         try
         {
@@ -167,7 +189,7 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
                 foreach (var forward in _forward) forward();
             }
             finally { _computing--; }
-            Backward(output);
+            if (output is not null) Backward(output);
             if (_replayCursor != _computeRents.Count)
                 throw new InvalidOperationException("replay: the ops rented fewer tensors than when the step was captured (the step must not change between replays)");
         }

@@ -47,9 +47,12 @@ public sealed record SolverOptions
     /// <summary>The host reads the convergence flags every this many iterations (≥ 1), never per iteration unless 1.</summary>
     public int CheckEvery { get => _checkEvery; init => _checkEvery = Check(value, value >= 1, "check-every must be ≥ 1"); }
 
-    /// <summary>Keep per-iteration, per-sample residual traces. A diagnostic of a run, not part of a model: not stored in JSON.</summary>
+    /// <summary>
+    /// Keep per-iteration, per-sample residual traces (off unless asked: reading them back allocates). A diagnostic of a
+    /// run, not part of a model: not stored in JSON.
+    /// </summary>
     [JsonIgnore]
-    public bool RecordTrace { get; init; } = true;
+    public bool RecordTrace { get; init; }
 
     /// <summary>A sample diverges when its residual exceeds this multiple of its lowest residual (&gt; 1).</summary>
     public double DivergenceFactor { get => _divergenceFactor; init => _divergenceFactor = Check(value, value > 1, "divergence factor must be > 1"); }

@@ -4,7 +4,7 @@ namespace OptEq.Autodiff.Data;
 /// One mini-batch from a <see cref="BatchIterator"/>. The tensors are views of the iterator's device buffers: the
 /// next batch overwrites them, so use a batch before asking for the next one.
 /// </summary>
-public readonly struct Batch(int index, Tensor<float> images, Tensor<int> labels, ReadOnlyMemory<int> indices)
+public readonly struct Batch(int index, Tensor<float> images, Tensor<int> labels, ReadOnlyMemory<int> indices, ReadOnlyMemory<int> hostLabels = default)
 {
     /// <summary>Position of the batch within its epoch.</summary>
     public int Index { get; } = index;
@@ -16,4 +16,7 @@ public readonly struct Batch(int index, Tensor<float> images, Tensor<int> labels
     public Tensor<int> Labels { get; } = labels;
     /// <summary>The dataset indices of the samples, in batch order.</summary>
     public ReadOnlyMemory<int> Indices { get; } = indices;
+    /// <summary>The labels as the host gathered them (the same values as <see cref="Labels"/>), so counting correct
+    /// predictions needs no download; empty for a batch made without them. Overwritten by the next batch.</summary>
+    public ReadOnlyMemory<int> HostLabels { get; } = hostLabels;
 }

@@ -4,6 +4,8 @@ namespace OptEq.Autodiff.Data;
 /// Mini-batches of a <see cref="Dataset"/> copied into preallocated device tensors. The order of an epoch depends only
 /// on (seed, epoch), so a run resumed at epoch k sees the same batches as an uninterrupted one, and every epoch differs.
 /// After construction nothing is allocated per batch: the host staging buffers and the tensor views are made once.
+/// An optional <see cref="ISampleTransform"/> (augmentation) rewrites each image during the host gather, so every batch
+/// is gathered and uploaded once.
 /// </summary>
 public sealed class BatchIterator : IDisposable
 {
@@ -13,10 +15,13 @@ public sealed class BatchIterator : IDisposable
     private readonly int[] _stagedLabels;
     private readonly Tensor<float> _partialImages;
     private readonly Tensor<int> _partialLabels;
+    private readonly ISampleTransform? _transform;
+    private int _epoch;
 
     /// <param name="dropLast">Drop the last batch when it has fewer than <paramref name="batchSize"/> samples.</param>
     /// <param name="shuffle">False keeps the dataset order (evaluation); the seed is then unused.</param>
-    public BatchIterator(Device device, Dataset data, int batchSize, int seed, bool dropLast = false, bool shuffle = true)
+    /// <param name="transform">Applied to every image as it is gathered (null: images are copied as they are).</param>
+    public BatchIterator(Device device, Dataset data, int batchSize, int seed, bool dropLast = false, bool shuffle = true, ISampleTransform? transform = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(data);
@@ -26,6 +31,7 @@ public sealed class BatchIterator : IDisposable
         Seed = seed;
         DropLast = dropLast;
         Shuffle = shuffle;
+        _transform = transform;
         _order = new int[data.Count];
         _stagedImages = new float[(long)batchSize * data.Pixels];
         _stagedLabels = new int[batchSize];
@@ -56,6 +62,7 @@ public sealed class BatchIterator : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         FillOrder(epoch, _order);
+        _epoch = epoch;
         for (int b = 0; b < BatchesPerEpoch; b++) yield return CopyBatch(b);
     }
 
@@ -91,7 +98,10 @@ public sealed class BatchIterator : IDisposable
         for (int k = 0; k < count; k++)
         {
             int sample = _order[start + k];
-            images.Slice(sample * pixels, pixels).CopyTo(_stagedImages.AsSpan(k * pixels, pixels));
+            var image = images.Slice(sample * pixels, pixels);
+            var staged = _stagedImages.AsSpan(k * pixels, pixels);
+            if (_transform is null) image.CopyTo(staged);
+            else _transform.Apply(_epoch, sample, image, staged);
             _stagedLabels[k] = _data.Labels[sample];
         }
         bool full = count == BatchSize;
@@ -99,7 +109,7 @@ public sealed class BatchIterator : IDisposable
         var labelView = full ? Labels : _partialLabels;
         imageView.CopyFrom(_stagedImages.AsSpan(0, count * pixels));
         labelView.CopyFrom(_stagedLabels.AsSpan(0, count));
-        return new Batch(b, imageView, labelView, indices);
+        return new Batch(b, imageView, labelView, indices, _stagedLabels.AsMemory(0, count));
     }
 
     public void Dispose()

@@ -69,7 +69,7 @@ public sealed class DeqLayer<T> : IEquilibriumLayer<T>, IDisposable where T : un
             throw new NotSupportedException("a generic DeqLayer solves eagerly and cannot be replayed; record it on a tape made with new Tape<T>(device), or use the unrolled mode");
         var map = new FunctionMap(this, x.Value, device, batch);
         using var z0 = device.Allocate<T>(batch, Hidden);
-        var forward = SolverRegistry.Solve(map, z0, ForwardOptions);
+        var forward = SolverRegistry.Solve(map, z0, Report.RecordTrace ? ForwardOptions with { RecordTrace = true } : ForwardOptions);
         tape.Own(forward);
         Report.ForwardIterations = forward.Iterations;
         Report.ForwardMeanIterations = forward.MeanIterations;

@@ -84,11 +84,11 @@ public sealed record ModelConfig
     public SolverOptions ForwardOptions => new()
     {
         Solver = Solver, MaxIterations = ForwardMaxIterations, Tolerance = ForwardTolerance,
-        SplittingStep = 1.0, RecordTrace = true,
+        SplittingStep = 1.0, // traces only on request (EquilibriumReport.RecordTrace)
     };
 
     [JsonIgnore]
-    public SolverOptions AdjointOptions => new() { MaxIterations = BackwardMaxIterations, Tolerance = BackwardTolerance, RecordTrace = true };
+    public SolverOptions AdjointOptions => new() { MaxIterations = BackwardMaxIterations, Tolerance = BackwardTolerance };
 
     [JsonIgnore] public BackwardOptions BackwardOptions => new() { Method = Backward, AdjointOptions = AdjointOptions };
 

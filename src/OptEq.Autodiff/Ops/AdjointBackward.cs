@@ -15,7 +15,8 @@ internal static class AdjointBackward
         switch (backward.Mode)
         {
             case BackwardMode.Implicit:
-                using (var adjoint = backward.Adjoint.Solve(map, g, backward.AdjointOptions))
+                using (var adjoint = backward.Adjoint.Solve(map, g,
+                    report is { RecordTrace: true } ? backward.AdjointOptions with { RecordTrace = true } : backward.AdjointOptions))
                 {
                     device.Copy(adjoint.Solution, w);
                     if (report is not null)

@@ -26,6 +26,9 @@ public sealed class EquilibriumReport
     public double BackwardMeanIterations { get; internal set; }
     public double BackwardMaxRelResidual { get; internal set; }
     public double[,]? BackwardTrace { get; internal set; }
+    /// <summary>Ask the next solves for per-iteration residual traces (ForwardTrace, BackwardTrace). Off by default:
+    /// a trace is copied to new host arrays on every solve, so only a caller that plots one turns it on.</summary>
+    public bool RecordTrace { get; set; }
 }
 
 /// <summary>Describes one equilibrium z = σ(z·Kᵀ + c): the activation, whether K is a symmetric PSD OptEq metric (with ρ), the solvers.</summary>
@@ -85,7 +88,7 @@ public static partial class Ops
         tape.Own(solve);
         tape.Compute(() =>
         {
-            solve.Replace(SolverRegistry.Solve(map, z0, spec.Forward));
+            solve.Replace(SolverRegistry.Solve(map, z0, report is { RecordTrace: true } ? spec.Forward with { RecordTrace = true } : spec.Forward));
             var forward = solve.Result!;
             device.Copy(forward.Solution, value);
             if (report is not null)

@@ -1,3 +1,6 @@
+using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Schedules;
+
 namespace OptEq.Autodiff.Training;
 
 /// <summary>How to train; validated when built.</summary>
@@ -9,10 +12,10 @@ public sealed record TrainingOptions
     public int Epochs { get => _epochs; init => _epochs = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, "epochs must be ≥ 1"); }
     public int Batch { get => _batch; init => _batch = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Batch), value, "batch must be ≥ 1"); }
     public double LearningRate { get => _learningRate; init => _learningRate = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "learning rate must be > 0"); }
-    /// <summary>constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]] (see LearningRateSchedules).</summary>
-    public string Schedule { get; init; } = "one-cycle";
-    /// <summary>adam, adamw or sgd (momentum 0.9, Nesterov).</summary>
-    public string Optimizer { get; init; } = "adam";
+    /// <summary>constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]] (see <see cref="ScheduleSpec.Parse"/>).</summary>
+    public ScheduleSpec Schedule { get; init; } = ScheduleSpec.OneCycle;
+    /// <summary>Built by <see cref="OptimizerFactory"/> (SGD: momentum 0.9, Nesterov).</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     public double WeightDecay { get; init; }
     /// <summary>Clip gradients to this global norm (0: off).</summary>
     public double ClipNorm { get; init; }
@@ -26,6 +29,4 @@ public sealed record TrainingOptions
     /// the same results bit for bit). Off: every batch is recorded on a new tape.
     /// </summary>
     public bool ReplaySteps { get; init; } = true;
-
-    public static IReadOnlyList<string> Optimizers { get; } = ["adam", "adamw", "sgd"];
 }

@@ -60,7 +60,7 @@ public static class SolveCommand
             foreach (var name in parse.GetValue(solvers)!)
             {
                 var kind = SolverRegistry.Forward[name];
-                var options = new SolverOptions { Solver = kind, MaxIterations = k, Tolerance = 0, CheckEvery = k };
+                var options = new SolverOptions { Solver = kind, MaxIterations = k, Tolerance = 0, CheckEvery = k, RecordTrace = true };
                 using var full = SolverRegistry.Solve(map, z0, options);
                 var residual = Enumerable.Range(0, full.Iterations).Select(t => full.TraceRel![t, 0]).ToArray();
                 // G at every iteration: the answer after t iterations, one solve per t (a single small sample: cheap).

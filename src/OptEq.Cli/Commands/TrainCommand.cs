@@ -3,6 +3,8 @@ using System.Globalization;
 using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
 using OptEq.Cli.Training;
 using OptEq.Kernels;
@@ -34,8 +36,8 @@ public static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => t.Epochs };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => t.Batch };
         var lr = new Option<double>("--lr") { Description = "Learning rate (the peak rate for one-cycle).", DefaultValueFactory = _ => t.LearningRate };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule };
-        var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd.", DefaultValueFactory = _ => t.Optimizer };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule.Text };
+        var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)}.", DefaultValueFactory = _ => OptimizerFactory.Name(t.Optimizer) };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
@@ -51,6 +53,9 @@ public static class TrainCommand
         };
         command.SetAction(parse =>
         {
+            // Parsed before the data is loaded: a typo fails at once.
+            var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
+            var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
             var (mean, std) = train.PixelStatistics();
             train.Standardize(mean, std);
@@ -66,8 +71,8 @@ public static class TrainCommand
             config.Validate();
             var options = new TrainingOptions
             {
-                Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = parse.GetValue(schedule)!,
-                Optimizer = parse.GetValue(optimizer)!, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
+                Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
+                Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };
             var folder = new RunFolder(parse.GetValue(output)!);

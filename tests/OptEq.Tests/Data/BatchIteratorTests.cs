@@ -135,3 +135,54 @@ public class BatchIteratorTests
         Assert.That(() => it.Epoch(-1).ToList(), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 }
+
+public class BatchIteratorTransformTests
+{
+    /// <summary>Adds 100·epoch + index to every pixel: shows which epoch and sample the iterator passed.</summary>
+    private sealed class Marking : OptEq.Autodiff.Data.ISampleTransform
+    {
+        public void Apply(int epoch, int index, ReadOnlySpan<float> image, Span<float> output)
+        {
+            for (int p = 0; p < image.Length; p++) output[p] = image[p] + 100 * epoch + index;
+        }
+    }
+
+    [Test]
+    public void ATransformRewritesEachImageAsItIsGatheredAndLeavesTheDatasetAlone()
+    {
+        using var device = new NativeCpuDevice();
+        var images = Enumerable.Range(0, 7 * 4).Select(i => i * 0.5f).ToArray();
+        var data = new Dataset("small", (float[])images.Clone(), [0, 1, 0, 1, 0, 1, 0], 2, 2, 2);
+        using var it = new BatchIterator(device, data, batchSize: 3, seed: 5, transform: new Marking());
+        using var plain = new BatchIterator(device, data, batchSize: 3, seed: 5);
+        foreach (int epoch in new[] { 0, 2 })
+        {
+            var marked = it.Epoch(epoch).Select(b => (Images: b.Images.ToArray(), Labels: b.Labels.ToArray(), Host: b.HostLabels.ToArray(), Indices: b.Indices.ToArray())).ToList();
+            var original = plain.Epoch(epoch).Select(b => b.Images.ToArray()).ToList();
+            for (int b = 0; b < marked.Count; b++)
+            {
+                Assert.That(marked[b].Host, Is.EqualTo(marked[b].Labels), "host labels are the uploaded ones");
+                for (int k = 0; k < marked[b].Indices.Length; k++)
+                    for (int p = 0; p < 4; p++)
+                        Assert.That(marked[b].Images[k * 4 + p], Is.EqualTo(original[b][k * 4 + p] + 100 * epoch + marked[b].Indices[k]));
+            }
+        }
+        Assert.That(data.Images, Is.EqualTo(images));
+    }
+
+    [Test]
+    public void ShiftAugmentationMovesTheImageAndFillsTheBackground()
+    {
+        var image = Enumerable.Range(1, 9).Select(i => (float)i).ToArray(); // 3×3: 1 2 3 / 4 5 6 / 7 8 9
+        var output = new float[9];
+        OptEq.Autodiff.Training.ShiftAugmentation.Shift(image, output, 3, dx: 1, dy: -1, background: -1);
+        Assert.That(output, Is.EqualTo(new float[] { -1, 4, 5, -1, 7, 8, -1, -1, -1 }));
+        var shift = new OptEq.Autodiff.Training.ShiftAugmentation(seed: 3, maxShift: 1, side: 3, background: -1);
+        shift.Apply(epoch: 4, index: 2, image, output);
+        // The iterator's epoch 4 is the trainer's epoch 5: the draws runs have always used.
+        int dx = OptEq.Autodiff.Training.ShiftAugmentation.Draw(3, 5, 2, 0, 1), dy = OptEq.Autodiff.Training.ShiftAugmentation.Draw(3, 5, 2, 1, 1);
+        var expected = new float[9];
+        OptEq.Autodiff.Training.ShiftAugmentation.Shift(image, expected, 3, dx, dy, -1);
+        Assert.That(output, Is.EqualTo(expected));
+    }
+}

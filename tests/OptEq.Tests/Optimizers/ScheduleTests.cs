@@ -116,4 +116,29 @@ public class ScheduleTests
     {
         Assert.That(() => LearningRateSchedules.Parse(spec, 0.1, 100), Throws.InstanceOf<ArgumentException>().With.Message.Contains(message));
     }
+
+    [Test]
+    public void ASpecIsParsedOnceWithItsDefaultsAndBuildsTheSameScheduleAsTheText()
+    {
+        var spec = ScheduleSpec.Parse(" One-Cycle:0.25 ");
+        Assert.That(spec.Kind, Is.EqualTo(ScheduleKind.OneCycle));
+        Assert.That(spec.Arguments, Is.EqualTo(new[] { 0.25, 25, 1e4 }));
+        Assert.That(ScheduleSpec.Parse("step:7").Arguments, Is.EqualTo(new[] { 7, 0.1 }));
+        Assert.That(ScheduleSpec.Parse("cosine:0.1:1e-3"), Is.EqualTo(ScheduleSpec.Parse("cosine:0.10:0.001")), "equal kinds and arguments");
+        var built = spec.Build(0.1, 200);
+        var parsed = LearningRateSchedules.Parse(" One-Cycle:0.25 ", 0.1, 200);
+        for (int step = 0; step < 210; step += 7) Assert.That(built.LearningRate(step), Is.EqualTo(parsed.LearningRate(step)));
+    }
+
+    [Test]
+    public void ASpecIsWrittenAsItsTextInJson()
+    {
+        string json = System.Text.Json.JsonSerializer.Serialize(new OptEq.Autodiff.Training.TrainingOptions());
+        Assert.That(json, Does.Contain("\"Schedule\":\"one-cycle\""));
+        var back = System.Text.Json.JsonSerializer.Deserialize<ScheduleSpec>("\"step:30:0.5\"")!;
+        Assert.That(back.Kind, Is.EqualTo(ScheduleKind.Step));
+        Assert.That(back.Arguments, Is.EqualTo(new[] { 30, 0.5 }));
+        Assert.That(() => System.Text.Json.JsonSerializer.Deserialize<ScheduleSpec>("\"warp\""),
+            Throws.TypeOf<System.Text.Json.JsonException>().With.Message.Contains("valid schedules"));
+    }
 }

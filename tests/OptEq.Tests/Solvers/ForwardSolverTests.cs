@@ -172,7 +172,7 @@ public class ForwardSolverTests
         var c = p.InjectionHost.ToArray();
         for (int j = 0; j < d; j++) c[d + j] = -1;
         p.Injection.CopyFrom(c);
-        using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Picard, MaxIterations = 500, Tolerance = 1e-9, Stop = StopCriterion.Absolute });
+        using var r = SolverRegistry.Solve(p.Map, p.Z0, new SolverOptions { Solver = ForwardSolvers.Picard, MaxIterations = 500, Tolerance = 1e-9, Stop = StopCriterion.Absolute, RecordTrace = true });
         Assert.That(r.SampleIterations[1], Is.EqualTo(1));
         Assert.That(r.SampleIterations[0], Is.GreaterThan(10));
         Assert.That(r.TraceAbs![r.Iterations - 1, 1], Is.EqualTo(0));

@@ -127,4 +127,55 @@ public class CliTests
         Assert.That(Run("train", "--activation", "swish", "--out", unused).Error, Does.Contain("swish"));
         Assert.That(Run("train", "--layers", "64,x", "--out", unused).Error, Does.Contain("'x' is not an integer"));
     }
+
+    [Test]
+    public void UnknownOptimizerListsTheValidOnes()
+    {
+        var (exit, error) = Run("train", "--optimizer", "lion", "--epochs", "1", "--data", "/nonexistent/mnist");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("unknown optimizer 'lion'").And.Contain("adam, adamw, sgd"));
+    }
+
+    /// <summary>train then eval on a small IDX dataset: eval's accuracy is the trainer's last test accuracy (one evaluator).</summary>
+    [Test]
+    public void EvalReportsTheAccuracyTheTrainerMeasured()
+    {
+        string dir = Directory.CreateTempSubdirectory("opteq-cli-").FullName;
+        try
+        {
+            foreach (var (name, count, seed) in new[] { ("train", 96, 1), ("t10k", 40, 2) })
+            {
+                var set = TrainerTests.Synthetic(name, count, seed);
+                var bytes = set.Images.Select(v => (byte)Math.Round(v * 255)).ToArray();
+                Data.IdxTestFiles.Write(dir, $"{name}-images-idx3-ubyte", Data.IdxTestFiles.Encode([count, 6, 6], bytes), gzip: false);
+                Data.IdxTestFiles.Write(dir, $"{name}-labels-idx1-ubyte", Data.IdxTestFiles.Encode([count], set.Labels.Select(l => (byte)l).ToArray()), gzip: false);
+            }
+            string run = Path.Combine(dir, "run");
+            var (trainExit, trainError, _) = RunWithOutput("train", "--data", dir, "--epochs", "2", "--batch", "32", "--hidden", "10", "--out", run);
+            Assert.That(trainExit, Is.Zero, trainError);
+            var (evalExit, evalError, output) = RunWithOutput("eval", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--data", dir, "--json");
+            Assert.That(evalExit, Is.Zero, evalError);
+            using var eval = System.Text.Json.JsonDocument.Parse(output);
+            using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+            Assert.That(eval.RootElement.GetProperty("accuracy").GetDouble(), Is.EqualTo(metrics.RootElement.GetProperty("final_test_accuracy").GetDouble()));
+            Assert.That(eval.RootElement.GetProperty("samples").GetInt32(), Is.EqualTo(40));
+            int confused = eval.RootElement.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32()));
+            Assert.That(confused, Is.EqualTo(40));
+            Assert.That(eval.RootElement.GetProperty("forward_iterations_mean").GetDouble(), Is.GreaterThan(0));
+            Assert.That(metrics.RootElement.GetProperty("settings").GetProperty("options").GetProperty("Optimizer").GetString(), Is.EqualTo("adam"));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static (int Exit, string Error, string Output) RunWithOutput(params string[] args)
+    {
+        var error = new StringWriter();
+        var output = new StringWriter();
+        var previous = Console.Error;
+        var previousOut = Console.Out;
+        Console.SetError(error);
+        Console.SetOut(output);
+        try { return (OptEq.Cli.Program.Main(args), error.ToString(), output.ToString()); }
+        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+    }
 }

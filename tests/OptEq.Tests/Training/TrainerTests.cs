@@ -2,6 +2,7 @@ using NUnit.Framework;
 using OptEq.Autodiff.Checkpoints;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
 using OptEq.Kernels.Native;
 
@@ -32,7 +33,7 @@ public class TrainerTests
     }
 
     private static ModelConfig Config => new() { Input = 36, Classes = 3, Hidden = 10, Seed = 5, ForwardMaxIterations = 20, BackwardMaxIterations = 20 };
-    private static TrainingOptions Options(int epochs) => new() { Epochs = epochs, Batch = 32, LearningRate = 0.01, Seed = 9, AugmentShift = 1, Schedule = "cosine" };
+    private static TrainingOptions Options(int epochs) => new() { Epochs = epochs, Batch = 32, LearningRate = 0.01, Seed = 9, AugmentShift = 1, Schedule = ScheduleSpec.Parse("cosine") };
 
     /// <summary>Replaying the captured step for every full batch trains exactly as recording every batch does (the last batch of 200 is partial).</summary>
     [TestCase("opteq")]

@@ -1,0 +1,35 @@
+using NUnit.Framework;
+using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Training;
+using OptEq.Kernels.Native;
+
+namespace OptEq.Tests.Training;
+
+/// <summary><c>opteq train</c>'s step, as the trainer runs it, allocates nothing once warm.</summary>
+[NonParallelizable]
+public class TrainerAllocationTests
+{
+    [Test]
+    public void ATrainingStepWithTheDefaultOptionsAllocatesNothingAfterWarmUp()
+    {
+        using var device = new NativeCpuDevice();
+        var options = new TrainingOptions { Epochs = 2 }; // the defaults of opteq train: batch 128, ±2 px shifts, Adam, one-cycle, replay
+        Assert.That(options.AugmentShift, Is.GreaterThan(0), "the default run augments");
+        var train = TrainerTests.Synthetic("train", 6 * options.Batch, 1);
+        var test = TrainerTests.Synthetic("test", 60, 2);
+        using var model = new Classifier<float>(device, new ModelConfig { Input = train.Pixels, Classes = train.Classes });
+        using var trainer = new Trainer(device, model, options, train, test);
+        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
+        void Step()
+        {
+            // MoveNext gathers, shifts and uploads the batch: part of the step. (No Assert here: NUnit's constraints allocate.)
+            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
+            trainer.Step(batches.Current, epoch: 1);
+        }
+        Step(); Step(); Step(); // capture, then replays fill the pools
+        long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
+        Step(); Step(); // batches 4 and 5 of 6: the last one would ask for residual traces
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+        Assert.That(bytes, Is.Zero, "managed bytes of two training steps (this thread and the worker team)");
+    }
+}
