@@ -34,7 +34,9 @@ public sealed class Classifier<T> : ILayer<T>, IDisposable where T : unmanaged, 
             throw;
         }
         _layers = [.. layers];
-        Report = _layers.OfType<IEquilibriumLayer<T>>().FirstOrDefault()?.Report ?? new EquilibriumReport();
+        var equilibrium = _layers.OfType<IEquilibriumLayer<T>>().FirstOrDefault();
+        HasEquilibrium = equilibrium is not null;
+        Report = equilibrium?.Report ?? new EquilibriumReport();
         SupportsReplay = _layers.All(l => l.SupportsReplay);
     }
 
@@ -44,6 +46,8 @@ public sealed class Classifier<T> : ILayer<T>, IDisposable where T : unmanaged, 
     public IReadOnlyList<ILayer<T>> Layers => _layers;
     /// <summary>Solver statistics of the last forward and backward pass of the (first) equilibrium layer; all zero for an explicit model.</summary>
     public EquilibriumReport Report { get; }
+    /// <summary>Whether any layer solves for an equilibrium (false for an explicit model such as mlp).</summary>
+    public bool HasEquilibrium { get; }
     /// <summary>Whether a training step of this model can be captured on a replayable tape (all but the generic DEQ's eager solve).</summary>
     public bool SupportsReplay { get; }
 

@@ -19,11 +19,15 @@ public static class TrainingReport
             F($"{m.ForwardIterations:F1}"), F($"{m.BackwardIterations:F1}"), F($"{m.SamplesPerSecond:N0}"), F($"{m.Seconds:F1} s"),
         ]).ToList();
         Console.WriteLine();
+        string settings = model.HasEquilibrium
+            ? F($"{config.Activation}, hidden {config.Hidden}, γ {config.Gamma}, {config.Solver} / {config.Backward}")
+            : F($"{config.Activation}, layers {string.Join(",", config.Layers)}");
         SummaryTable.Print(
-            F($"{config.Model} ({config.Activation}, hidden {config.Hidden}, γ {config.Gamma}, {config.Solver} / {config.Backward}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),
+            F($"{config.Model} ({settings}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),
             ["epoch", "train loss", "train acc", "test loss", "test acc", "fwd iters", "bwd iters", "samples/s", "time"], rows);
         var last = history[^1];
-        Console.WriteLine(F($"\nfinal test accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}); forward solves converged for {last.ForwardConverged:P1} of training samples in the last epoch"));
+        string solves = model.HasEquilibrium ? F($"; forward solves converged for {last.ForwardConverged:P1} of training samples in the last epoch") : "";
+        Console.WriteLine(F($"\nfinal test accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}){solves}"));
     }
 
     /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>

@@ -104,8 +104,10 @@ public class CliTests
             Data.IdxTestFiles.Write(data, "t10k-images-idx3-ubyte", Data.IdxTestFiles.Encode([12, 6, 6], Bytes(test)), gzip: false);
             Data.IdxTestFiles.Write(data, "t10k-labels-idx1-ubyte", Data.IdxTestFiles.Encode([12], test.Labels.Select(l => (byte)l).ToArray()), gzip: false);
             string run = Path.Combine(dir, "run");
-            var (exit, error) = Run("train", "--model", "mlp", "--layers", "8,5", "--epochs", "1", "--batch", "12", "--data", data, "--out", run, "--device", "cpu");
+            var (exit, error, output) = RunWithOutput("train", "--model", "mlp", "--layers", "8,5", "--epochs", "1", "--batch", "12", "--data", data, "--out", run, "--device", "cpu");
             Assert.That(exit, Is.Zero, error);
+            // An explicit model's summary names its layers and says nothing of equilibrium solves.
+            Assert.That(output, Does.Contain("mlp (relu, layers 8,5)").And.Not.Contain("forward solves converged"));
             string checkpoint = Path.Combine(run, "checkpoint.safetensors");
             var config = OptEq.Autodiff.Checkpoints.Checkpoint.Load(checkpoint).Config;
             Assert.That(config, Does.Contain("\"model\":\"mlp\"").And.Contain("\"name\":\"mlp.1\"").And.Contain("\"output\":5"));
