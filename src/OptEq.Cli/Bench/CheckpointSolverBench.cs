@@ -15,7 +15,7 @@ namespace OptEq.Cli.Bench;
 /// Forward solvers on the equilibrium problems of a trained model (<c>opteq bench solvers --checkpoint F</c>): the first
 /// N test images through the model's own equilibrium map, as one batch. Per solver: iterations to the tolerance (median
 /// and worst sample), milliseconds for the batch (after one untimed warm-up solve), the fraction converged, and for
-/// OptEq maps the objective gap G(z) − G(z_ref) against a tight reference solve (docs/math.md §3).
+/// OptEq maps the objective gap G(z) − G(z_ref) against a tight reference solve (G: docs/math.md §1.2).
 /// </summary>
 public static class CheckpointSolverBench
 {
@@ -72,7 +72,8 @@ public static class CheckpointSolverBench
         return 0;
     }
 
-    internal static double Median(IEnumerable<double> values)
+    /// <summary>The median of the finite values (NaN when none).</summary>
+    public static double Median(IEnumerable<double> values)
     {
         var v = values.Where(double.IsFinite).Order().ToArray();
         if (v.Length == 0) return double.NaN;
