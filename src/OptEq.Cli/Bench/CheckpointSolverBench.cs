@@ -52,7 +52,7 @@ public static class CheckpointSolverBench
 
         if (!settings.Json)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFileName(settings.Checkpoint)}: {model.Config.Model}, hidden {layer.Options.Hidden}, γ {layer.Options.Gamma}, ρ = {map.LipschitzBound:F4}; {n} test images; device {device.Id}; tolerance rel {settings.Tolerance:g2}; at most {settings.MaxIterations} iterations\n"));
+                $"{Path.GetFileName(settings.Checkpoint)}: {model.Config.Model}, hidden {layer.Options.Hidden}, γ {layer.Options.Gamma}, ρ = {map.LipschitzBound:F4}; {n} test images; device {device.Id}; tolerance rel {settings.Tolerance:g2}; at most {settings.MaxIterations} iterations{Scale(reference)}\n"));
         var options = new SolverOptions { MaxIterations = settings.MaxIterations, Tolerance = settings.Tolerance, Stop = StopCriterion.Relative, RecordTrace = false };
         var rows = new List<Row>();
         foreach (var solver in settings.Solvers)
@@ -99,6 +99,10 @@ public static class CheckpointSolverBench
                 $"  {r.Solver,-22}{r.MedianIterations,13:0.#}{r.WorstIterations,12}{r.Ms,12:0.0}{r.Converged,10:P1} {Gap(r.MedianGap),13} {Gap(r.WorstGap),12}"));
         Console.WriteLine();
     }
+
+    // G is float32: a gap of a few ulps of |G| is rounding, so the scale is printed beside the gaps.
+    private static string Scale(double[]? reference) =>
+        reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; median |G(z_ref)| {Median(reference.Select(Math.Abs)):G4}");
 
     private static string Gap(double? gap) => gap is { } g ? g.ToString("E2", CultureInfo.InvariantCulture) : "–";
 }
