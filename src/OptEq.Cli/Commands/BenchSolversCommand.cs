@@ -40,7 +40,8 @@ public static class BenchSolversCommand
         command.SetAction(parse =>
         {
             var names = parse.GetValue(solvers)!.ToList();
-            foreach (var path in parse.GetValue(solversFrom) ?? [])
+            // The same file named twice is loaded once, not reported as a clash with itself.
+            foreach (var path in (parse.GetValue(solversFrom) ?? []).DistinctBy(Path.GetFullPath))
                 foreach (var loaded in SolverAssemblyLoader.Load(path, SolverRegistry.Forward))
                     if (!names.Contains(loaded.Name, StringComparer.OrdinalIgnoreCase)) names.Add(loaded.Name);
             var forward = names.Select(n => SolverRegistry.Forward[n]).ToArray();
