@@ -4,8 +4,11 @@ namespace OptEq.Solvers;
 /// Per-sample stopping shared by every solver: residuals and state live on the device, the best iterate is kept by a
 /// row select, and the host looks at the active flags only every CheckEvery iterations (one small copy into a
 /// preallocated array). All buffers are rented before the loop; <see cref="Observe"/> and <see cref="Freeze"/> allocate nothing.
+/// Public so that a solver written outside the library (deriving <see cref="ForwardSolver"/>, e.g. an Anderson variant)
+/// stops, keeps its best iterate and reports exactly as the built-in ones: Rent before the loop, Observe/AllStopped/Freeze
+/// per iteration, Finish after it, Dispose at the end (see AndersonSolver and StepSolver).
 /// </summary>
-internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Device _device;
     private readonly Tensor<T> _state, _absSquared, _normSquared, _best, _active, _improved;
@@ -69,6 +72,7 @@ internal sealed class ConvergenceTracker<T> : IDisposable where T : unmanaged, I
         _device.Copy(z0, _best);
     }
 
+    /// <summary>Samples and state size this tracker was rented for.</summary>
     public int Batch { get; }
     public int Dimension { get; }
     private int TraceRows { get; }

@@ -25,14 +25,34 @@ public static class BenchSolversCommand
         var adjoints = new Option<string[]>("--adjoints") { Description = $"Adjoint solvers; valid: {string.Join(", ", SolverRegistry.Adjoint.Names)}.", DefaultValueFactory = _ => ["fixed-point", "anderson", "cg"], AllowMultipleArgumentsPerToken = true };
         var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration cap per solve.", DefaultValueFactory = _ => 2000 };
         var tolerance = new Option<double>("--tolerance") { Description = "Relative residual to reach.", DefaultValueFactory = _ => 1e-4 };
-        var command = new Command("solvers", "Iterations and milliseconds of each forward and adjoint solver to reach a relative residual on OptEq problems.")
+        var solversFrom = new Option<string[]>("--solvers-from")
         {
-            json, device, batch, hidden, rho, activations, solvers, adjoints, maxIterations, tolerance,
+            Description = "Assemblies (.dll) whose public IForwardSolver classes (parameterless constructor) are registered and benched beside --solvers.",
+            AllowMultipleArgumentsPerToken = true,
         };
-        command.SetAction(parse => SolverBench.Run(new SolverBench.Settings(
-            parse.GetValue(batch), parse.GetValue(hidden)!, parse.GetValue(rho)!, parse.GetValue(activations)!,
-            parse.GetValue(solvers)!.Select(n => SolverRegistry.Forward[n]).ToArray(), parse.GetValue(adjoints)!.Select(n => SolverRegistry.Adjoint[n]).ToArray(),
-            parse.GetValue(maxIterations), parse.GetValue(tolerance), parse.GetValue(json), parse.GetValue(device))));
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Bench on a trained opteq model's equilibrium problems (its test images through its own map) instead of synthetic ones." };
+        var data = new Option<string?>("--data") { Description = "With --checkpoint: a folder with train/t10k IDX files; default: the bundled MNIST." };
+        var samples = new Option<int>("--samples") { Description = "With --checkpoint: test images in the batch.", DefaultValueFactory = _ => 256 };
+        var command = new Command("solvers", "Iterations and milliseconds of each forward and adjoint solver to reach a relative residual on OptEq problems (synthetic, or a checkpoint's).")
+        {
+            json, device, batch, hidden, rho, activations, solvers, adjoints, maxIterations, tolerance, solversFrom, checkpoint, data, samples,
+        };
+        command.SetAction(parse =>
+        {
+            var names = parse.GetValue(solvers)!.ToList();
+            // The same file named twice is loaded once, not reported as a clash with itself.
+            foreach (var path in (parse.GetValue(solversFrom) ?? []).DistinctBy(Path.GetFullPath))
+                foreach (var loaded in SolverAssemblyLoader.Load(path, SolverRegistry.Forward))
+                    if (!names.Contains(loaded.Name, StringComparer.OrdinalIgnoreCase)) names.Add(loaded.Name);
+            var forward = names.Select(n => SolverRegistry.Forward[n]).ToArray();
+            if (parse.GetValue(checkpoint) is { } file)
+                return CheckpointSolverBench.Run(new CheckpointSolverBench.Settings(file, parse.GetValue(data), parse.GetValue(samples), forward,
+                    parse.GetValue(maxIterations), parse.GetValue(tolerance), parse.GetValue(json), parse.GetValue(device)));
+            return SolverBench.Run(new SolverBench.Settings(
+                parse.GetValue(batch), parse.GetValue(hidden)!, parse.GetValue(rho)!, parse.GetValue(activations)!,
+                forward, parse.GetValue(adjoints)!.Select(n => SolverRegistry.Adjoint[n]).ToArray(),
+                parse.GetValue(maxIterations), parse.GetValue(tolerance), parse.GetValue(json), parse.GetValue(device)));
+        });
         return command;
     }
 }
