@@ -2,7 +2,7 @@ namespace OptEq.Autodiff;
 
 /// <summary>
 /// Reverse-mode autodiff over device tensors, micrograd style. Ops compute their value and, when any input needs a
-/// gradient, push a backward closure that adds (+=) into the inputs' gradients. <see cref="Backward"/> runs the
+/// gradient, push a backward closure that adds (+=) into the inputs' gradients. <see cref="Backward(Variable{T})"/> runs the
 /// closures in reverse order (a valid reverse topological order, since ops are recorded as they run).
 /// The tape owns every value and gradient it created (rented from the device pool) and gives them back on Dispose,
 /// so memory does not grow from step to step. In no-grad mode it records nothing.

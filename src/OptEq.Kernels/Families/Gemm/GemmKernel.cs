@@ -86,8 +86,10 @@ public struct ProxGemmStore<T, TAct> : IGemmStore<T> where T : unmanaged, IFloat
 /// </summary>
 public static class GemmKernel
 {
-    /// <param name="addend">The epilogue's addend (a stand-in that is never read for the plain store).</param>
-    /// <param name="derivative">The epilogue's σ′ output (a stand-in that is never written for the plain store).</param>
+    /// <summary>
+    /// One tile of C per group. <c>addend</c> is the epilogue's addend and <c>derivative</c> its σ′ output; for the plain
+    /// store they are stand-ins that are never read or written.
+    /// </summary>
     public static void Run<T, TTile, TStore>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> addend, ArrayView<T> derivative,
         GemmArgs<T> p, TStore store)
         where T : unmanaged, IFloatingPointIeee754<T> where TTile : struct, IGemmTiling where TStore : struct, IGemmStore<T>
