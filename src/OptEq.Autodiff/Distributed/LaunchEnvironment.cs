@@ -42,7 +42,8 @@ public static class LaunchEnvironment
     public static ITrainingCommunicator Open()
         => UnderMpiLauncher() ? new MpiCommunicator(MpiLibrary.Load(), LocalRank()) : SingleProcess.Instance;
 
-    /// <summary>Replaces {local_rank} and {rank} in a device id (e.g. "cuda:{local_rank}"), so each rank picks its own device.</summary>
+    /// <summary>Replaces {local_rank} and {rank} in a device id (e.g. "cuda:{local_rank}"), so each rank of a machine
+    /// picks its own device; null stays null (the default device).</summary>
     public static string? DeviceFor(string? device, ITrainingCommunicator communicator)
         => device?.Replace("{local_rank}", communicator.LocalRank.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
                   .Replace("{rank}", communicator.Rank.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);

@@ -82,7 +82,7 @@ public static class TrainCommand
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };
             var folder = new RunFolder(parse.GetValue(output)!);
-            using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device), communicator));
+            using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));
             using var classifier = new Classifier<float>(dev, config);
             using var trainer = new Trainer(dev, classifier, options, train, test, communicator);
             if (parse.GetValue(resume) is string from) trainer.Resume(from);
