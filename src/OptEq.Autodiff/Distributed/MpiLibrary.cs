@@ -188,7 +188,8 @@ public sealed unsafe class MpiLibrary
             Check(((delegate* unmanaged<byte*, int*, int>)_libraryVersion)(buffer, &length), "MPI_Get_library_version");
         string version = Encoding.UTF8.GetString(text, 0, Math.Clamp(length, 0, text.Length)).TrimEnd('\0', '\n', ' ');
         int end = version.IndexOfAny([',', '\n']);
-        return end < 0 ? version : version[..end];
+        // MPICH says "MPICH Version:\t4.0.2": one space between words reads the same for both.
+        return string.Join(' ', (end < 0 ? version : version[..end]).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
     }
 
     private string ErrorString(int code)
