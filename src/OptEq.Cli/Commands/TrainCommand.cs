@@ -125,7 +125,9 @@ public static class TrainCommand
     private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings) : ITrainingObserver
     {
         public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings,
-            new Dictionary<string, object> { ["ranks"] = trainer.Ranks, ["allreduce_ms_per_step"] = Math.Round(1000 * trainer.AllreduceSecondsPerStep, 4) });
+            trainer.Ranks == 1
+                ? new Dictionary<string, object> { ["ranks"] = 1 }
+                : new Dictionary<string, object> { ["ranks"] = trainer.Ranks, ["allreduce_ms_per_step"] = Math.Round(1000 * trainer.AllreduceSecondsPerStep, 4) });
     }
 
     private sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver

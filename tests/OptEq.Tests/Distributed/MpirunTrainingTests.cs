@@ -120,6 +120,8 @@ public class MpirunTrainingTests
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         start.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
+        // Containers often forbid the cross-process reads (CMA) of Open MPI's shared-memory transport: plain copies work everywhere.
+        start.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         foreach (string arg in (string[])["-np", "2", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "opteq.dll"),
                      .. Arguments(model, output, epochs, resume)])
             start.ArgumentList.Add(arg);
