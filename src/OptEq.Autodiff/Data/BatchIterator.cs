@@ -6,6 +6,8 @@ namespace OptEq.Autodiff.Data;
 /// After construction nothing is allocated per batch: the host staging buffers and the tensor views are made once.
 /// An optional <see cref="ISampleTransform"/> (augmentation) rewrites each image during the host gather, so every batch
 /// is gathered and uploaded once.
+/// With a <see cref="BatchShard"/> (data-parallel training) the iterator walks the same global batches but gathers
+/// only this rank's part of each; <see cref="BatchSize"/> and <see cref="BatchesPerEpoch"/> stay global.
 /// </summary>
 public sealed class BatchIterator : IDisposable
 {
@@ -16,12 +18,15 @@ public sealed class BatchIterator : IDisposable
     private readonly Tensor<float> _partialImages;
     private readonly Tensor<int> _partialLabels;
     private readonly ISampleTransform? _transform;
+    private readonly BatchShard _shard;
     private int _epoch;
 
     /// <param name="dropLast">Drop the last batch when it has fewer than <paramref name="batchSize"/> samples.</param>
     /// <param name="shuffle">False keeps the dataset order (evaluation); the seed is then unused.</param>
     /// <param name="transform">Applied to every image as it is gathered (null: images are copied as they are).</param>
-    public BatchIterator(Device device, Dataset data, int batchSize, int seed, bool dropLast = false, bool shuffle = true, ISampleTransform? transform = null)
+    /// <param name="shard">This rank's part of every batch (null: the whole batch).</param>
+    public BatchIterator(Device device, Dataset data, int batchSize, int seed, bool dropLast = false, bool shuffle = true, ISampleTransform? transform = null,
+        BatchShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(data);
@@ -32,27 +37,38 @@ public sealed class BatchIterator : IDisposable
         DropLast = dropLast;
         Shuffle = shuffle;
         _transform = transform;
+        _shard = shard ?? BatchShard.Whole;
+        if (_shard.Of(batchSize).Count == 0)
+            throw new ArgumentException($"a batch of {batchSize} cannot be split over {_shard.Ranks} ranks: every rank needs at least one sample of a full batch");
+        ShardSize = _shard.Of(batchSize).Count;
         _order = new int[data.Count];
-        _stagedImages = new float[(long)batchSize * data.Pixels];
-        _stagedLabels = new int[batchSize];
-        Images = device.Allocate<float>(batchSize, data.Pixels);
-        Labels = device.Allocate<int>(batchSize);
+        _stagedImages = new float[(long)ShardSize * data.Pixels];
+        _stagedLabels = new int[ShardSize];
+        Images = device.Allocate<float>(ShardSize, data.Pixels);
+        Labels = device.Allocate<int>(ShardSize);
         // The short last batch gets its own views now, so that handing it out later allocates nothing.
-        int rest = data.Count % batchSize;
+        int rest = _shard.Of(data.Count % batchSize).Count;
         _partialImages = Images.Slice(0, rest);
         _partialLabels = Labels.Slice(0, rest);
     }
 
+    /// <summary>Samples in a full global batch.</summary>
     public int BatchSize { get; }
+    /// <summary>This rank's samples of a full batch (<see cref="BatchSize"/> without a shard).</summary>
+    public int ShardSize { get; }
+    public BatchShard Shard => _shard;
     public int Seed { get; }
     public bool DropLast { get; }
     public bool Shuffle { get; }
-    /// <summary>The device buffer every batch is copied into: [BatchSize, Pixels].</summary>
+    /// <summary>The device buffer every batch is copied into: [ShardSize, Pixels].</summary>
     public Tensor<float> Images { get; }
-    /// <summary>The device buffer every batch's labels are copied into: [BatchSize].</summary>
+    /// <summary>The device buffer every batch's labels are copied into: [ShardSize].</summary>
     public Tensor<int> Labels { get; }
 
     public int BatchesPerEpoch => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>Samples in global batch <paramref name="batch"/> (all ranks together).</summary>
+    public int GlobalCount(int batch) => Math.Min(BatchSize, _data.Count - batch * BatchSize);
 
     /// <summary>
     /// The batches of epoch <paramref name="epoch"/>. Each one is copied to the device when the enumeration reaches it
@@ -91,7 +107,8 @@ public sealed class BatchIterator : IDisposable
 
     private Batch CopyBatch(int b)
     {
-        int start = b * BatchSize, count = Math.Min(BatchSize, _data.Count - start);
+        var (offset, count) = _shard.Of(GlobalCount(b));
+        int start = b * BatchSize + offset;
         int pixels = _data.Pixels;
         var indices = _order.AsMemory(start, count);
         var images = _data.Images.AsSpan();
@@ -104,7 +121,7 @@ public sealed class BatchIterator : IDisposable
             else _transform.Apply(_epoch, sample, image, staged);
             _stagedLabels[k] = _data.Labels[sample];
         }
-        bool full = count == BatchSize;
+        bool full = count == ShardSize;
         var imageView = full ? Images : _partialImages;
         var labelView = full ? Labels : _partialLabels;
         imageView.CopyFrom(_stagedImages.AsSpan(0, count * pixels));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Evaluation;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
@@ -15,6 +16,9 @@ namespace OptEq.Autodiff.Training;
 /// Resuming from a checkpoint restores parameters, optimizer state and the epoch counter, so the continued run
 /// reproduces the uninterrupted one exactly on the CPU path. A NaN or infinite loss stops training with
 /// <see cref="TrainingDivergedException"/>; the last checkpoint stays.
+/// With an <see cref="ITrainingCommunicator"/> of several ranks it trains data-parallel: each rank takes its
+/// <see cref="BatchShard"/> of every global batch, <see cref="GradientBuckets"/> averages the gradients before the
+/// step, and the epoch's figures are reduced over the ranks (see docs/distributed.md).
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -25,8 +29,11 @@ public sealed class Trainer : IDisposable
     private readonly TrainingStep _step;
     private readonly Evaluator _evaluator;
     private readonly float[] _logitsHost;
+    private readonly ITrainingCommunicator _communicator;
+    private readonly GradientBuckets? _gradients; // null in a single process
 
-    public Trainer(Device device, Classifier<float> model, TrainingOptions options, Dataset train, Dataset test)
+    /// <param name="communicator">The ranks of a data-parallel run (null: this process alone).</param>
+    public Trainer(Device device, Classifier<float> model, TrainingOptions options, Dataset train, Dataset test, ITrainingCommunicator? communicator = null)
     {
         if (train.Pixels != model.Config.Input || test.Pixels != model.Config.Input)
             throw new ShapeException($"the model expects {model.Config.Input} inputs; the data has {train.Pixels} pixels per image (train) and {test.Pixels} (test)");
@@ -41,12 +48,15 @@ public sealed class Trainer : IDisposable
         var augmentation = options.AugmentShift > 0
             ? new ShiftAugmentation(options.Seed, options.AugmentShift, train.Rows, (float)((0 - model.Config.InputMean) / model.Config.InputStd))
             : null;
-        _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation);
+        _communicator = communicator ?? SingleProcess.Instance;
+        var shard = new BatchShard(_communicator.Rank, _communicator.Ranks);
+        _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation, shard);
         _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
         _optimizer = OptimizerFactory.Create(options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
-        _step = new TrainingStep(device, model, options.Batch, options.ReplaySteps);
+        _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps);
         _evaluator = new Evaluator(device, model, options.EvalBatch);
-        _logitsHost = new float[options.Batch * model.Config.Classes];
+        _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
+        if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
     }
 
     public Classifier<float> Model { get; }
@@ -58,11 +68,17 @@ public sealed class Trainer : IDisposable
     /// the last batch of an epoch asks for traces, so the other steps allocate nothing.</summary>
     public double[] LastForwardTrace { get; private set; } = [];
     public double[] LastBackwardTrace { get; private set; } = [];
+    /// <summary>The ranks training together (1: a single process).</summary>
+    public int Ranks => _communicator.Ranks;
+    /// <summary>Wall time per optimizer step spent averaging gradients over the ranks (0 in a single process).</summary>
+    public double AllreduceSecondsPerStep => _gradients is { Steps: > 0 } g ? g.AllreduceSeconds / g.Steps : 0;
 
     /// <summary>Runs the remaining epochs; after each, saves a checkpoint to <paramref name="checkpointPath"/> (when given).</summary>
     public void Run(ITrainingObserver? observer = null, string? checkpointPath = null, Func<int, bool>? stopAfterEpoch = null)
     {
         observer ??= new NullObserver();
+        // Every rank starts from rank 0's parameters (fresh or resumed), whatever its own initialisation did.
+        _gradients?.BroadcastValues();
         for (int epoch = CompletedEpochs + 1; epoch <= Options.Epochs; epoch++)
         {
             var metrics = TrainEpoch(epoch, observer);
@@ -83,6 +99,7 @@ public sealed class Trainer : IDisposable
         foreach (var batch in Batches(epoch))
         {
             var (loss, batchCorrect) = Step(batch, epoch);
+            if (batch.Count == 0) continue; // an empty shard of a short last batch: nothing to count
             seen += batch.Count;
             correct += batchCorrect;
             lossSum += loss * batch.Count;
@@ -94,6 +111,16 @@ public sealed class Trainer : IDisposable
                 forwardIterations / seen, backwardIterations / seen, seen / clock.Elapsed.TotalSeconds));
         }
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        if (_communicator.Ranks > 1)
+        {
+            // The epoch's figures over all ranks: sums of the per-sample totals; the slowest rank's time.
+            Span<double> sums = [seen, correct, lossSum, forwardIterations, backwardIterations, converged];
+            _communicator.AllReduceSum(sums);
+            (seen, correct, lossSum, forwardIterations, backwardIterations, converged) = ((int)sums[0], (int)sums[1], sums[2], sums[3], sums[4], sums[5]);
+            Span<double> slowest = [trainSeconds];
+            _communicator.AllReduceMax(slowest);
+            trainSeconds = slowest[0];
+        }
         var test = Evaluate(_test);
         return new EpochMetrics(epoch, lossSum / seen, correct / (double)seen, test.Loss, test.Accuracy, clock.Elapsed.TotalSeconds, seen / trainSeconds,
             forwardIterations / seen, backwardIterations / seen, converged / seen, _optimizer.LearningRate);
@@ -113,9 +140,16 @@ public sealed class Trainer : IDisposable
         bool last = batch.Index == _batches.BatchesPerEpoch - 1;
         report.RecordTrace = last;
         _optimizer.ZeroGrad();
-        var (loss, logits) = _step.Run(batch.Images, batch.Labels);
-        DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
-        int correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
+        float loss = 0;
+        int correct = 0;
+        if (batch.Count > 0)
+        {
+            (loss, var logits) = _step.Run(batch.Images, batch.Labels);
+            DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
+            correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
+        }
+        // Data-parallel: the global batch's mean gradient on every rank, before clipping and the step.
+        _gradients?.Average(batch.Count, _batches.GlobalCount(batch.Index));
         if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
         _optimizer.Step(_schedule);
         if (last)

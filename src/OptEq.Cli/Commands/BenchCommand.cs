@@ -11,5 +11,6 @@ public static class BenchCommand
         BenchSolversCommand.Create(),
         BenchTrainingCommands.Step(),
         BenchTrainingCommands.Epoch(),
+        BenchAllreduceCommand.Create(),
     };
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Schedules;
@@ -46,12 +47,17 @@ public static class TrainCommand
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
         var device = CommonOptions.Device();
+        device.Description += " Under mpirun, {local_rank} is replaced by the rank's index on its machine (e.g. cuda:{local_rank}).";
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
             epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
         };
-        command.SetAction(parse =>
+        // Under mpirun every rank runs this action; DataParallelRun ends them all if one fails.
+        command.SetAction(parse => DataParallelRun.Run(communicator => Train(parse, communicator)));
+        return command;
+
+        int Train(ParseResult parse, ITrainingCommunicator communicator)
         {
             // Parsed before the data is loaded: a typo fails at once.
             var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
@@ -76,17 +82,23 @@ public static class TrainCommand
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };
             var folder = new RunFolder(parse.GetValue(output)!);
-            using var dev = DeviceCatalog.Open(parse.GetValue(device));
+            using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));
             using var classifier = new Classifier<float>(dev, config);
-            using var trainer = new Trainer(dev, classifier, options, train, test);
+            using var trainer = new Trainer(dev, classifier, options, train, test, communicator);
             if (parse.GetValue(resume) is string from) trainer.Resume(from);
             Console.WriteLine($"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}");
+            if (communicator.Ranks > 1)
+                Console.WriteLine($"data-parallel over {communicator.Ranks} ranks ({communicator.Description}); global batch {options.Batch}, up to {(options.Batch + communicator.Ranks - 1) / communicator.Ranks} per rank");
             Console.WriteLine($"run folder {folder.Path}");
             var observer = new ConsoleTrainingObserver(options.Epochs);
             var settings = new { config, options };
+            bool root = communicator.Rank == 0; // only rank 0 writes files; the others print nothing (DataParallelRun)
             try
             {
-                trainer.Run(new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings)), folder.Checkpoint);
+                ITrainingObserver observers = root
+                    ? new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings))
+                    : new CompositeObserver();
+                trainer.Run(observers, root ? folder.Checkpoint : null);
             }
             catch (TrainingDivergedException e)
             {
@@ -94,11 +106,12 @@ public static class TrainCommand
                 return 3;
             }
             TrainingReport.PrintSummary(trainer.History, classifier, config);
-            TrainingReport.SavePlots(folder, trainer);
+            if (communicator.Ranks > 1)
+                Console.WriteLine($"allreduce: {1000 * trainer.AllreduceSecondsPerStep:F3} ms per step over {communicator.Ranks} ranks (gradients of {classifier.ParameterCount:N0} parameters)");
+            if (root) TrainingReport.SavePlots(folder, trainer);
             Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
             return 0;
-        });
-        return command;
+        }
     }
 
     private static NormKind ParseNorm(string text) => text.Trim().ToLowerInvariant() switch
@@ -111,7 +124,10 @@ public static class TrainCommand
     /// <summary>Writes metrics after every epoch, so an interrupted run keeps what it measured.</summary>
     private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings) : ITrainingObserver
     {
-        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings);
+        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings,
+            trainer.Ranks == 1
+                ? new Dictionary<string, object> { ["ranks"] = 1 }
+                : new Dictionary<string, object> { ["ranks"] = trainer.Ranks, ["allreduce_ms_per_step"] = Math.Round(1000 * trainer.AllreduceSecondsPerStep, 4) });
     }
 
     private sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver

@@ -35,7 +35,9 @@ public sealed class RunFolder
         }
     }
 
-    public void WriteMetrics(string model, long parameters, string device, IReadOnlyList<EpochMetrics> history, object settings)
+    /// <param name="extra">More top-level fields (e.g. "ranks" of a data-parallel run), added after the standard ones.</param>
+    public void WriteMetrics(string model, long parameters, string device, IReadOnlyList<EpochMetrics> history, object settings,
+        IReadOnlyDictionary<string, object>? extra = null)
     {
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,samples_per_second,forward_iterations,backward_iterations,forward_converged,learning_rate\n");
         foreach (var m in history)
@@ -55,6 +57,7 @@ public sealed class RunFolder
             ["settings"] = settings,
             ["per_epoch"] = history,
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, object>()) json[key] = value;
         WriteAtomically(File("metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
     }
 }
