@@ -51,8 +51,11 @@ public static class TrainCommand
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
             epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
         };
+        var grow = new GrowOptions();
+        grow.AddTo(command);
         command.SetAction(parse =>
         {
+            var growth = grow.Parse(parse);
             // Parsed before the data is loaded: a typo fails at once.
             var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
             var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
@@ -77,6 +80,7 @@ public static class TrainCommand
             };
             var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
+            if (growth is not null) return GrowTraining.Run(dev, config, options, growth, train, test, folder, parse.GetValue(resume));
             using var classifier = new Classifier<float>(dev, config);
             using var trainer = new Trainer(dev, classifier, options, train, test);
             if (parse.GetValue(resume) is string from) trainer.Resume(from);
