@@ -74,7 +74,9 @@ public sealed class GrowthTrainer(Device device, GrowthOptions growth, TrainingO
         using var images = device.FromArray<float>(train.Images.AsSpan(0, n * train.Pixels), n, train.Pixels);
         using var labels = device.FromArray<int>(train.Labels.AsSpan(0, n), n);
         var layers = SplittingAnalysis.Analyse(device, model, images, labels, surrogate: true);
-        var chosen = SplitSelection.Choose(device, layers, growth.Strategy, growth.Fraction, growth.MaxWidth, growth.Epsilon, training.Seed + round);
+        List<ChosenSplit> chosen;
+        try { chosen = SplitSelection.Choose(device, layers, growth.Strategy, growth.Fraction, growth.MaxWidth, growth.Epsilon, training.Seed + round); }
+        finally { foreach (var l in layers) l.Operator.Dispose(); }
         int width = targets.Sum(t => t.Width);
         if (chosen.Count == 0)
         {

@@ -36,8 +36,8 @@ public static class SplittingAnalysis
             int i = target.LayerIndex;
             result.Add(target.Kind switch
             {
-                SplitKind.Dense => Dense(target, (Linear<T>)model.Layers[i], ((ActivationSpec)model.Spec.Layers[i + 1]).Activation, inputs[i], outputs[i], outputs[i + 1], surrogate),
-                _ => OptEq(target, (OptEqLayer<T>)model.Layers[i], (OptEqSpec)model.Spec.Layers[i], inputs[i], outputs[i], surrogate),
+                SplitKind.Dense => Dense(device, target, (Linear<T>)model.Layers[i], ((ActivationSpec)model.Spec.Layers[i + 1]).Activation, inputs[i], outputs[i], outputs[i + 1], surrogate),
+                _ => OptEq(device, target, (OptEqLayer<T>)model.Layers[i], (OptEqSpec)model.Spec.Layers[i], inputs[i], outputs[i], surrogate),
             });
         }
         foreach (var p in model.Parameters()) p.ZeroGrad();
@@ -50,7 +50,7 @@ public static class SplittingAnalysis
         => v.Grad is { } g ? Host(g) : new double[v.Value.Length];
 
     // S_i = Σ_s g_si σ″(θ_iᵀξ_s) ξ_s ξ_sᵀ with ξ = [x; 1].
-    private static LayerSplitting Dense<T>(SplitTarget target, Linear<T> linear, Kernels.Activations.Activation activation, Variable<T> input, Variable<T> pre, Variable<T> post, bool surrogate)
+    private static LayerSplitting Dense<T>(Device device, SplitTarget target, Linear<T> linear, Kernels.Activations.Activation activation, Variable<T> input, Variable<T> pre, Variable<T> post, bool surrogate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var curvature = new SplittingCurvature(activation, surrogate);
@@ -61,7 +61,7 @@ public static class SplittingAnalysis
         var g = GradientOf(post);
         var c = new double[n * h];
         for (int k = 0; k < c.Length; k++) c[k] = g[k] * curvature.Second(s[k]);
-        return new LayerSplitting(target, new SplittingOperator(n, d, h, xi, c));
+        return new LayerSplitting(target, new SplittingOperator(n, d, h, xi, c) { Device = device });
     }
 
     private static double[] Augment(double[] x, int n, int width, int d)
@@ -79,7 +79,7 @@ public static class SplittingAnalysis
     /// The OptEq unit (docs/math.md §5.6): ξ = [W z*; x; 1], ĝ = M u + g and a = W u from the adjoint u = J(M u + g)
     /// (solved here in float64), c = ĝ ⊙ σ″(v), d = σ′(v), and the Frobenius rescaling shift κ/γ², κ = Σ_s 2 uᵀ M z*.
     /// </summary>
-    private static LayerSplitting OptEq<T>(SplitTarget target, OptEqLayer<T> layer, OptEqSpec spec, Variable<T> input, Variable<T> equilibrium, bool surrogate)
+    private static LayerSplitting OptEq<T>(Device device, SplitTarget target, OptEqLayer<T> layer, OptEqSpec spec, Variable<T> input, Variable<T> equilibrium, bool surrogate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         SplitTarget.CheckOptEq(spec);
@@ -146,7 +146,7 @@ public static class SplittingAnalysis
             xi[s * d + d - 1] = 1;
         }
         double gamma = spec.Gamma;
-        return new LayerSplitting(target, new SplittingOperator(n, d, h, xi, c) { Cross = (k, a, slope, kappa / (gamma * gamma)) });
+        return new LayerSplitting(target, new SplittingOperator(n, d, h, xi, c) { Device = device, Cross = (k, a, slope, kappa / (gamma * gamma)) });
     }
 
     /// <summary>W = γ·V/‖V‖_F in float64, [k = hidden, hidden].</summary>

@@ -48,7 +48,8 @@ public static class SplittingCheck
         using var labels = device.FromArray<int>(y, samples);
         using var model = new Classifier<double>(device, config);
         var layer = SplittingAnalysis.Analyse(device, model, images, labels, surrogate: false)[0];
-        var eigen = MinimumEigen.Exact(device, layer.Operator);
+        NeuronEigen[] eigen;
+        using (layer.Operator) eigen = MinimumEigen.Exact(device, layer.Operator);
         int neuron = signed
             ? Enumerable.Range(0, eigen.Length).MaxBy(i => eigen[i].LambdaMax)
             : Enumerable.Range(0, eigen.Length).MinBy(i => eigen[i].LambdaMin);

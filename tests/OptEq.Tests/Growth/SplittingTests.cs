@@ -61,7 +61,7 @@ public sealed class SplittingTests
     [TestCase(true)]
     public void LanczosWithAFullKrylovSpaceMatchesTheExactEigenpairs(bool opteq)
     {
-        var op = opteq ? OptEqOperator() : DenseOperator();
+        using var op = opteq ? OptEqOperator() : DenseOperator();
         var exact = MinimumEigen.Exact(_device, op);
         var lanczos = MinimumEigen.Lanczos(op, op.Dim, seed: 5);
         for (int i = 0; i < exact.Length; i++)
@@ -78,13 +78,19 @@ public sealed class SplittingTests
     [TestCase(true)]
     public void BatchedProductsEqualTheFormedMatrices(bool opteq)
     {
-        var op = opteq ? OptEqOperator() : DenseOperator();
+        using var op = opteq ? OptEqOperator() : DenseOperator();
         int h = op.Neurons, d = op.Dim;
-        var s = op.Form();
+        var s = op.FormReference();
+        Assert.That(op.Device, Is.Not.Null, "the analysis runs the batched products on the device");
+        var onDevice = op.Form();
+        for (int t = 0; t < s.Length; t++) Assert.That(onDevice[t], Is.EqualTo(s[t]).Within(1e-12), "device S = reference S");
         var rng = new Random(2);
         var v = Enumerable.Range(0, h * d).Select(_ => rng.NextDouble() - 0.5).ToArray();
         var sv = new double[h * d];
-        op.Apply(v, sv);
+        op.ApplyReference(v, sv);
+        var svDevice = new double[h * d];
+        op.Apply(v, svDevice);
+        for (int t = 0; t < sv.Length; t++) Assert.That(svDevice[t], Is.EqualTo(sv[t]).Within(1e-12), "device S·v = reference S·v");
         for (int i = 0; i < h; i++)
             for (int p = 0; p < d; p++)
             {
