@@ -40,6 +40,7 @@ public sealed class GrowthTrainer(Device device, GrowthOptions growth, TrainingO
     /// <summary>Grows and trains <paramref name="model"/> (which it takes over and disposes when replaced); returns the final model.</summary>
     public Classifier<float> Run(Classifier<float> model, ITrainingObserver? observer = null, string? checkpointPath = null, Action<GrowthRound>? onRound = null)
     {
+        Check(model.Spec, growth.Strategy);
         int total = training.Epochs, done = 0, round = 0;
         while (done < total)
         {
@@ -63,6 +64,17 @@ public sealed class GrowthTrainer(Device device, GrowthOptions growth, TrainingO
             round++;
         }
         return model;
+    }
+
+    /// <summary>Fails before any training when the model cannot grow by this strategy (no growable layer, an OptEq layer that cannot split, signed OptEq units).</summary>
+    public static void Check(ModelSpec spec, GrowthStrategy strategy)
+    {
+        foreach (var target in SplitTarget.Of(spec).Where(t => t.Kind == SplitKind.OptEqUnit))
+        {
+            SplitTarget.CheckOptEq((OptEqSpec)spec.Layers[target.LayerIndex]);
+            if (strategy == GrowthStrategy.Signed)
+                throw new ArgumentException("--grow signed splits dense layers only: an OptEq unit cannot take a negative output weight (docs/math.md §5.6)");
+        }
     }
 
     /// <summary>One split round on the analysis samples; returns the model itself when nothing was split.</summary>

@@ -14,7 +14,7 @@ public static class GrowTraining
     public static int Run(Device device, ModelConfig config, TrainingOptions options, GrowthOptions growth, Dataset train, Dataset test, RunFolder folder, string? resume)
     {
         if (resume is not null) throw new ArgumentException("--resume cannot be combined with --grow (a grown run restarts its optimizer every round)");
-        _ = SplitTarget.Of(config.Spec); // a model with nothing to grow fails before training
+        GrowthTrainer.Check(config.Spec, growth.Strategy); // fails before the first epoch, not after it
         var model = new Classifier<float>(device, config);
         Console.WriteLine($"{config.Model}: {model.ParameterCount:N0} parameters, growing by {growth.Strategy.Name()} to width {growth.MaxWidth}, {train} / {test.Count} test images, device {device.Id}");
         Console.WriteLine($"run folder {folder.Path}");

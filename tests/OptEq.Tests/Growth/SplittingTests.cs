@@ -125,6 +125,18 @@ public sealed class SplittingTests
         }
     }
 
+    [Test]
+    public void GrowthRefusesWhatCannotSplitBeforeTraining()
+    {
+        ModelSpec Spec(Activation activation, NormKind norm) => new ModelConfig { Model = ModelKind.OptEq, Input = 4, Classes = 3, Hidden = 5, Activation = activation, Norm = norm }.Spec;
+        Assert.That(() => GrowthTrainer.Check(Spec(Activation.ReLU, NormKind.Frobenius), GrowthStrategy.Signed), Throws.ArgumentException.With.Message.Contains("dense layers only"));
+        Assert.That(() => GrowthTrainer.Check(Spec(Activation.Tanh, NormKind.Frobenius), GrowthStrategy.Splitting), Throws.ArgumentException.With.Message.Contains("positively homogeneous"));
+        Assert.That(() => GrowthTrainer.Check(Spec(Activation.ReLU, NormKind.Spectral), GrowthStrategy.Splitting), Throws.ArgumentException.With.Message.Contains("frobenius"));
+        Assert.That(() => GrowthTrainer.Check(new ModelConfig { Model = ModelKind.Idl, Input = 4, Classes = 3, Hidden = 5 }.Spec, GrowthStrategy.Splitting),
+            Throws.ArgumentException.With.Message.Contains("no growable layer"));
+        Assert.That(() => GrowthTrainer.Check(Spec(Activation.ReLU, NormKind.Frobenius), GrowthStrategy.Splitting), Throws.Nothing);
+    }
+
     [TestCase("mlp", GrowthStrategy.Splitting)]
     [TestCase("mlp", GrowthStrategy.Fast)]
     [TestCase("mlp", GrowthStrategy.Signed)]
