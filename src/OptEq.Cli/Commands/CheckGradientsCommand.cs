@@ -34,6 +34,6 @@ public static class CheckGradientsCommand
             if (!asJson) Console.WriteLine($"\n{total - failed} of {total} checks below {GradientCheckResult.Bar:g1}");
             return failed == 0 ? 0 : 1;
         });
-        return new Command("check", "Correctness checks.") { gradients };
+        return new Command("check", "Correctness checks.") { gradients, CheckSplittingCommand.Create() };
     }
 }

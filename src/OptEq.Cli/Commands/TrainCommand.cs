@@ -53,12 +53,15 @@ public static class TrainCommand
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
             epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
         };
+        var grow = new GrowOptions();
+        grow.AddTo(command);
         // Under mpirun every rank runs this action; DataParallelRun ends them all if one fails.
         command.SetAction(parse => DataParallelRun.Run(communicator => Train(parse, communicator)));
         return command;
 
         int Train(ParseResult parse, ITrainingCommunicator communicator)
         {
+            var growth = grow.Parse(parse);
             // Parsed before the data is loaded: a typo fails at once.
             var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
             var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
@@ -83,6 +86,12 @@ public static class TrainCommand
             };
             var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));
+            if (growth is not null)
+            {
+                // Growth changes the model's shape between rounds; the data-parallel path averages fixed-shape gradients.
+                if (communicator.Ranks > 1) throw new ArgumentException("--grow: growth runs in one process; run it without mpirun");
+                return GrowTraining.Run(dev, config, options, growth, train, test, folder, parse.GetValue(resume));
+            }
             using var classifier = new Classifier<float>(dev, config);
             using var trainer = new Trainer(dev, classifier, options, train, test, communicator);
             if (parse.GetValue(resume) is string from) trainer.Resume(from);
