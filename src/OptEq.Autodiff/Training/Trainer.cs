@@ -3,6 +3,7 @@ using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Evaluation;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Autodiff.Optimizers.Schedules;
 
 namespace OptEq.Autodiff.Training;
@@ -23,6 +24,7 @@ public sealed class Trainer : IDisposable
     private readonly ILearningRateSchedule _schedule;
     private readonly BatchIterator _batches;
     private readonly TrainingStep _step;
+    private readonly DdpnStep<float>? _ddpn;
     private readonly Evaluator _evaluator;
     private readonly float[] _logitsHost;
 
@@ -43,8 +45,12 @@ public sealed class Trainer : IDisposable
             : null;
         _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation);
         _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
-        _optimizer = OptimizerFactory.Create(options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
+        bool ddpn = options.Optimizer == OptimizerKind.Ddpnopt;
+        if (ddpn && options.ClipNorm > 0) throw new ArgumentException("--clip is not supported with ddpnopt: it updates each layer during its own backward pass");
+        _optimizer = OptimizerFactory.Create(ddpn ? options.Ddpn.Base : options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
         _step = new TrainingStep(device, model, options.Batch, options.ReplaySteps);
+        // DDPNOpt is its own training step over the base optimizer (docs/math.md §6): the checkpoint keeps the base's state.
+        _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn) : null;
         _evaluator = new Evaluator(device, model, options.EvalBatch);
         _logitsHost = new float[options.Batch * model.Config.Classes];
     }
@@ -113,11 +119,14 @@ public sealed class Trainer : IDisposable
         bool last = batch.Index == _batches.BatchesPerEpoch - 1;
         report.RecordTrace = last;
         _optimizer.ZeroGrad();
-        var (loss, logits) = _step.Run(batch.Images, batch.Labels);
+        var (loss, logits) = _ddpn is null ? _step.Run(batch.Images, batch.Labels) : _ddpn.Run(batch.Images, batch.Labels, _schedule);
         DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
         int correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
-        if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
-        _optimizer.Step(_schedule);
+        if (_ddpn is null)
+        {
+            if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
+            _optimizer.Step(_schedule);
+        }
         if (last)
         {
             LastForwardTrace = ResidualTraces.Mean(report.ForwardTrace);
@@ -140,6 +149,7 @@ public sealed class Trainer : IDisposable
         _batches.Dispose();
         _optimizer.Dispose();
         _step.Dispose();
+        _ddpn?.Dispose();
         _evaluator.Dispose();
     }
 

@@ -4,6 +4,7 @@ using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
 using OptEq.Cli.Training;
@@ -38,6 +39,9 @@ public static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate (the peak rate for one-cycle).", DefaultValueFactory = _ => t.LearningRate };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule.Text };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)}.", DefaultValueFactory = _ => OptimizerFactory.Name(t.Optimizer) };
+        var ddpnBase = CommonOptions.Typed("--ddpn-base", "ddpnopt: base optimizer and preconditioner of Q_uu: sgd (identity), rmsprop or adam (diagonal).", DdpnOptions.ParseBase, t.Ddpn.Base);
+        var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "ddpnopt: Tikhonov regularisation ε of V_xx (V_xx + ε·I).", DefaultValueFactory = _ => t.Ddpn.Epsilon };
+        var ddpnFeedback = new Option<bool>("--ddpn-feedback") { Description = "ddpnopt: apply the feedback K·δx (false: exactly the base optimizer).", DefaultValueFactory = _ => t.Ddpn.Feedback };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
@@ -49,7 +53,7 @@ public static class TrainCommand
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device,
         };
         command.SetAction(parse =>
         {
@@ -74,6 +78,7 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
                 Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
+                Ddpn = new DdpnOptions { Base = parse.GetValue(ddpnBase), Epsilon = parse.GetValue(ddpnEpsilon), Feedback = parse.GetValue(ddpnFeedback) },
             };
             var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));

@@ -26,6 +26,7 @@ public sealed partial class IlgpuDevice : Device
         Register<IBatchedSolveBackend>(new BatchedSolveIlgpu(this));
         Register<ITransposeBackend>(new TransposeIlgpu(this));
         Register<ISampleBackend>(new SampleIlgpu(this));
+        Register<IDdpnBackend>(new DdpnIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

@@ -22,6 +22,7 @@ public sealed class NativeCpuDevice : Device
         Register<IBatchedSolveBackend>(new BatchedSolveNative());
         Register<ITransposeBackend>(new TransposeNative());
         Register<ISampleBackend>(new SampleNative());
+        Register<IDdpnBackend>(new DdpnNative());
     }
 
     public static DeviceInfo Describe()
