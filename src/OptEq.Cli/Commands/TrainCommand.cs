@@ -46,7 +46,7 @@ public static class TrainCommand
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, batch order and augmentation.", DefaultValueFactory = _ => 0 };
-        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not); default: the bundled MNIST." };
+        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not), or data/digits or data/wine (CSV); default: the bundled MNIST." };
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
         var device = CommonOptions.Device();
