@@ -15,6 +15,7 @@ public static class Program
             TrainCommand.Create(),
             EvalCommand.Create(),
             SolveCommand.Create(),
+            OptimizersCompareCommand.Create(),
         };
         // The default handler would print a stack trace; expected errors go through CliErrors as one clear line instead.
         return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
