@@ -80,6 +80,50 @@ public sealed class OptimizerComparison(Device device)
         return new VanishingRun(optimizer.Name, lr, seed, [.. losses], [.. accuracies], [.. norms]);
     }
 
+    /// <summary>
+    /// Milliseconds per training step of each optimizer on <paramref name="setup"/>, timed interleaved so that the machine's
+    /// load falls on all alike: every optimizer trains one epoch in turn, <paramref name="rounds"/> times (the first round
+    /// warms up and is dropped); the median over the remaining rounds. Also returns each median ÷ Adam's.
+    /// </summary>
+    public IReadOnlyList<(string Optimizer, double MillisecondsPerStep)> TimeInterleaved(ComparisonSetup setup, IReadOnlyList<ComparedOptimizer> optimizers, int rounds)
+    {
+        var models = new List<Classifier<float>>();
+        var trainers = new List<Trainer>();
+        try
+        {
+            foreach (var o in optimizers)
+            {
+                var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, 0));
+                models.Add(model);
+                trainers.Add(new Trainer(device, model, Options(o, o.LearningRates[0], 0, setup.Batch, rounds), setup.Train, setup.Test));
+            }
+            var times = optimizers.Select(_ => new List<double>()).ToArray();
+            for (int round = 0; round < rounds; round++)
+                for (int i = 0; i < trainers.Count; i++)
+                {
+                    var clock = new Stopwatch();
+                    var timer = new StepTimer(clock);
+                    try { trainers[i].Run(timer, stopAfterEpoch: _ => true); }
+                    catch (TrainingDivergedException) { }
+                    if (round > 0 && timer.Steps > 0) times[i].Add(clock.Elapsed.TotalMilliseconds / timer.Steps);
+                }
+            return optimizers.Select((o, i) => (o.Name, Median(times[i]))).ToArray();
+        }
+        finally
+        {
+            foreach (var t in trainers) t.Dispose();
+            foreach (var m in models) m.Dispose();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
     private static ModelConfig Config(Dataset train, int[] hidden, Activation activation, int seed) => new()
     {
         Model = ModelKind.Mlp, Input = train.Pixels, Classes = train.Classes, Layers = hidden, Activation = activation, Seed = seed,

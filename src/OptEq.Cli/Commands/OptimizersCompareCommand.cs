@@ -23,7 +23,7 @@ public static class OptimizersCompareCommand
         var json = CommonOptions.Json();
         var output = new Option<string>("--out") { Description = "Folder for runs.jsonl, vanishing.json, summary.md and the plots.", DefaultValueFactory = _ => Path.Combine("runs", "optimizers-compare") };
         var data = new Option<string>("--data") { Description = "Datasets, comma-separated: digits, wine, mnist.", DefaultValueFactory = _ => "digits,wine,mnist" };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds per (data, optimizer, learning rate).", DefaultValueFactory = _ => 5 };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per (data, optimizer, learning rate); 0 skips the grid.", DefaultValueFactory = _ => 5 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs for every dataset (0: digits 20, wine 40, mnist 2, vanishing 15).", DefaultValueFactory = _ => 0 };
         var mnistTrain = new Option<int>("--mnist-train") { Description = "MNIST: the first N training images.", DefaultValueFactory = _ => 5000 };
         var mnistTest = new Option<int>("--mnist-test") { Description = "MNIST: the first N test images.", DefaultValueFactory = _ => 1000 };
@@ -37,7 +37,7 @@ public static class OptimizersCompareCommand
         compare.SetAction(parse =>
         {
             int seedCount = parse.GetValue(seeds), epochOverride = parse.GetValue(epochs);
-            if (seedCount < 1) throw new ArgumentException($"--seeds must be ≥ 1, got {seedCount}");
+            if (seedCount < 0) throw new ArgumentException($"--seeds must be ≥ 0 (0: only the timing and the vanishing-gradient case), got {seedCount}");
             if (epochOverride < 0) throw new ArgumentException($"--epochs must be ≥ 0, got {epochOverride}");
             var names = parse.GetValue(data)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var setups = names.Select(n => Setup(n, epochOverride, parse.GetValue(mnistTrain), parse.GetValue(mnistTest))).ToArray();
@@ -61,11 +61,13 @@ public static class OptimizersCompareCommand
                             log.AppendLine(line);
                             Console.WriteLine(asJson ? line : $"  {run.Optimizer,-8} lr {run.LearningRate,-7:G3} seed {run.Seed}  test accuracy {run.TestAccuracy:P2}  loss {run.TestLoss?.ToString("F4") ?? "NaN"}  {run.MillisecondsPerStep:F2} ms/step{(run.Diverged ? "  DIVERGED" : "")}");
                         }
+                if (seedCount == 0) continue;
                 AtomicFile.Write(Path.Combine(folder, "runs.jsonl"), Encoding.UTF8.GetBytes(log.ToString()));
                 Plot(folder, setup, runs.Where(r => r.Data == setup.Data).ToList());
             }
             var summary = new StringBuilder();
-            summary.AppendLine(Summary(setups, runs, seedCount));
+            if (seedCount > 0) summary.AppendLine(Summary(setups, runs, seedCount));
+            summary.AppendLine(Overhead(comparison, setups, asJson));
             if (parse.GetValue(vanishing))
                 summary.AppendLine(Vanishing(comparison, folder, epochOverride, parse.GetValue(vanishingSeeds), asJson));
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(summary.ToString()));
@@ -142,7 +144,7 @@ public static class OptimizersCompareCommand
         foreach (var setup in setups)
         {
             text.AppendLine($"\n## {setup.Data}: {setup.Description}, {setup.Epochs} epochs\n");
-            text.AppendLine("| optimizer | test accuracy per lr (mean ± std over seeds) | best lr: mean ± std | spread across lrs (max − min of means) | ms/step | ms/step ÷ adam |");
+            text.AppendLine("| optimizer | test accuracy per lr (mean ± std over seeds) | best lr: mean ± std | spread across lrs (max − min of means) | ms/step (all runs; noisy, see the interleaved timing) | ms/step ÷ adam |");
             text.AppendLine("|---|---|---|---|---|---|");
             var ofData = runs.Where(r => r.Data == setup.Data).ToList();
             double adamMs = ofData.Where(r => r.Optimizer == "adam").Select(r => r.MillisecondsPerStep).DefaultIfEmpty(double.NaN).Average();
@@ -157,6 +159,25 @@ public static class OptimizersCompareCommand
                 string cells = string.Join("; ", perLr.Select(p => $"{p.lr:G3}: {100 * p.stats.Mean:F1} ± {100 * p.stats.Std:F1}"));
                 text.AppendLine(CultureInfo.InvariantCulture, $"| {optimizer.Name} | {cells} | {best.lr:G3}: {100 * best.stats.Mean:F1} ± {100 * best.stats.Std:F1} | {100 * spread:F1} pts | {ms:F2} | {ms / adamMs:F2} |");
             }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>ms/step of each optimizer timed interleaved epoch by epoch (6 rounds, the first dropped), and the ratio to Adam.</summary>
+    private static string Overhead(OptimizerComparison comparison, ComparisonSetup[] setups, bool asJson)
+    {
+        const int rounds = 6;
+        var text = new StringBuilder();
+        text.AppendLine($"\n## Time per step, interleaved (each optimizer one epoch in turn, {rounds} rounds, the first dropped; median ms/step; the middle learning rate of each grid)\n");
+        text.AppendLine("| data | " + string.Join(" | ", OptimizerComparison.Default.Select(o => o.Name)) + " | ddpnopt ÷ adam |");
+        text.AppendLine("|---|" + string.Concat(OptimizerComparison.Default.Select(_ => "---|")) + "---|");
+        var middle = OptimizerComparison.Default.Select(o => o with { LearningRates = [o.LearningRates[o.LearningRates.Length / 2]] }).ToArray();
+        foreach (var setup in setups)
+        {
+            var times = comparison.TimeInterleaved(setup, middle, rounds);
+            double adam = times.Single(t => t.Optimizer == "adam").MillisecondsPerStep, ddpn = times.Single(t => t.Optimizer == "ddpnopt").MillisecondsPerStep;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} |");
+            if (!asJson) Console.WriteLine($"  {setup.Data}: interleaved ms/step {string.Join(", ", times.Select(t => $"{t.Optimizer} {t.MillisecondsPerStep:F2}"))}");
         }
         return text.ToString();
     }
