@@ -38,6 +38,10 @@ public sealed class OptimizerComparison(Device device)
         new("ddpnopt", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
     ];
 
+    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε set to <paramref name="epsilon"/>.</summary>
+    public static IReadOnlyList<ComparedOptimizer> WithDdpnEpsilon(double epsilon)
+        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon } }).ToArray();
+
     public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {
         using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));

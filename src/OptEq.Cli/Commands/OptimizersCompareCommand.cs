@@ -29,10 +29,11 @@ public static class OptimizersCompareCommand
         var mnistTest = new Option<int>("--mnist-test") { Description = "MNIST: the first N test images.", DefaultValueFactory = _ => 1000 };
         var vanishing = new Option<bool>("--vanishing") { Description = "Also run the vanishing-gradient case (10-layer sigmoid network on DIGITS).", DefaultValueFactory = _ => true };
         var vanishingSeeds = new Option<int>("--vanishing-seeds") { Description = "Seeds of the vanishing-gradient case.", DefaultValueFactory = _ => 3 };
+        var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "DDPNOpt's Tikhonov ε (V_xx + ε·I).", DefaultValueFactory = _ => new DdpnOptions().Epsilon };
         var device = CommonOptions.Device();
         var compare = new Command("compare", "Train a 5-layer network with DDPNOpt, SGD (momentum), RMSprop and Adam over seeds and learning rates; report accuracy, its spread across learning rates and time per step.")
         {
-            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, device,
+            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, ddpnEpsilon, device,
         };
         compare.SetAction(parse =>
         {
@@ -51,7 +52,7 @@ public static class OptimizersCompareCommand
             foreach (var setup in setups)
             {
                 if (!asJson) Console.WriteLine($"{setup.Data}: {setup.Description}");
-                foreach (var optimizer in OptimizerComparison.Default)
+                foreach (var optimizer in OptimizerComparison.WithDdpnEpsilon(parse.GetValue(ddpnEpsilon)))
                     foreach (double lr in optimizer.LearningRates)
                         for (int seed = 0; seed < seedCount; seed++)
                         {
