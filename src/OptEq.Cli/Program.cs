@@ -16,6 +16,7 @@ public static class Program
             EvalCommand.Create(),
             SolveCommand.Create(),
             GrowCommand.Create(),
+            OptimizersCompareCommand.Create(),
         };
         // The default handler would print a stack trace; expected errors go through CliErrors as one clear line instead.
         return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

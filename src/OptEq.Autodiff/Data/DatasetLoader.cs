@@ -2,7 +2,8 @@ namespace OptEq.Autodiff.Data;
 
 /// <summary>
 /// Loads a train/test pair stored as the four MNIST-named IDX files: the bundled MNIST (<c>data/mnist</c> in the
-/// repository) or any directory with the same file names, gzipped (<c>name.gz</c>) or not.
+/// repository) or any directory with the same file names, gzipped (<c>name.gz</c>) or not; or a folder holding one
+/// of the known CSV sets (<see cref="CsvDatasetFormat.Known"/>: data/digits, data/wine).
 /// </summary>
 public static class DatasetLoader
 {
@@ -22,6 +23,8 @@ public static class DatasetLoader
     {
         dir ??= FindBundled([AppContext.BaseDirectory, Directory.GetCurrentDirectory()]);
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: data directory not found");
+        // A folder with a known CSV set (data/digits, data/wine) is split by its own fixed rule; --classes does not apply.
+        if (CsvDataset.Find(dir) is { } csv) return CsvDataset.Load(dir, csv);
 
         var trainImages = IdxReader.ReadImages(Resolve(dir, TrainImagesFile));
         var trainLabels = IdxReader.ReadLabels(Resolve(dir, TrainLabelsFile));

@@ -26,6 +26,9 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 
     public AdamOptions Options { get; }
 
+    /// <summary>The second-moment average v of parameter <paramref name="index"/> (DDPNOpt reads it as its diagonal preconditioner).</summary>
+    public Tensor<T> SecondMoment(int index) => _v[index];
+
     protected override void Update(int index, Parameter<T> parameter, int step)
     {
         var o = Options;

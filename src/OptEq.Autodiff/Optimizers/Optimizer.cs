@@ -59,6 +59,23 @@ public abstract class Optimizer<T> : IDisposable where T : unmanaged, IFloatingP
         foreach (var p in _parameters) p.AfterStep?.Invoke(p);
     }
 
+    /// <summary>
+    /// Updates only parameter <paramref name="index"/> as the next <see cref="Step()"/> would (step StepCount + 1), without
+    /// counting the step or running hooks: for a training step that interleaves the updates with its own backward pass
+    /// (DDPNOpt, docs/math.md §6.5). Update every parameter once, then call <see cref="CompleteStep"/>.
+    /// </summary>
+    public void UpdateParameter(int index)
+    {
+        if (_parameters[index].Length > 0) Update(index, _parameters[index], _stepCount + 1);
+    }
+
+    /// <summary>Counts the step made by <see cref="UpdateParameter"/> calls and runs every <see cref="Parameter{T}.AfterStep"/> hook.</summary>
+    public void CompleteStep()
+    {
+        _stepCount++;
+        foreach (var p in _parameters) p.AfterStep?.Invoke(p);
+    }
+
     /// <summary>Sets <see cref="LearningRate"/> from the schedule at <see cref="StepCount"/>, then steps.</summary>
     public void Step(ILearningRateSchedule schedule)
     {

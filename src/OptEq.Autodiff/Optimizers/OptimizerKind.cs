@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace OptEq.Autodiff.Optimizers;
 
-/// <summary>The optimizers <see cref="OptimizerFactory"/> builds; written as their names (adam, adamw, sgd) in JSON.</summary>
+/// <summary>The optimizers <see cref="OptimizerFactory"/> builds; written as their names (adam, adamw, sgd, rmsprop, ddpnopt) in JSON.</summary>
 [JsonConverter(typeof(OptimizerKindJsonConverter))]
 public enum OptimizerKind
 {
@@ -13,6 +13,10 @@ public enum OptimizerKind
     AdamW,
     /// <summary><see cref="Sgd{T}"/> with momentum 0.9, Nesterov.</summary>
     Sgd,
+    /// <summary><see cref="Rmsprop{T}"/> (α 0.99, no momentum).</summary>
+    Rmsprop,
+    /// <summary>DDPNOpt (docs/math.md §6): its own training step (<see cref="Ddpn.DdpnStep{T}"/>) over a base optimizer.</summary>
+    Ddpnopt,
 }
 
 /// <summary>Reads and writes an <see cref="OptimizerKind"/> as its name; an unknown name lists the valid ones.</summary>

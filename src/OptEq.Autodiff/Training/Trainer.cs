@@ -4,6 +4,7 @@ using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Evaluation;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Autodiff.Optimizers.Schedules;
 
 namespace OptEq.Autodiff.Training;
@@ -27,6 +28,7 @@ public sealed class Trainer : IDisposable
     private readonly ILearningRateSchedule _schedule;
     private readonly BatchIterator _batches;
     private readonly TrainingStep _step;
+    private readonly DdpnStep<float>? _ddpn;
     private readonly Evaluator _evaluator;
     private readonly float[] _logitsHost;
     private readonly ITrainingCommunicator _communicator;
@@ -52,8 +54,14 @@ public sealed class Trainer : IDisposable
         var shard = new BatchShard(_communicator.Rank, _communicator.Ranks);
         _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation, shard);
         _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
-        _optimizer = OptimizerFactory.Create(options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
+        bool ddpn = options.Optimizer == OptimizerKind.Ddpnopt;
+        if (ddpn && options.ClipNorm > 0) throw new ArgumentException("--clip is not supported with ddpnopt: it updates each layer during its own backward pass");
+        // DDPNOpt updates each layer inside its own backward pass, so there is no whole-model gradient to average across ranks.
+        if (ddpn && _communicator.Ranks > 1) throw new ArgumentException("--optimizer ddpnopt runs in one process; run it without mpirun");
+        _optimizer = OptimizerFactory.Create(ddpn ? options.Ddpn.Base : options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
         _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps);
+        // DDPNOpt is its own training step over the base optimizer (docs/math.md §6): the checkpoint keeps the base's state.
+        _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn) : null;
         _evaluator = new Evaluator(device, model, options.EvalBatch);
         _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
         if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
@@ -144,14 +152,17 @@ public sealed class Trainer : IDisposable
         int correct = 0;
         if (batch.Count > 0)
         {
-            (loss, var logits) = _step.Run(batch.Images, batch.Labels);
+            (loss, var logits) = _ddpn is null ? _step.Run(batch.Images, batch.Labels) : _ddpn.Run(batch.Images, batch.Labels, _schedule);
             DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
             correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
         }
-        // Data-parallel: the global batch's mean gradient on every rank, before clipping and the step.
-        _gradients?.Average(batch.Count, _batches.GlobalCount(batch.Index));
-        if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
-        _optimizer.Step(_schedule);
+        if (_ddpn is null)
+        {
+            // Data-parallel: the global batch's mean gradient on every rank, before clipping and the step.
+            _gradients?.Average(batch.Count, _batches.GlobalCount(batch.Index));
+            if (Options.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(_optimizer.Parameters, Options.ClipNorm);
+            _optimizer.Step(_schedule);
+        }
         if (last)
         {
             LastForwardTrace = ResidualTraces.Mean(report.ForwardTrace);
@@ -174,6 +185,7 @@ public sealed class Trainer : IDisposable
         _batches.Dispose();
         _optimizer.Dispose();
         _step.Dispose();
+        _ddpn?.Dispose();
         _evaluator.Dispose();
     }
 

@@ -16,6 +16,8 @@ public sealed record TrainingOptions
     public ScheduleSpec Schedule { get; init; } = ScheduleSpec.OneCycle;
     /// <summary>Built by <see cref="OptimizerFactory"/> (SGD: momentum 0.9, Nesterov).</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    /// <summary>DDPNOpt's base optimizer, ε and feedback, read when <see cref="Optimizer"/> is ddpnopt (docs/math.md §6).</summary>
+    public Optimizers.Ddpn.DdpnOptions Ddpn { get; init; } = new();
     public double WeightDecay { get; init; }
     /// <summary>Clip gradients to this global norm (0: off).</summary>
     public double ClipNorm { get; init; }

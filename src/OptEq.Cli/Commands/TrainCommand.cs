@@ -5,6 +5,7 @@ using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
 using OptEq.Cli.Training;
@@ -39,11 +40,14 @@ public static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate (the peak rate for one-cycle).", DefaultValueFactory = _ => t.LearningRate };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, step:N[:γ], cosine[:warmup[:min]], one-cycle[:pct[:div[:final]]].", DefaultValueFactory = _ => t.Schedule.Text };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)}.", DefaultValueFactory = _ => OptimizerFactory.Name(t.Optimizer) };
+        var ddpnBase = CommonOptions.Typed("--ddpn-base", "ddpnopt: base optimizer and preconditioner of Q_uu: sgd (identity), rmsprop or adam (diagonal).", DdpnOptions.ParseBase, t.Ddpn.Base);
+        var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "ddpnopt: Tikhonov regularisation ε of V_xx (V_xx + ε·I).", DefaultValueFactory = _ => t.Ddpn.Epsilon };
+        var ddpnFeedback = new Option<bool>("--ddpn-feedback") { Description = "ddpnopt: apply the feedback K·δx (false: exactly the base optimizer).", DefaultValueFactory = _ => t.Ddpn.Feedback };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, batch order and augmentation.", DefaultValueFactory = _ => 0 };
-        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not); default: the bundled MNIST." };
+        var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not), or data/digits or data/wine (CSV); default: the bundled MNIST." };
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
         var device = CommonOptions.Device();
@@ -51,7 +55,7 @@ public static class TrainCommand
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
@@ -83,6 +87,7 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
                 Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
+                Ddpn = new DdpnOptions { Base = parse.GetValue(ddpnBase), Epsilon = parse.GetValue(ddpnEpsilon), Feedback = parse.GetValue(ddpnFeedback) },
             };
             var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));

@@ -27,6 +27,7 @@ public sealed partial class IlgpuDevice : Device
         Register<ITransposeBackend>(new TransposeIlgpu(this));
         Register<ISampleBackend>(new SampleIlgpu(this));
         Register<ISymmetricEigenBackend>(new SymmetricEigenIlgpu(this));
+        Register<IDdpnBackend>(new DdpnIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

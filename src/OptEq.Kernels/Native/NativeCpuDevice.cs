@@ -23,6 +23,7 @@ public sealed class NativeCpuDevice : Device
         Register<ITransposeBackend>(new TransposeNative());
         Register<ISampleBackend>(new SampleNative());
         Register<ISymmetricEigenBackend>(new SymmetricEigenNative());
+        Register<IDdpnBackend>(new DdpnNative());
     }
 
     public static DeviceInfo Describe()

@@ -12,6 +12,8 @@ public class OptimizerFactoryTests
     [TestCase("adam", OptimizerKind.Adam)]
     [TestCase("AdamW", OptimizerKind.AdamW)]
     [TestCase(" sgd ", OptimizerKind.Sgd)]
+    [TestCase("rmsprop", OptimizerKind.Rmsprop)]
+    [TestCase("ddpnopt", OptimizerKind.Ddpnopt)]
     public void NamesParseToKindsAndBack(string name, OptimizerKind kind)
     {
         Assert.That(OptimizerFactory.Parse(name), Is.EqualTo(kind));
@@ -35,6 +37,8 @@ public class OptimizerFactoryTests
             Assert.That(((AdamW<float>)adamW).Options.WeightDecay, Is.EqualTo(0.01));
         using (var sgd = OptimizerFactory.Create(OptimizerKind.Sgd, [p], 0.1))
             Assert.That(((Sgd<float>)sgd).Options, Is.EqualTo(new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true }));
+        using (var rmsprop = OptimizerFactory.Create(OptimizerKind.Rmsprop, [p], 0.1))
+            Assert.That(((Rmsprop<float>)rmsprop).Options, Is.EqualTo(new RmspropOptions { LearningRate = 0.1 }));
     }
 
     [Test]
@@ -43,6 +47,6 @@ public class OptimizerFactoryTests
         string json = JsonSerializer.Serialize(new TrainingOptions { Optimizer = OptimizerKind.AdamW });
         Assert.That(json, Does.Contain("\"Optimizer\":\"adamw\""));
         Assert.That(JsonSerializer.Deserialize<TrainingOptions>(json)!.Optimizer, Is.EqualTo(OptimizerKind.AdamW));
-        Assert.That(() => JsonSerializer.Deserialize<OptimizerKind>("\"rmsprop\""), Throws.TypeOf<JsonException>().With.Message.Contains("adam, adamw, sgd"));
+        Assert.That(() => JsonSerializer.Deserialize<OptimizerKind>("\"lion\""), Throws.TypeOf<JsonException>().With.Message.Contains("adam, adamw, sgd, rmsprop, ddpnopt"));
     }
 }

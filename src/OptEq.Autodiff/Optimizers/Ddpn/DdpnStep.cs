@@ -1,0 +1,389 @@
+using OptEq.Autodiff.Layers;
+using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Optimizers.Schedules;
+using OptEq.Kernels.Activations;
+
+namespace OptEq.Autodiff.Optimizers.Ddpn;
+
+/// <summary>
+/// One DDPNOpt training step (docs/math.md §6) for a feedforward stack of linear layers, each optionally followed by an
+/// activation (the mlp model). It is its own training step rather than an <see cref="Optimizer{T}"/> over flat gradients,
+/// because it needs each layer's input and σ′, a backward pass that carries the value derivatives V_x and V_xx = y·yᵀ + ε·I
+/// (docs/math.md §6.3–§6.4), and a second forward pass that applies the feedback K·δx at the new states (§6.5). Its
+/// forward and backward issue the same kernels in the same order as the tape does for this model, so with the feedback
+/// off the gradients and the base optimizer's updates are the tape's bit for bit. Every buffer is allocated on the first
+/// step of each batch size; later steps allocate nothing.
+/// </summary>
+public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Device _device;
+    private readonly Optimizer<T> _optimizer;
+    private readonly Stage[] _stages;
+    private readonly Dictionary<int, Workspace> _workspaces = [];
+    private readonly T _epsilon;
+    private Workspace? _last;
+
+    public DdpnStep(Device device, Classifier<T> model, Optimizer<T> optimizer, DdpnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        _device = device;
+        _optimizer = optimizer;
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        if (optimizer is not (Sgd<T> or Rmsprop<T> or Adam<T>) || optimizer is AdamW<T>)
+            throw new ArgumentException($"ddpnopt needs an sgd, rmsprop or adam base optimizer, got {optimizer.GetType().Name}", nameof(optimizer));
+        _epsilon = T.CreateTruncating(options.Epsilon);
+        _stages = BuildStages(model, optimizer);
+    }
+
+    public DdpnOptions Options { get; }
+
+    /// <summary>The linear layers (DDP stages) of the model, bottom to top.</summary>
+    public int Stages => _stages.Length;
+
+    /// <summary>
+    /// One step on a batch: forward, loss, the DDP backward pass with the base optimizer's update of each layer as it is
+    /// reached, then the feedback forward pass. Returns the batch's mean cross-entropy and its logits [count, classes]
+    /// at the parameters before the step (valid until the next step). The learning rate comes from the schedule at the
+    /// optimizer's step count.
+    /// </summary>
+    public (T Loss, Tensor<T> Logits) Run(Tensor<T> images, Tensor<int> labels, ILearningRateSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        int n = images.Shape[0];
+        if (!_workspaces.TryGetValue(n, out var w)) _workspaces[n] = w = new Workspace(_device, _stages, n);
+        _last = w;
+        _optimizer.LearningRate = schedule.LearningRate(_optimizer.StepCount);
+        _optimizer.ZeroGrad();
+        Forward(w, images);
+        T loss = Loss(w, labels);
+        Backward(w, images);
+        if (Options.Feedback) FeedbackForward(w, images);
+        _optimizer.CompleteStep();
+        return (loss, w.Logits);
+    }
+
+    /// <summary>V_x at the input of stage <paramref name="stage"/> ≥ 1 after the last step (rows: samples; docs/math.md §6.4).</summary>
+    public Tensor<T> ValueGradient(int stage) => LastWorkspace().Vx[CheckStage(stage)]!;
+
+    /// <summary>The rank-one factor y of V_xx = y·yᵀ (+ ε·I where it is used) at the input of stage ≥ 1 after the last step.</summary>
+    public Tensor<T> ValueHessianFactor(int stage) => LastWorkspace().Y[CheckStage(stage)]!;
+
+    private Workspace LastWorkspace() => _last ?? throw new InvalidOperationException("no step has run yet");
+
+    private int CheckStage(int stage)
+    {
+        if (!Options.Feedback) throw new InvalidOperationException("with the feedback off, V_x is plain backprop and V_xx is not formed");
+        return stage >= 1 && stage < _stages.Length ? stage : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"stage must lie in [1, {_stages.Length})");
+    }
+
+    private static Tensor<T> Input(Workspace w, Tensor<T> images, int t) => t == 0 ? images : w.Value[t - 1];
+
+    // The tape's order for Linear then Activate: C = x·Wᵀ, + b, then σ with σ′ kept.
+    private void Forward(Workspace w, Tensor<T> images)
+    {
+        for (int t = 0; t < _stages.Length; t++)
+        {
+            var s = _stages[t];
+            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, Input(w, images, t), s.Weight.Value, T.Zero, w.Pre[t]);
+            if (s.Bias is not null) _device.AddBias(w.Pre[t], s.Bias.Value, w.Pre[t]);
+            if (s.Activation is not null) _device.Prox(s.Activation, w.Pre[t], w.Value[t], w.D[t]);
+        }
+    }
+
+    // As Ops.SoftmaxCrossEntropy: per-row loss and the gradient (softmax − onehot)/N in one pass, then the mean.
+    private T Loss(Workspace w, Tensor<int> labels)
+    {
+        T mean = T.One / T.CreateChecked(w.Rows);
+        _device.SoftmaxCrossEntropy(w.Logits, labels, w.Losses, w.LogitGrad, mean);
+        _device.RowReduce(RowReduction.Sum, w.LossRow, null, w.LossValue);
+        _device.Axpby(mean, w.LossValue, T.Zero, w.LossValue, w.LossValue);
+        if (Options.Feedback)
+        {
+            // Gauss–Newton terminal Hessian of the mean loss, per sample: N·v·vᵀ = y·yᵀ with y = √N·v (docs/math.md §6.3).
+            _device.Axpby(T.Sqrt(T.CreateChecked(w.Rows)), w.LogitGrad, T.Zero, w.LogitGrad, w.YTop);
+        }
+        Span<T> host = stackalloc T[1];
+        w.LossValue.CopyTo(host);
+        return host[0];
+    }
+
+    private void Backward(Workspace w, Tensor<T> images)
+    {
+        bool feedback = Options.Feedback;
+        for (int t = _stages.Length - 1; t >= 0; t--)
+        {
+            var s = _stages[t];
+            var x = Input(w, images, t);
+            var v = t == _stages.Length - 1 ? w.LogitGrad : w.Vx[t + 1]!;
+            var y = t == _stages.Length - 1 ? w.YTop : w.Y[t + 1]!;
+            var g = v;
+            var h = y;
+            if (s.Activation is not null)
+            {
+                g = w.G[t]!;
+                _device.Map(new DdpnMultiply<T>(), g, v, w.D[t]);
+                if (feedback) { h = w.H[t]!; _device.Map(new DdpnMultiply<T>(), h, y, w.D[t]); }
+            }
+            w.HUsed[t] = h;
+            // Q_u: the gradient, accumulated as the tape accumulates it (bias: ones·g; weight: gᵀ·x).
+            if (s.Bias is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, g, T.One, s.BiasGradRow!);
+            _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, g, x, T.One, s.Weight.Grad);
+            if (!feedback)
+            {
+                // Q_ux = 0: V_x = Q_x, plain backprop through the weights before they move (docs/math.md §6.6).
+                if (t > 0) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, g, s.Weight.Value, T.Zero, w.Vx[t]!);
+                Update(s);
+                continue;
+            }
+            _device.Copy(s.Weight.Value, s.WeightOld!);
+            if (s.Bias is not null) _device.Copy(s.Bias.Value, s.BiasOld!);
+            Update(s);
+            Precondition(s);
+            if (t == 0) continue; // V_x and V_xx at the network's input are never used
+            // V_x = Q_x − Q_xu·M⁻¹·Q_u: with k̃ = −M⁻¹·Q_u and r = k̃·x̄ per sample, V_x = Wᵀ(g + h⟨h, r⟩ + ε·σ′²·r) (§6.4).
+            _device.Map(new DdpnNegativeProduct<T>(), s.StepW!, s.StepW!, s.MinvW!, s.Weight.Grad);
+            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, x, s.StepW!, T.Zero, w.R[t]!);
+            if (s.Bias is not null)
+            {
+                _device.Map(new DdpnNegativeProduct<T>(), s.StepB!, s.StepB!, s.MinvB!, s.Bias.Grad);
+                _device.AddBias(w.R[t]!, s.StepB!, w.R[t]!);
+            }
+            _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!);
+            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
+            // V_xx = (1 − q_uᵀM⁻¹q_u)·q_x·q_xᵀ with q_x = Wᵀh, q_u = h ⊗ x̄: the rank-one factor y = c·(Wᵀh) (§6.3, Proposition 3).
+            _device.Map(new DdpnMultiply<T>(), w.XSquared[t]!, x, x);
+            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.XSquared[t]!, s.MinvW!, T.Zero, w.P[t]!);
+            if (s.Bias is not null) _device.AddBias(w.P[t]!, s.MinvB!, w.P[t]!);
+            _device.DdpnValueFactor(h, w.P[t]!, w.Factor);
+            _device.RowAxpby(w.Factor, h, w.Zeros, h, w.ScaledH[t]!);
+            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.ScaledH[t]!, s.WeightOld!, T.Zero, w.Y[t]!);
+        }
+    }
+
+    private void Update(Stage s)
+    {
+        _optimizer.UpdateParameter(s.WeightIndex);
+        if (s.BiasIndex >= 0) _optimizer.UpdateParameter(s.BiasIndex);
+    }
+
+    /// <summary>M⁻¹ of the base optimizer after this step's update of its state (docs/math.md §6.2).</summary>
+    private void Precondition(Stage s)
+    {
+        double lr = _optimizer.LearningRate;
+        switch (_optimizer)
+        {
+            case Adam<T> adam:
+                double correction = Math.Sqrt(1 - Math.Pow(adam.Options.Beta2, _optimizer.StepCount + 1));
+                var adamInverse = new DdpnAdamInverse<T>(T.CreateTruncating(lr), T.CreateTruncating(correction), T.CreateTruncating(adam.Options.Epsilon));
+                _device.Map(adamInverse, s.MinvW!, adam.SecondMoment(s.WeightIndex));
+                if (s.Bias is not null) _device.Map(adamInverse, s.MinvB!, adam.SecondMoment(s.BiasIndex));
+                break;
+            case Rmsprop<T> rmsprop:
+                var rmsInverse = new DdpnRmspropInverse<T>(T.CreateTruncating(lr), T.CreateTruncating(rmsprop.Options.Epsilon));
+                _device.Map(rmsInverse, s.MinvW!, rmsprop.SecondMoment(s.WeightIndex));
+                if (s.Bias is not null) _device.Map(rmsInverse, s.MinvB!, rmsprop.SecondMoment(s.BiasIndex));
+                break;
+            default: // sgd: the identity, M⁻¹ = lr·I
+                _device.Fill(s.MinvW!, T.CreateTruncating(lr));
+                if (s.Bias is not null) _device.Fill(s.MinvB!, T.CreateTruncating(lr));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// x̂₀ = x₀; for each stage t ≥ 1, u_t ← u_t + K_t·(x̂_t − x_t), then x̂_{t+1} = f_t(x̂_t, u_t) (docs/math.md §6.5). The
+    /// open-loop part k_t is already in u_t (the base update); K_t·δx = −M⁻¹·Σₙ βₙ ⊗ x̄ₙ with βₙ = h(h·z) + ε·σ′²·z, z = W·δx.
+    /// </summary>
+    private void FeedbackForward(Workspace w, Tensor<T> images)
+    {
+        int last = _stages.Length - 1;
+        for (int t = 0; t < last; t++)
+        {
+            if (t >= 1) ApplyFeedback(w, images, t);
+            var s = _stages[t];
+            var xHat = t == 0 ? images : w.XHat[t]!;
+            var next = w.XHat[t + 1]!;
+            var pre = s.Activation is null ? next : w.PreHat[t]!;
+            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, xHat, s.Weight.Value, T.Zero, pre);
+            if (s.Bias is not null) _device.AddBias(pre, s.Bias.Value, pre);
+            if (s.Activation is not null) _device.Prox(s.Activation, pre, next);
+        }
+        if (last >= 1) ApplyFeedback(w, images, last);
+    }
+
+    private void ApplyFeedback(Workspace w, Tensor<T> images, int t)
+    {
+        var s = _stages[t];
+        var x = Input(w, images, t);
+        _device.Axpby(T.One, w.XHat[t]!, -T.One, x, w.Dx[t]!);
+        _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.Dx[t]!, s.WeightOld!, T.Zero, w.Z[t]!);
+        _device.DdpnRankOneCorrection(null, w.HUsed[t]!, w.Z[t]!, w.D[t], _epsilon, w.Beta[t]!);
+        _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
+        _device.Map(new DdpnPreconditionedStep<T>(), s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!);
+        if (s.Bias is null) return;
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, w.Beta[t]!, T.Zero, s.FeedbackBRow!);
+        _device.Map(new DdpnPreconditionedStep<T>(), s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!);
+    }
+
+    private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer)
+    {
+        var stages = new List<Stage>();
+        var layers = model.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not Linear<T> linear)
+                throw new NotSupportedException(layers[i] is ActivationLayer<T>
+                    ? "ddpnopt: an activation must follow a linear layer"
+                    : $"ddpnopt supports feedforward stacks of linear layers and activations (the mlp model) only; layer {i} is a {layers[i].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
+            Activation? activation = null;
+            if (i + 1 < layers.Count && layers[i + 1] is ActivationLayer<T> act) { activation = act.Activation; i++; }
+            stages.Add(new Stage(_device, linear, activation, IndexOf(optimizer, linear.Weight), linear.Bias is null ? -1 : IndexOf(optimizer, linear.Bias), Options.Feedback));
+        }
+        return [.. stages];
+    }
+
+    private static int IndexOf(Optimizer<T> optimizer, Parameter<T> p)
+    {
+        for (int i = 0; i < optimizer.Parameters.Count; i++) if (ReferenceEquals(optimizer.Parameters[i], p)) return i;
+        throw new ArgumentException($"ddpnopt: the optimizer does not update parameter '{p.Name}'");
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _stages) s.Dispose();
+        foreach (var w in _workspaces.Values) w.Dispose();
+        _workspaces.Clear();
+    }
+
+    /// <summary>One linear layer and its activation, with the per-layer tensors of a step (sized by the weights).</summary>
+    private sealed class Stage : IDisposable
+    {
+        private readonly List<Tensor<T>> _owned = [];
+
+        public Stage(Device device, Linear<T> linear, Activation? activation, int weightIndex, int biasIndex, bool feedback)
+        {
+            Weight = linear.Weight;
+            Bias = linear.Bias;
+            Activation = activation;
+            WeightIndex = weightIndex;
+            BiasIndex = biasIndex;
+            Out = Weight.Shape[0];
+            In = Weight.Shape[1];
+            BiasGradRow = Bias?.Grad.Reshape(1, Out);
+            if (!feedback) return;
+            Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
+            WeightOld = Own(Out, In); MinvW = Own(Out, In); StepW = Own(Out, In); FeedbackW = Own(Out, In);
+            if (Bias is null) return;
+            BiasOld = Own(Out); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
+            FeedbackBRow = FeedbackB.Reshape(1, Out);
+        }
+
+        public Parameter<T> Weight { get; }
+        public Parameter<T>? Bias { get; }
+        public Activation? Activation { get; }
+        public int WeightIndex { get; }
+        public int BiasIndex { get; }
+        public int In { get; }
+        public int Out { get; }
+        public Tensor<T>? BiasGradRow { get; }
+        public Tensor<T>? WeightOld { get; }
+        public Tensor<T>? BiasOld { get; }
+        public Tensor<T>? MinvW { get; }
+        public Tensor<T>? MinvB { get; }
+        public Tensor<T>? StepW { get; }
+        public Tensor<T>? StepB { get; }
+        public Tensor<T>? FeedbackW { get; }
+        public Tensor<T>? FeedbackB { get; }
+        public Tensor<T>? FeedbackBRow { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in _owned) t.Dispose();
+            _owned.Clear();
+        }
+    }
+
+    /// <summary>The per-sample tensors of a step for one batch size (index = stage; null where a stage needs none).</summary>
+    private sealed class Workspace : IDisposable
+    {
+        private readonly List<Tensor<T>> _owned = [];
+
+        public Workspace(Device device, Stage[] stages, int rows)
+        {
+            Rows = rows;
+            int count = stages.Length, classes = stages[^1].Out;
+            bool feedback = stages[0].WeightOld is not null;
+            Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
+            Pre = new Tensor<T>[count]; Value = new Tensor<T>[count]; D = new Tensor<T>?[count]; G = new Tensor<T>?[count];
+            H = new Tensor<T>?[count]; HUsed = new Tensor<T>?[count]; Vx = new Tensor<T>?[count]; Y = new Tensor<T>?[count];
+            R = new Tensor<T>?[count]; Corr = new Tensor<T>?[count]; XSquared = new Tensor<T>?[count]; P = new Tensor<T>?[count];
+            ScaledH = new Tensor<T>?[count]; XHat = new Tensor<T>?[count]; PreHat = new Tensor<T>?[count]; Dx = new Tensor<T>?[count];
+            Z = new Tensor<T>?[count]; Beta = new Tensor<T>?[count];
+            for (int t = 0; t < count; t++)
+            {
+                var s = stages[t];
+                Pre[t] = Own(rows, s.Out);
+                Value[t] = s.Activation is null ? Pre[t] : Own(rows, s.Out);
+                if (s.Activation is not null) { D[t] = Own(rows, s.Out); G[t] = Own(rows, s.Out); }
+                if (t > 0) Vx[t] = Own(rows, s.In);
+                if (!feedback) continue;
+                if (s.Activation is not null) H[t] = Own(rows, s.Out);
+                if (t > 0)
+                {
+                    Y[t] = Own(rows, s.In); R[t] = Own(rows, s.Out); Corr[t] = Own(rows, s.Out); XSquared[t] = Own(rows, s.In);
+                    P[t] = Own(rows, s.Out); ScaledH[t] = Own(rows, s.Out); XHat[t] = Own(rows, s.In); Dx[t] = Own(rows, s.In);
+                    Z[t] = Own(rows, s.Out); Beta[t] = Own(rows, s.Out);
+                }
+                if (t < count - 1 && s.Activation is not null) PreHat[t] = Own(rows, s.Out);
+            }
+            Logits = Value[count - 1];
+            LogitGrad = Own(rows, classes);
+            YTop = Own(rows, classes);
+            Losses = Own(rows);
+            LossRow = Losses.Reshape(1, rows);
+            LossValue = Own(1);
+            OnesRow = Own(1, rows);
+            device.Fill(OnesRow, T.One);
+            Factor = Own(rows);
+            Zeros = Own(rows);
+            device.Fill(Zeros, T.Zero);
+        }
+
+        public int Rows { get; }
+        public Tensor<T>[] Pre { get; }
+        public Tensor<T>[] Value { get; }
+        public Tensor<T>?[] D { get; }
+        public Tensor<T>?[] G { get; }
+        public Tensor<T>?[] H { get; }
+        /// <summary>The h = σ′ ⊙ y each stage used in the backward pass (H, or the incoming y for a stage without activation).</summary>
+        public Tensor<T>?[] HUsed { get; }
+        public Tensor<T>?[] Vx { get; }
+        public Tensor<T>?[] Y { get; }
+        public Tensor<T>?[] R { get; }
+        public Tensor<T>?[] Corr { get; }
+        public Tensor<T>?[] XSquared { get; }
+        public Tensor<T>?[] P { get; }
+        public Tensor<T>?[] ScaledH { get; }
+        public Tensor<T>?[] XHat { get; }
+        public Tensor<T>?[] PreHat { get; }
+        public Tensor<T>?[] Dx { get; }
+        public Tensor<T>?[] Z { get; }
+        public Tensor<T>?[] Beta { get; }
+        public Tensor<T> Logits { get; }
+        public Tensor<T> LogitGrad { get; }
+        public Tensor<T> YTop { get; }
+        public Tensor<T> Losses { get; }
+        public Tensor<T> LossRow { get; }
+        public Tensor<T> LossValue { get; }
+        public Tensor<T> OnesRow { get; }
+        public Tensor<T> Factor { get; }
+        public Tensor<T> Zeros { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in _owned) t.Dispose();
+            _owned.Clear();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Models;
+using OptEq.Autodiff.Optimizers;
+using OptEq.Autodiff.Optimizers.Ddpn;
+using OptEq.Autodiff.Optimizers.Schedules;
+using OptEq.Autodiff.Training;
+using OptEq.Kernels;
+using OptEq.Kernels.Activations;
+
+namespace OptEq.Cli.Bench;
+
+/// <summary>One optimizer as the comparison runs it: a name, the kind, DDPNOpt's settings, and its learning-rate grid.</summary>
+public sealed record ComparedOptimizer(string Name, OptimizerKind Kind, double[] LearningRates, DdpnOptions? Ddpn = null);
+
+/// <summary>One dataset of the comparison: the data, the 5-layer network's hidden widths and activation, batch and epochs.</summary>
+public sealed record ComparisonSetup(string Data, string Description, Dataset Train, Dataset Test, int[] Hidden, Activation Activation, int Batch, int Epochs);
+
+/// <summary>One training run's outcome: the JSON object of <c>opteq optimizers compare --json</c>.</summary>
+public sealed record OptimizerRun(string Data, string Optimizer, double LearningRate, int Seed, double TestAccuracy, double? TestLoss, double MillisecondsPerStep, bool Diverged);
+
+/// <summary>One run of the vanishing-gradient case: per epoch, the test accuracy, the training loss and each layer's update norm.</summary>
+public sealed record VanishingRun(string Optimizer, double LearningRate, int Seed, double[] TrainLoss, double[] TestAccuracy, double[][] UpdateNorms);
+
+/// <summary>
+/// Trains the same network with each optimizer over seeds and a learning-rate grid (constant rate, no augmentation, no
+/// weight decay) and records final test accuracy and loss and the training time per step; and the vanishing-gradient
+/// case, recording per-layer update norms ‖W_after − W_before‖_F per epoch.
+/// </summary>
+public sealed class OptimizerComparison(Device device)
+{
+    /// <summary>The optimizers compared: SGD with momentum (0.9, Nesterov), RMSprop, Adam, and DDPNOpt over Adam.</summary>
+    public static IReadOnlyList<ComparedOptimizer> Default { get; } =
+    [
+        new("sgd", OptimizerKind.Sgd, [0.01, 0.03, 0.1]),
+        new("rmsprop", OptimizerKind.Rmsprop, [1e-4, 3e-4, 1e-3]),
+        new("adam", OptimizerKind.Adam, [3e-4, 1e-3, 3e-3]),
+        new("ddpnopt", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
+    ];
+
+    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε set to <paramref name="epsilon"/>.</summary>
+    public static IReadOnlyList<ComparedOptimizer> WithDdpnEpsilon(double epsilon)
+        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon } }).ToArray();
+
+    public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
+    {
+        using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
+        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup.Batch, setup.Epochs), setup.Train, setup.Test);
+        var clock = new Stopwatch();
+        var timer = new StepTimer(clock);
+        bool diverged = false;
+        try { trainer.Run(timer); }
+        catch (TrainingDivergedException) { diverged = true; }
+        var test = trainer.Evaluate(setup.Test);
+        return new OptimizerRun(setup.Data, optimizer.Name, lr, seed, test.Accuracy, double.IsFinite(test.Loss) ? test.Loss : null,
+            timer.Steps == 0 ? double.NaN : clock.Elapsed.TotalMilliseconds / timer.Steps, diverged);
+    }
+
+    /// <summary>The vanishing-gradient case: <paramref name="setup"/> (a deep sigmoid network) trained epoch by epoch, recording update norms.</summary>
+    public VanishingRun RunVanishing(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
+    {
+        using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
+        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup.Batch, setup.Epochs), setup.Train, setup.Test);
+        var weights = model.Parameters().Where(p => p.Name.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
+        var losses = new List<double>();
+        var accuracies = new List<double>();
+        var norms = new List<double[]>();
+        for (int epoch = 1; epoch <= setup.Epochs; epoch++)
+        {
+            var before = weights.Select(w => w.Value.ToArray()).ToArray();
+            try { trainer.Run(stopAfterEpoch: _ => true); }
+            catch (TrainingDivergedException) { break; }
+            var metrics = trainer.History[^1];
+            losses.Add(metrics.TrainLoss);
+            accuracies.Add(metrics.TestAccuracy);
+            norms.Add(weights.Select((w, i) =>
+            {
+                var after = w.Value.ToArray();
+                double sum = 0;
+                for (int j = 0; j < after.Length; j++) { double d = after[j] - before[i][j]; sum += d * d; }
+                return Math.Sqrt(sum);
+            }).ToArray());
+        }
+        return new VanishingRun(optimizer.Name, lr, seed, [.. losses], [.. accuracies], [.. norms]);
+    }
+
+    /// <summary>
+    /// Milliseconds per training step of each optimizer on <paramref name="setup"/>, timed interleaved so that the machine's
+    /// load falls on all alike: every optimizer trains one epoch in turn, <paramref name="rounds"/> times (the first round
+    /// warms up and is dropped); the median over the remaining rounds. Also returns each median ÷ Adam's.
+    /// </summary>
+    public IReadOnlyList<(string Optimizer, double MillisecondsPerStep)> TimeInterleaved(ComparisonSetup setup, IReadOnlyList<ComparedOptimizer> optimizers, int rounds)
+    {
+        var models = new List<Classifier<float>>();
+        var trainers = new List<Trainer>();
+        try
+        {
+            foreach (var o in optimizers)
+            {
+                var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, 0));
+                models.Add(model);
+                trainers.Add(new Trainer(device, model, Options(o, o.LearningRates[0], 0, setup.Batch, rounds), setup.Train, setup.Test));
+            }
+            var times = optimizers.Select(_ => new List<double>()).ToArray();
+            for (int round = 0; round < rounds; round++)
+                for (int i = 0; i < trainers.Count; i++)
+                {
+                    var clock = new Stopwatch();
+                    var timer = new StepTimer(clock);
+                    try { trainers[i].Run(timer, stopAfterEpoch: _ => true); }
+                    catch (TrainingDivergedException) { }
+                    if (round > 0 && timer.Steps > 0) times[i].Add(clock.Elapsed.TotalMilliseconds / timer.Steps);
+                }
+            return optimizers.Select((o, i) => (o.Name, Median(times[i]))).ToArray();
+        }
+        finally
+        {
+            foreach (var t in trainers) t.Dispose();
+            foreach (var m in models) m.Dispose();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    private static ModelConfig Config(Dataset train, int[] hidden, Activation activation, int seed) => new()
+    {
+        Model = ModelKind.Mlp, Input = train.Pixels, Classes = train.Classes, Layers = hidden, Activation = activation, Seed = seed,
+    };
+
+    private static TrainingOptions Options(ComparedOptimizer optimizer, double lr, int seed, int batch, int epochs) => new()
+    {
+        Epochs = epochs, Batch = batch, LearningRate = lr, Schedule = ScheduleSpec.Parse("constant"), Optimizer = optimizer.Kind,
+        Ddpn = optimizer.Ddpn ?? new DdpnOptions(), AugmentShift = 0, Seed = seed, EvalBatch = 1000,
+    };
+
+    /// <summary>Times the training steps only: the clock runs from an epoch's start to its last batch (the test evaluation is outside).</summary>
+    private sealed class StepTimer(Stopwatch clock) : ITrainingObserver
+    {
+        public int Steps { get; private set; }
+        public void EpochStarted(int epoch, int batches) => clock.Start();
+        public void BatchFinished(in BatchProgress progress)
+        {
+            Steps++;
+            if (progress.Batch == progress.Batches) clock.Stop();
+        }
+    }
+}

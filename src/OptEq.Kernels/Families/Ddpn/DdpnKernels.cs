@@ -1,0 +1,46 @@
+using System.Numerics;
+using ILGPU;
+
+namespace OptEq.Kernels.Ilgpu.Kernels;
+
+/// <summary>
+/// DDPNOpt's row kernels (reference: <see cref="Reference.ReferenceKernels.DdpnRankOneCorrection"/> and
+/// <see cref="Reference.ReferenceKernels.DdpnValueFactor"/>). One group per row (rows taken with a grid stride): the
+/// threads fold strided slices of the row's dot product, combine them in shared memory, then write their columns.
+/// </summary>
+public static class DdpnKernels
+{
+    /// <summary>result ← a + h·⟨h, r⟩ + ε·d²·r per row; flags bit 0 / bit 1 clear read a as zero / d as one (their views are stand-ins).</summary>
+    public static void RankOneCorrection<T>(ArrayView<T> a, long lda, ArrayView<T> h, long ldh, ArrayView<T> r, long ldr, ArrayView<T> d, long ldd,
+        ArrayView<T> result, long ldresult, T epsilon, int rows, int cols, int flags) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scratch = SharedMemory.GetDynamic<T>();
+        for (int i = Grid.IdxX; i < rows; i += Grid.DimX)
+        {
+            T partial = T.Zero;
+            for (int j = Group.IdxX; j < cols; j += Group.DimX) partial += h[i * ldh + j] * r[i * ldr + j];
+            T s = GroupReduce.Reduce<T, SumCombine<T>>(scratch, partial);
+            for (int j = Group.IdxX; j < cols; j += Group.DimX)
+            {
+                T dj = (flags & 2) != 0 ? d[i * ldd + j] : T.One;
+                T aj = (flags & 1) != 0 ? a[i * lda + j] : T.Zero;
+                result[i * ldresult + j] = aj + h[i * ldh + j] * s + epsilon * dj * dj * r[i * ldr + j];
+            }
+        }
+    }
+
+    /// <summary>result[i] ← √max(0, 1 − Σⱼ h²·p) per row.</summary>
+    public static void ValueFactor<T>(ArrayView<T> h, long ldh, ArrayView<T> p, long ldp, ArrayView<T> result, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scratch = SharedMemory.GetDynamic<T>();
+        for (int i = Grid.IdxX; i < rows; i += Grid.DimX)
+        {
+            T partial = T.Zero;
+            for (int j = Group.IdxX; j < cols; j += Group.DimX) partial += h[i * ldh + j] * h[i * ldh + j] * p[i * ldp + j];
+            T s = GroupReduce.Reduce<T, SumCombine<T>>(scratch, partial);
+            T rest = T.One - s;
+            if (Group.IsFirstThread) result[i] = rest > T.Zero ? T.Sqrt(rest) : T.Zero;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Numerics;
+
+namespace OptEq.Kernels.Native;
+
+/// <summary>The DDPNOpt family on the CPU: one row per sample, rows split across the worker team. The rows are short
+/// (a layer's width), so a scalar loop per row is enough; the GEMMs around these kernels carry the cost.</summary>
+internal sealed unsafe class DdpnNative : IDdpnBackend
+{
+    public void RankOneCorrection<T>(int rows, int cols, MatrixView<T> a, MatrixView<T> h, MatrixView<T> r, MatrixView<T> d, T epsilon, MatrixView<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        NativeParallel.For(rows, cols * 4L, new CorrectionRows<T>
+        {
+            A = a.IsAbsent ? default : a.Rows(), H = h.Rows(), R = r.Rows(), D = d.IsAbsent ? default : d.Rows(), Result = result.Rows(), Epsilon = epsilon, Cols = cols,
+        });
+
+    public void ValueFactor<T>(int rows, int cols, MatrixView<T> h, MatrixView<T> p, MatrixView<T> result) where T : unmanaged, IFloatingPointIeee754<T> =>
+        NativeParallel.For(rows, cols * 2L, new FactorRows<T> { H = h.Rows(), P = p.Rows(), Result = result.Ptr(), Cols = cols });
+
+    private struct CorrectionRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public RowPointer<T> A, H, R, D, Result;
+        public T Epsilon;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                T* h = H[i], r = R[i], y = Result[i];
+                T* a = A.IsNull ? null : A[i];
+                T* d = D.IsNull ? null : D[i];
+                T s = T.Zero;
+                for (int j = 0; j < Cols; j++) s += h[j] * r[j];
+                for (int j = 0; j < Cols; j++)
+                {
+                    T dj = d is null ? T.One : d[j];
+                    y[j] = (a is null ? T.Zero : a[j]) + h[j] * s + Epsilon * dj * dj * r[j];
+                }
+            }
+        }
+    }
+
+    private struct FactorRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public RowPointer<T> H, P;
+        public T* Result;
+        public int Cols;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                T* h = H[i], p = P[i];
+                T s = T.Zero;
+                for (int j = 0; j < Cols; j++) s += h[j] * h[j] * p[j];
+                Result[i] = T.Sqrt(T.Max(T.Zero, T.One - s));
+            }
+        }
+    }
+}

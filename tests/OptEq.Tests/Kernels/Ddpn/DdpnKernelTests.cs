@@ -1,0 +1,75 @@
+using System.Numerics;
+using NUnit.Framework;
+using OptEq.Kernels;
+using OptEq.Kernels.Reference;
+using static OptEq.Tests.Kernels.KernelAssert;
+
+namespace OptEq.Tests.Kernels;
+
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed class DdpnKernelTests(string backend) : KernelTestsBase(backend)
+{
+    // Both kernels sum cols products per row in any order, then add a few terms: |r − r_ref| ≤ 16·u·(√cols + 4)·(the
+    // same expression with every term replaced by its magnitude), as for the row reductions.
+
+    [Test]
+    public void RankOneCorrectionMatchesReference(
+        [Values] Precision precision, [Values("1x1", "3x7", "5x33", "2x300")] string shape, [Values] bool withA, [Values] bool withD)
+    {
+        var s = shape.Split('x').Select(int.Parse).ToArray();
+        Run(precision, () => CheckCorrection<float>(s[0], s[1], withA, withD), () => CheckCorrection<double>(s[0], s[1], withA, withD));
+    }
+
+    [Test]
+    public void ValueFactorMatchesReferenceAndClampsAtZero([Values] Precision precision, [Values("1x1", "3x7", "6x33", "2x300")] string shape)
+    {
+        var s = shape.Split('x').Select(int.Parse).ToArray();
+        Run(precision, () => CheckFactor<float>(s[0], s[1]), () => CheckFactor<double>(s[0], s[1]));
+    }
+
+    private void CheckCorrection<T>(int rows, int cols, bool withA, bool withD) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Random(rows * cols, 31, -2, 2);
+        var h = Random(rows * cols, 32, -1, 1);
+        var r = Random(rows * cols, 33, -3, 3);
+        var d = Random(rows * cols, 34, 0, 1);
+        const double epsilon = 0.375;
+        using var A = new Strided<T>(Device, a, 1, rows, cols);
+        using var H = new Strided<T>(Device, h, 2, rows, cols);
+        using var R = new Strided<T>(Device, r, 0, rows, cols);
+        using var D = new Strided<T>(Device, d, 3, rows, cols);
+        using var result = new Strided<T>(Device, Enumerable.Repeat(double.NaN, rows * cols).ToArray(), 1, rows, cols);
+        Device.DdpnRankOneCorrection(withA ? A.View : null, H.View, R.View, withD ? D.View : null, T.CreateChecked(epsilon), result.View);
+
+        var expected = ReferenceKernels.DdpnRankOneCorrection(rows, cols, withA ? a : null, h, r, withD ? d : null, epsilon);
+        var magnitude = ReferenceKernels.DdpnRankOneCorrection(rows, cols, withA ? a.Select(Math.Abs).ToArray() : null, h.Select(Math.Abs).ToArray(),
+            r.Select(Math.Abs).ToArray(), withD ? d : null, epsilon);
+        Close(expected, result.Values, 16 * Unit<T>() * (Math.Sqrt(cols) + 4), i => magnitude[i], $"ddpn-rank-one-correction<{typeof(T).Name}> {rows}×{cols} a {withA} d {withD}");
+        Assert.That(result.Padding(), Is.All.EqualTo(T.CreateChecked(Strided<T>.Sentinel)), "padding untouched");
+    }
+
+    private void CheckFactor<T>(int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var h = Random(rows * cols, 35, -1, 1);
+        var p = Random(rows * cols, 36, 0, 0.75 / cols);
+        // Row 0 is scaled so that Σ h²p > 1: the factor clamps to zero there.
+        for (int j = 0; j < cols; j++) p[j] = 4.0 / cols;
+        for (int j = 0; j < cols; j++) h[j] = 1;
+        using var H = new Strided<T>(Device, h, 1, rows, cols);
+        using var P = new Strided<T>(Device, p, 2, rows, cols);
+        using var result = Device.FromArray(To<T>(Enumerable.Repeat(double.NaN, rows).ToArray()), rows);
+        Device.DdpnValueFactor(H.View, P.View, result);
+
+        var expected = ReferenceKernels.DdpnValueFactor(rows, cols, h, p);
+        Assert.That(expected[0], Is.Zero, "the test's row 0 is past the clamp");
+        var actual = result.ToArray();
+        for (int i = 0; i < rows; i++)
+        {
+            // √(1 − s): an error δ in s moves the root by δ / (2√(1 − s)); rows here keep 1 − s ≥ 0.25 or clamp.
+            double sum = 0;
+            for (int j = 0; j < cols; j++) sum += h[i * cols + j] * h[i * cols + j] * p[i * cols + j];
+            double bound = expected[i] == 0 ? 0 : 16 * Unit<T>() * (Math.Sqrt(cols) + 4) * (sum + 1) / expected[i];
+            Assert.That(double.CreateChecked(actual[i]), Is.EqualTo(expected[i]).Within(bound + 4 * Unit<T>()), $"ddpn-value-factor<{typeof(T).Name}> row {i} of {rows}×{cols}");
+        }
+    }
+}
