@@ -44,20 +44,25 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, batch order and augmentation.", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not); default: the bundled MNIST." };
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
-        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings; --epochs is the run's total)." };
+        var allowOptionChange = new Option<bool>("--allow-option-change") { Description = "With --resume: continue even though training options differ from the checkpoint's (the run will not match an uninterrupted one)." };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this epoch (of --epochs, the schedule's length); continue later with --resume and the same --epochs." };
         var device = CommonOptions.Device();
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device,
+            epochs, batch, lr, schedule, optimizer, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter,
         };
         command.SetAction(parse =>
         {
             // Parsed before the data is loaded: a typo fails at once.
             var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
             var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
+            TrainOptionChecks.Check(parse, hidden, tiers, layers, gamma, forwardIterations, forwardTolerance, backwardIterations, epochs, batch, lr, weightDecay, clip, augment, stopAfter);
+            var folder = new RunFolder(parse.GetValue(output)!);
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
             var (mean, std) = train.PixelStatistics();
+            TrainOptionChecks.CheckData(train, parse.GetValue(data), parse.GetValue(augment));
             train.Standardize(mean, std);
             test.Standardize(mean, std);
             var config = new ModelConfig
@@ -75,27 +80,34 @@ public static class TrainCommand
                 Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
             };
-            var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
             using var classifier = new Classifier<float>(dev, config);
             using var trainer = new Trainer(dev, classifier, options, train, test);
-            if (parse.GetValue(resume) is string from) trainer.Resume(from);
+            if (parse.GetValue(resume) is string from)
+            {
+                trainer.Resume(from, parse.GetValue(allowOptionChange));
+                if (trainer.CompletedEpochs >= options.Epochs)
+                    throw Autodiff.Validation.InputException.Option("--resume", $"{from} has already trained {trainer.CompletedEpochs} of {options.Epochs} epochs: nothing to do " +
+                        "(to train longer, give a larger --epochs, with --allow-option-change when the schedule depends on the run's length)");
+            }
             Console.WriteLine($"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}");
             Console.WriteLine($"run folder {folder.Path}");
             var observer = new ConsoleTrainingObserver(options.Epochs);
             var settings = new { config, options };
             try
             {
-                trainer.Run(new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings)), folder.Checkpoint);
+                int? stop = parse.GetValue(stopAfter);
+                trainer.Run(new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings)), folder.Checkpoint,
+                    stop is int last ? epoch => epoch >= last : null);
             }
             catch (TrainingDivergedException e)
             {
                 Console.Error.WriteLine($"opteq: error: {e.Message}");
-                return 3;
+                return CliErrors.Diverged;
             }
             TrainingReport.PrintSummary(trainer.History, classifier, config);
             TrainingReport.SavePlots(folder, trainer);
-            Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
+            Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nbest       {Trainer.BestCheckpointPath(folder.Checkpoint)} (epoch {trainer.BestEpoch})\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
             return 0;
         });
         return command;
