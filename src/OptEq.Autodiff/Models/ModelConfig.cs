@@ -116,7 +116,10 @@ public sealed record ModelConfig
         }
         catch (JsonException e)
         {
-            throw InputException.Content(source, Where(e.Message), e);
+            // The serializer's "The JSON property 'x' could not be mapped to any .NET member contained in type 'A.B'" names a C# type.
+            var unmapped = System.Text.RegularExpressions.Regex.Match(e.Message, @"^The JSON property '(?<key>[^']*)' could not be mapped.*?type '(?:[\w.]+\.)?(?<type>\w+)'");
+            string problem = unmapped.Success ? $"unknown key '{unmapped.Groups["key"].Value}' (in the {unmapped.Groups["type"].Value.Replace("Spec", " layer spec", StringComparison.Ordinal)})" : e.Message;
+            throw InputException.Content(source, Where(problem), e);
         }
         catch (ArgumentException e)
         {
