@@ -19,6 +19,12 @@ public static class Program
             OptimizersCompareCommand.Create(),
         };
         // The default handler would print a stack trace; expected errors go through CliErrors as one clear line instead.
-        return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        // A parse error (unknown option, malformed value) is a usage error like any other bad option: exit code 2, not the parser's 1.
+        return CliErrors.Run(() =>
+        {
+            var parsed = root.Parse(args);
+            int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parsed.Errors.Count > 0 && code != 0 ? CliErrors.UsageError : code;
+        });
     }
 }

@@ -1,1 +1,2 @@
 global using OptEq.Kernels;
+global using OptEq.Autodiff.Validation;

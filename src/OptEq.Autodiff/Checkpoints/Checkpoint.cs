@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using OptEq.Autodiff.Validation;
 
 namespace OptEq.Autodiff.Checkpoints;
 
@@ -18,6 +19,8 @@ public sealed class Checkpoint
     public const string EpochKey = "opteq.epoch";
     public const string StepKey = "opteq.step";
     public const string SeedKeyPrefix = "opteq.seed.";
+    /// <summary>The training options, data fingerprint, best accuracy and metrics history (JSON; see Training.TrainingRecord).</summary>
+    public const string TrainingKey = "opteq.training";
     /// <summary>Metadata keys starting with this belong to the checkpoint format; <see cref="Metadata"/> may not use them.</summary>
     public const string ReservedPrefix = "opteq.";
 
@@ -48,6 +51,8 @@ public sealed class Checkpoint
 
     public long Epoch { get; set; }
     public long Step { get; set; }
+    /// <summary>The training record as JSON (<see cref="TrainingKey"/>); null in a checkpoint without one.</summary>
+    public string? Training { get; set; }
     /// <summary>RNG seeds by purpose (e.g. "data", "init"), stored as <c>opteq.seed.&lt;name&gt;</c>.</summary>
     public Dictionary<string, long> Seeds { get; } = new(StringComparer.Ordinal);
     /// <summary>Further string metadata; keys must not start with <see cref="ReservedPrefix"/>.</summary>
@@ -102,7 +107,7 @@ public sealed class Checkpoint
             if (t.Name.StartsWith(prefix, StringComparison.Ordinal) && !wanted.ContainsKey(t.Name[prefix.Length..]))
                 problems.Add($"has {what} '{t.Name[prefix.Length..]}' {SafetensorsTensor.FormatShape(t.Shape)} that {owner} does not have");
         if (problems.Count > 0)
-            throw new InvalidDataException($"checkpoint {Source} {string.Join("; ", problems)}");
+            throw InputException.Content(Source, $"the checkpoint {string.Join("; ", problems)}");
 
         foreach (var (name, target) in wanted) target.CopyFrom(_tensors[FullName(group, name)].AsSpan<T>());
     }
@@ -134,6 +139,7 @@ public sealed class Checkpoint
         file.Metadata[ConfigKey] = Config;
         file.Metadata[EpochKey] = Epoch.ToString(CultureInfo.InvariantCulture);
         file.Metadata[StepKey] = Step.ToString(CultureInfo.InvariantCulture);
+        if (Training is not null) file.Metadata[TrainingKey] = Training;
         foreach (var (name, seed) in Seeds) file.Metadata[SeedKeyPrefix + name] = seed.ToString(CultureInfo.InvariantCulture);
         foreach (var t in _tensors.Tensors) file.Add(t);
         SafetensorsWriter.Write(path, file);
@@ -143,18 +149,19 @@ public sealed class Checkpoint
     {
         var file = SafetensorsReader.Read(path);
         string Required(string key) => file.Metadata.TryGetValue(key, out var v) ? v
-            : throw new InvalidDataException($"{path}: not an OptEq checkpoint: no '{key}' metadata");
+            : throw InputException.Content(path, $"not an OptEq checkpoint: no '{key}' metadata");
 
         string format = Required(FormatKey);
         if (format != FormatVersion)
-            throw new InvalidDataException($"{path}: checkpoint format '{format}' is not supported (this build reads format {FormatVersion})");
+            throw InputException.Content(path, $"checkpoint format '{format}' is not supported (this build reads format {FormatVersion})");
         string config = Required(ConfigKey);
-        if (JsonProblem(config) is string problem) throw new InvalidDataException($"{path}: metadata '{ConfigKey}' is not valid JSON: {problem}");
+        if (JsonProblem(config) is string problem) throw InputException.Content(path, $"metadata '{ConfigKey}' is not valid JSON: {problem}");
 
         var checkpoint = new Checkpoint(file, config)
         {
             Epoch = ParseLong(path, EpochKey, Required(EpochKey)),
             Step = ParseLong(path, StepKey, Required(StepKey)),
+            Training = file.Metadata.GetValueOrDefault(TrainingKey),
         };
         foreach (var (key, value) in file.Metadata)
         {
@@ -162,8 +169,8 @@ public sealed class Checkpoint
                 checkpoint.Seeds[key[SeedKeyPrefix.Length..]] = ParseLong(path, key, value);
             else if (key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
             {
-                if (key is not (FormatKey or ConfigKey or EpochKey or StepKey))
-                    throw new InvalidDataException($"{path}: unknown metadata key '{key}' in the reserved '{ReservedPrefix}' namespace");
+                if (key is not (FormatKey or ConfigKey or EpochKey or StepKey or TrainingKey))
+                    throw InputException.Content(path, $"unknown metadata key '{key}' in the reserved '{ReservedPrefix}' namespace");
             }
             else checkpoint.Metadata[key] = value;
         }
@@ -172,7 +179,7 @@ public sealed class Checkpoint
 
     private static long ParseLong(string path, string key, string value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) ? v
-            : throw new InvalidDataException($"{path}: metadata '{key}' = '{value}' is not an integer");
+            : throw InputException.Content(path, $"metadata '{key}' = '{value}' is not an integer");
 
     private static string CheckConfig(string config)
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Unicode;
+using OptEq.Autodiff.Validation;
 
 namespace OptEq.Autodiff.Checkpoints;
 
@@ -8,7 +9,7 @@ namespace OptEq.Autodiff.Checkpoints;
 /// Reads safetensors files with full validation: the header length fits the file, the header is a well-formed JSON
 /// object with known dtypes and no duplicate names, each tensor's shape × dtype size equals its offset span, and the
 /// offsets tile the data buffer exactly (no overlap, no hole, nothing out of range or left over).
-/// Every problem is an <see cref="InvalidDataException"/> whose message starts with the file's path.
+/// Every problem is an <see cref="InputException"/> (a special or unreadable file too) whose message starts with the file's path.
 /// </summary>
 public static class SafetensorsReader
 {
@@ -19,9 +20,7 @@ public static class SafetensorsReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         SafetensorsDTypes.EnsureLittleEndianHost();
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
+        using var stream = InputFiles.OpenRead(path, "safetensors file", bufferSize: 1 << 20);
         long fileLength = stream.Length;
         if (fileLength < 8) throw Error(path, $"truncated: {fileLength} bytes, too short for the 8-byte header length");
         Span<byte> lengthBytes = stackalloc byte[8];
@@ -175,5 +174,5 @@ public static class SafetensorsReader
             throw Error(path, $"the data buffer has {bufferLength} bytes but the tensors cover only {expected} (trailing bytes)");
     }
 
-    private static InvalidDataException Error(string path, string problem) => new($"{path}: {problem}");
+    private static InputException Error(string path, string problem) => InputException.Content(path, problem);
 }

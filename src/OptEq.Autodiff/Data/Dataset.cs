@@ -1,3 +1,5 @@
+using OptEq.Autodiff.Validation;
+
 namespace OptEq.Autodiff.Data;
 
 /// <summary>
@@ -45,14 +47,14 @@ public sealed class Dataset
     public static Dataset FromIdx(string name, IdxArray images, IdxArray labels, int? classes = null)
     {
         if (images.Dimensions.Length != 3)
-            throw new InvalidDataException($"{images.Source}: an image file needs 3 dimensions (count, rows, cols), got {images.Dimensions.Length}");
+            throw InputException.Content(images.Source, $"an image file needs 3 dimensions (count, rows, cols), got {images.Dimensions.Length}");
         if (labels.Dimensions.Length != 1)
-            throw new InvalidDataException($"{labels.Source}: a label file needs 1 dimension, got {labels.Dimensions.Length}");
+            throw InputException.Content(labels.Source, $"a label file needs 1 dimension, got {labels.Dimensions.Length}");
         if (images.Count != labels.Count)
-            throw new InvalidDataException($"{images.Source} has {images.Count} images but {labels.Source} has {labels.Count} labels");
+            throw InputException.Content(labels.Source, $"has {labels.Count} labels but {images.Source} has {images.Count} images");
         int rows = images.Dimensions[1], cols = images.Dimensions[2];
         if (rows == 0 || cols == 0)
-            throw new InvalidDataException($"{images.Source}: images of {rows}×{cols} pixels are empty");
+            throw InputException.Content(images.Source, $"images of {rows}×{cols} pixels are empty");
 
         int maxLabel = MaxLabel(labels);
         int classCount = classes ?? maxLabel + 1;
@@ -60,7 +62,7 @@ public sealed class Dataset
         if (maxLabel >= classCount)
         {
             int at = Array.FindIndex(labels.Data, l => l >= classCount);
-            throw new InvalidDataException($"{labels.Source}: label {labels.Data[at]} at index {at} is outside [0, {classCount}) ({classCount} classes)");
+            throw InputException.Content(labels.Source, $"label {labels.Data[at]} at index {at} is outside [0, {classCount}) ({classCount} classes)");
         }
 
         var pixels = new float[images.Data.Length];

@@ -1,3 +1,5 @@
+using OptEq.Autodiff.Validation;
+
 namespace OptEq.Autodiff.Data;
 
 /// <summary>
@@ -17,12 +19,16 @@ public static class DatasetLoader
 
     /// <summary>
     /// Loads the train and test sets from <paramref name="dir"/>, or the bundled MNIST when it is null.
-    /// <paramref name="classes"/> defaults to the largest label of either set + 1, so both sets agree.
+    /// <paramref name="classes"/> defaults to the largest label of either set + 1, so both sets agree, and then every
+    /// class below it must occur in the training set (<see cref="LabelChecks.InferClasses"/>): one corrupt label byte
+    /// cannot turn ten classes into 256.
     /// </summary>
     public static (Dataset Train, Dataset Test) Load(string? dir, int? classes = null)
     {
         dir ??= FindBundled([AppContext.BaseDirectory, Directory.GetCurrentDirectory()]);
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: data directory not found");
+        if (!Directory.Exists(dir))
+            throw File.Exists(dir) ? InputException.Access(dir, "is a file; --data needs a folder holding the four IDX files")
+                                   : InputException.Access(dir, "data folder not found");
         // A folder with a known CSV set (data/digits, data/wine) is split by its own fixed rule; --classes does not apply.
         if (CsvDataset.Find(dir) is { } csv) return CsvDataset.Load(dir, csv);
 
@@ -31,12 +37,15 @@ public static class DatasetLoader
         var testImages = IdxReader.ReadImages(Resolve(dir, TestImagesFile));
         var testLabels = IdxReader.ReadLabels(Resolve(dir, TestLabelsFile));
 
+        // An empty set would train on nothing or report an accuracy of 0/0.
+        foreach (var images in new[] { trainImages, testImages })
+            if (images.Dimensions[0] == 0) throw InputException.Content(images.Source, "holds no images");
         if (trainImages.Dimensions[1] != testImages.Dimensions[1] || trainImages.Dimensions[2] != testImages.Dimensions[2])
-            throw new InvalidDataException(
-                $"{trainImages.Source} has {trainImages.Dimensions[1]}×{trainImages.Dimensions[2]} images but " +
+            throw InputException.Content(trainImages.Source,
+                $"has {trainImages.Dimensions[1]}×{trainImages.Dimensions[2]} images but " +
                 $"{testImages.Source} has {testImages.Dimensions[1]}×{testImages.Dimensions[2]}");
 
-        classes ??= Math.Max(Dataset.MaxLabel(trainLabels), Dataset.MaxLabel(testLabels)) + 1;
+        classes ??= LabelChecks.InferClasses(trainLabels, testLabels);
         return (Dataset.FromIdx("train", trainImages, trainLabels, classes),
                 Dataset.FromIdx("test", testImages, testLabels, classes));
     }
@@ -66,8 +75,9 @@ public static class DatasetLoader
     private static string Resolve(string dir, string name)
     {
         string gz = Path.Combine(dir, name + ".gz"), plain = Path.Combine(dir, name);
-        if (File.Exists(gz)) return gz;
-        if (File.Exists(plain)) return plain;
-        throw new FileNotFoundException($"{gz}: file not found (nor {name} without .gz)", gz);
+        // A directory or special file of either name is the user's mistake to hear about, not a reason to look for the other.
+        if (Path.Exists(gz)) return gz;
+        if (Path.Exists(plain)) return plain;
+        throw InputException.Access(gz, $"file not found (nor {name} without .gz)");
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OptEq.Autodiff.Validation;
 using OptEq.Kernels.Activations;
 using OptEq.Solvers;
 
@@ -75,6 +76,7 @@ public sealed record ModelConfig
         _ = AdjointOptions;
         var spec = Spec;
         spec.Validate();
+        ModelLimits.Check(spec);
         if (spec.Input != Input) throw new ArgumentException($"the spec takes {spec.Input} inputs; the configuration says {Input}");
         if (spec.Output != Classes) throw new ArgumentException($"the spec gives {spec.Output} outputs; the configuration has {Classes} classes");
     }
@@ -95,23 +97,47 @@ public sealed record ModelConfig
     /// <summary>The JSON stored in checkpoints, spec included.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ModelJson.Options);
 
-    /// <summary>Reads a configuration written by <see cref="ToJson"/>, or by a build before specs were stored.</summary>
+    /// <summary>
+    /// Reads a configuration written by <see cref="ToJson"/>, or by a build before specs were stored (no "spec" key).
+    /// Strict: every key must be present and non-null, no unknown key, and the sizes are bounded (<see cref="ModelLimits"/>)
+    /// before anything is built. Every problem is an <see cref="InputException"/> naming <paramref name="source"/>.
+    /// </summary>
     public static ModelConfig FromJson(string json, string source)
     {
+        string Where(string problem) => $"the model configuration (metadata '{Checkpoints.Checkpoint.ConfigKey}') is not valid: {problem}";
         try
         {
-            var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw new InvalidDataException($"{source}: empty model configuration");
+            // Nulls first, so the message names the key rather than the serializer's type.
+            if (StrictJson.NullValue(json) is string nullKey) throw InputException.Content(source, Where($"'{nullKey}' is null"));
+            var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw InputException.Content(source, Where("it is null"));
+            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers"]) is string problem) throw InputException.Content(source, Where(problem));
             config.Validate();
             return config;
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: the model configuration is not valid ({e.Message})", e);
+            // The serializer's "The JSON property 'x' could not be mapped to any .NET member contained in type 'A.B'" names a C# type.
+            var unmapped = System.Text.RegularExpressions.Regex.Match(e.Message, @"^The JSON property '(?<key>[^']*)' could not be mapped.*?type '(?:[\w.]+\.)?(?<type>\w+)'");
+            string problem = unmapped.Success ? $"unknown key '{unmapped.Groups["key"].Value}' (in the {unmapped.Groups["type"].Value.Replace("Spec", " layer spec", StringComparison.Ordinal)})" : e.Message;
+            throw InputException.Content(source, Where(problem), e);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{source}: the model configuration is not valid ({e.Message})", e);
+            throw InputException.Content(source, Where(PlainMessage(e)), e);
         }
+        catch (OverflowException e)
+        {
+            throw InputException.Content(source, Where($"its sizes overflow ({e.Message})"), e);
+        }
+    }
+
+    /// <summary>An argument exception's message without the " (Parameter 'x')" and "Actual value was" tails, which read like a programming error.</summary>
+    internal static string PlainMessage(ArgumentException e)
+    {
+        string message = e is ArgumentOutOfRangeException range && range.ActualValue is not null
+            ? e.Message.Replace($"{Environment.NewLine}Actual value was {range.ActualValue}.", "", StringComparison.Ordinal)
+            : e.Message;
+        return e.ParamName is null ? message : message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
     }
 
     public bool Equals(ModelConfig? other) => other is not null && ToJson() == other.ToJson();

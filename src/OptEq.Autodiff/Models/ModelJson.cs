@@ -12,6 +12,7 @@ internal static class ModelJson
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         PropertyNameCaseInsensitive = true, // checkpoints written before the spec used PascalCase names
         WriteIndented = false,
+        RespectNullableAnnotations = true, // "activation": null is an error, not a null reference later
     };
 }
 

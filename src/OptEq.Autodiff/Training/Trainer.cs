@@ -65,7 +65,20 @@ public sealed class Trainer : IDisposable
         _evaluator = new Evaluator(device, model, options.EvalBatch);
         _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
         if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
+        _dataFingerprint = TrainingRecord.Fingerprint(train);
     }
+
+    private readonly string _dataFingerprint;
+
+    /// <summary>The best test accuracy of any completed epoch (−1 before the first), and its epoch; kept across resumes.</summary>
+    public double BestTestAccuracy { get; private set; } = -1;
+    public int BestEpoch { get; private set; }
+
+    /// <summary>What a checkpoint stores besides the tensors: options, data fingerprint, best accuracy, history.</summary>
+    public TrainingRecord Record => TrainingRecord.Of(Options, _dataFingerprint) with { BestTestAccuracy = BestTestAccuracy, BestEpoch = BestEpoch, History = [.. History] };
+
+    /// <summary>The best checkpoint kept beside <paramref name="checkpointPath"/>: <c>best.safetensors</c> in the same folder.</summary>
+    public static string BestCheckpointPath(string checkpointPath) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, "best.safetensors");
 
     public Classifier<float> Model { get; }
     public TrainingOptions Options { get; }
@@ -81,7 +94,11 @@ public sealed class Trainer : IDisposable
     /// <summary>Wall time per optimizer step spent averaging gradients over the ranks (0 in a single process).</summary>
     public double AllreduceSecondsPerStep => _gradients is { Steps: > 0 } g ? g.AllreduceSeconds / g.Steps : 0;
 
-    /// <summary>Runs the remaining epochs; after each, saves a checkpoint to <paramref name="checkpointPath"/> (when given).</summary>
+    /// <summary>
+    /// Runs the remaining epochs; after each, saves a checkpoint to <paramref name="checkpointPath"/> (when given) and, when
+    /// the test accuracy beats every earlier epoch, the same state to <see cref="BestCheckpointPath"/>. An epoch that
+    /// diverged (<see cref="DivergencePolicy.CheckEpoch"/>) is never saved: both files keep their earlier state.
+    /// </summary>
     public void Run(ITrainingObserver? observer = null, string? checkpointPath = null, Func<int, bool>? stopAfterEpoch = null)
     {
         observer ??= new NullObserver();
@@ -90,9 +107,16 @@ public sealed class Trainer : IDisposable
         for (int epoch = CompletedEpochs + 1; epoch <= Options.Epochs; epoch++)
         {
             var metrics = TrainEpoch(epoch, observer);
+            DivergencePolicy.CheckEpoch(metrics, History, Model, CompletedEpochs);
             History.Add(metrics);
             CompletedEpochs = epoch;
-            if (checkpointPath is not null) Save(checkpointPath);
+            bool best = metrics.TestAccuracy > BestTestAccuracy;
+            if (best) (BestTestAccuracy, BestEpoch) = (metrics.TestAccuracy, epoch);
+            if (checkpointPath is not null)
+            {
+                Save(checkpointPath);
+                if (best) Save(BestCheckpointPath(checkpointPath));
+            }
             observer.EpochFinished(metrics);
             if (stopAfterEpoch?.Invoke(epoch) == true) break;
         }
@@ -154,6 +178,7 @@ public sealed class Trainer : IDisposable
         {
             (loss, var logits) = _ddpn is null ? _step.Run(batch.Images, batch.Labels) : _ddpn.Run(batch.Images, batch.Labels, _schedule);
             DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
+            DivergencePolicy.CheckBound(loss, Model.Config.Classes, epoch, batch.Index, CompletedEpochs);
             correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
         }
         if (_ddpn is null)
@@ -175,10 +200,21 @@ public sealed class Trainer : IDisposable
     /// <summary>Loss, accuracy, confusion matrix and solver statistics on a dataset, in no-grad mode.</summary>
     public EvaluationResult Evaluate(Dataset data) => _evaluator.Evaluate(data);
 
-    public void Save(string path) => TrainingCheckpoint.Save(path, Model, _optimizer, CompletedEpochs, Options.Seed);
+    public void Save(string path) => TrainingCheckpoint.Save(path, Model, _optimizer, CompletedEpochs, Options.Seed, Record);
 
-    /// <summary>Restores parameters, optimizer state and the epoch counter from a checkpoint of the same model.</summary>
-    public void Resume(string path) => CompletedEpochs = TrainingCheckpoint.Restore(path, Model, _optimizer);
+    /// <summary>
+    /// Restores parameters, optimizer state, the epoch counter, the best accuracy and the metrics history from a checkpoint
+    /// of the same model. Refuses other training options (named one by one) unless <paramref name="allowOptionChange"/>.
+    /// </summary>
+    public void Resume(string path, bool allowOptionChange = false)
+    {
+        var (completed, record) = TrainingCheckpoint.Restore(path, Model, _optimizer, TrainingRecord.Of(Options, _dataFingerprint), allowOptionChange);
+        CompletedEpochs = completed;
+        History.Clear();
+        if (record is null) return;
+        History.AddRange(record.History);
+        (BestTestAccuracy, BestEpoch) = (record.BestTestAccuracy, record.BestEpoch);
+    }
 
     public void Dispose()
     {

@@ -27,7 +27,8 @@ public static class CommonOptions
             try { return parse(string.Join(" ", result.Tokens.Select(t => t.Value))); }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                result.AddError(e.Message);
+                // Without the " (Parameter 'name')" tail, which names a C# parameter, not the option.
+                result.AddError(e is ArgumentException { ParamName: string p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message);
                 return default;
             }
         },

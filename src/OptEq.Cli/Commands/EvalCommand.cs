@@ -22,6 +22,7 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate a checkpoint on the test set: accuracy, confusion matrix, iterations and certificates.") { checkpoint, data, batch, json, device };
         command.SetAction(parse =>
         {
+            OptionChecks.Range(parse.GetValue(batch), batch.Name, 1, TrainOptionChecks.MaxBatch);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
             using var model = ModelCheckpoint.Load(dev, parse.GetValue(checkpoint)!);
             var config = model.Config;

@@ -36,13 +36,14 @@ public static class SolveCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
+            OptionChecks.Range(parse.GetValue(iterations), iterations.Name, 1, TrainOptionChecks.MaxIterations);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
             using var model = ModelCheckpoint.Load(dev, path);
             if (model.Layers.OfType<OptEqLayer<float>>().FirstOrDefault() is not { } layer || model.Layers[0] != layer)
                 throw new ArgumentException($"solve inspects opteq models (it needs the objective G); {path} holds a {model.Config.Model} model");
             var (_, test) = DatasetLoader.Load(parse.GetValue(data), model.Config.Classes);
             int i = parse.GetValue(index);
-            if (i < 0 || i >= test.Count) throw new ArgumentOutOfRangeException("--index", i, $"--index must be in [0, {test.Count})");
+            OptionChecks.Range(i, index.Name, 0, test.Count - 1, $"the test set has {test.Count} images");
             test.Standardize(model.Config.InputMean, model.Config.InputStd);
             using var x = dev.FromArray<float>(test.Image(i).ToArray(), 1, test.Pixels);
             using var tape = Tape<float>.NoGrad(dev);

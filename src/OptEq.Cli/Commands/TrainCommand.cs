@@ -8,6 +8,7 @@ using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Autodiff.Training;
+using OptEq.Autodiff.Validation;
 using OptEq.Cli.Training;
 using OptEq.Kernels;
 using OptEq.Kernels.Activations;
@@ -49,13 +50,15 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, batch order and augmentation.", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "A folder with train/t10k IDX files (gzipped or not), or data/digits or data/wine (CSV); default: the bundled MNIST." };
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
-        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings; --epochs is the run's total)." };
+        var allowOptionChange = new Option<bool>("--allow-option-change") { Description = "With --resume: continue even though training options differ from the checkpoint's (the run will not match an uninterrupted one)." };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this epoch (of --epochs, the schedule's length); continue later with --resume and the same --epochs." };
         var device = CommonOptions.Device();
         device.Description += " Under mpirun, {local_rank} is replaced by the rank's index on its machine (e.g. cuda:{local_rank}).";
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
@@ -69,8 +72,11 @@ public static class TrainCommand
             // Parsed before the data is loaded: a typo fails at once.
             var optimizerKind = OptimizerFactory.Parse(parse.GetValue(optimizer)!);
             var scheduleSpec = ScheduleSpec.Parse(parse.GetValue(schedule)!);
+            TrainOptionChecks.Check(parse, hidden, tiers, layers, gamma, forwardIterations, forwardTolerance, backwardIterations, epochs, batch, lr, weightDecay, clip, augment, stopAfter);
+            var folder = new RunFolder(parse.GetValue(output)!);
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
             var (mean, std) = train.PixelStatistics();
+            TrainOptionChecks.CheckData(train, parse.GetValue(data), parse.GetValue(augment));
             train.Standardize(mean, std);
             test.Standardize(mean, std);
             var config = new ModelConfig
@@ -89,17 +95,22 @@ public static class TrainCommand
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
                 Ddpn = new DdpnOptions { Base = parse.GetValue(ddpnBase), Epsilon = parse.GetValue(ddpnEpsilon), Feedback = parse.GetValue(ddpnFeedback) },
             };
-            var folder = new RunFolder(parse.GetValue(output)!);
             using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));
             if (growth is not null)
             {
                 // Growth changes the model's shape between rounds; the data-parallel path averages fixed-shape gradients.
-                if (communicator.Ranks > 1) throw new ArgumentException("--grow: growth runs in one process; run it without mpirun");
+                if (communicator.Ranks > 1) throw InputException.Option("--grow", "growth runs in one process; run it without mpirun");
                 return GrowTraining.Run(dev, config, options, growth, train, test, folder, parse.GetValue(resume));
             }
             using var classifier = new Classifier<float>(dev, config);
             using var trainer = new Trainer(dev, classifier, options, train, test, communicator);
-            if (parse.GetValue(resume) is string from) trainer.Resume(from);
+            if (parse.GetValue(resume) is string from)
+            {
+                trainer.Resume(from, parse.GetValue(allowOptionChange));
+                if (trainer.CompletedEpochs >= options.Epochs)
+                    throw InputException.Option("--resume", $"{from} has already trained {trainer.CompletedEpochs} of {options.Epochs} epochs: nothing to do " +
+                        "(to train longer, give a larger --epochs, with --allow-option-change when the schedule depends on the run's length)");
+            }
             Console.WriteLine($"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}");
             if (communicator.Ranks > 1)
                 Console.WriteLine($"data-parallel over {communicator.Ranks} ranks ({communicator.Description}); global batch {options.Batch}, up to {(options.Batch + communicator.Ranks - 1) / communicator.Ranks} per rank");
@@ -112,18 +123,19 @@ public static class TrainCommand
                 ITrainingObserver observers = root
                     ? new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings))
                     : new CompositeObserver();
-                trainer.Run(observers, root ? folder.Checkpoint : null);
+                int? stop = parse.GetValue(stopAfter);
+                trainer.Run(observers, root ? folder.Checkpoint : null, stop is int last ? epoch => epoch >= last : null);
             }
             catch (TrainingDivergedException e)
             {
                 Console.Error.WriteLine($"opteq: error: {e.Message}");
-                return 3;
+                return CliErrors.Diverged;
             }
             TrainingReport.PrintSummary(trainer.History, classifier, config);
             if (communicator.Ranks > 1)
                 Console.WriteLine($"allreduce: {1000 * trainer.AllreduceSecondsPerStep:F3} ms per step over {communicator.Ranks} ranks (gradients of {classifier.ParameterCount:N0} parameters)");
             if (root) TrainingReport.SavePlots(folder, trainer);
-            Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
+            Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nbest       {Trainer.BestCheckpointPath(folder.Checkpoint)} (epoch {trainer.BestEpoch})\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
             return 0;
         }
     }

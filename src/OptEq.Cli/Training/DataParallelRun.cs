@@ -1,5 +1,6 @@
 using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Training;
+using OptEq.Cli.Commands;
 using OptEq.Kernels;
 
 namespace OptEq.Cli.Training;
@@ -32,10 +33,10 @@ public static class DataParallelRun
         }
         catch (Exception e)
         {
-            bool expected = e is DeviceNotFoundException or ShapeException or ArgumentException or InvalidDataException or IOException
-                or NotSupportedException or MpiException or TrainingDivergedException;
-            Console.Error.WriteLine($"opteq: error on rank {communicator.Rank} of {communicator.Ranks}: {(expected ? e.Message : e.ToString())}");
-            exit = expected ? 2 : 1;
+            // The same classification as a single process (docs/cli.md): an expected error is one line, a bug keeps its trace.
+            int? code = CliErrors.ExitCode(e) ?? (e is MpiException ? CliErrors.UsageError : null);
+            Console.Error.WriteLine($"opteq: error on rank {communicator.Rank} of {communicator.Ranks}: {(code is not null ? CliErrors.Message(e) : e.ToString())}");
+            exit = code ?? 1;
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OptEq.Autodiff.Training;
+using OptEq.Autodiff.Validation;
 
 namespace OptEq.Cli.Training;
 
@@ -11,10 +12,23 @@ namespace OptEq.Cli.Training;
 /// </summary>
 public sealed class RunFolder
 {
+    /// <summary>Creates the folder (or proves an existing one writable: a clear error naming --out otherwise) and removes
+    /// temporary files an interrupted earlier run left behind.</summary>
     public RunFolder(string path)
     {
-        Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(Path);
+        Path = InputFiles.EnsureWritableFolder(path, "--out");
+        RemoveStaleTemporaries();
+    }
+
+    /// <summary>Our temporary names: "name.tmp-&lt;hex&gt;" (metrics, checkpoints) and ".name.&lt;guid&gt;.tmp" (plots).</summary>
+    private void RemoveStaleTemporaries()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path).Where(f => System.IO.Path.GetFileName(f) is var n && (n.Contains(".tmp-", StringComparison.Ordinal) || (n.StartsWith('.') && n.EndsWith(".tmp", StringComparison.Ordinal)))))
+        {
+            try { System.IO.File.Delete(file); }
+            catch (IOException) { } // another process may hold it; it is only a leftover
+            catch (UnauthorizedAccessException) { }
+        }
     }
 
     public string Path { get; }

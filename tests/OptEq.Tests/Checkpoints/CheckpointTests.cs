@@ -112,8 +112,8 @@ public class CheckpointTests
             c.Save(path);
             var before = big[1].Value.ToArray();
 
-            var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path).RestoreParameters(big))!;
-            Assert.That(e.Message, Does.StartWith($"checkpoint {path} has parameter 'layer.W' of shape [64, 784], the model expects [87, 784]"));
+            var e = Assert.Throws<InputException>(() => Checkpoint.Load(path).RestoreParameters(big))!;
+            Assert.That(e.Message, Does.StartWith($"{path}: the checkpoint has parameter 'layer.W' of shape [64, 784], the model expects [87, 784]"));
             Assert.That(e.Message, Does.Contain("has parameter 'layer.b' of shape [64], the model expects [87]"));
             Assert.That(big[1].Value.ToArray(), Is.EqualTo(before), "nothing is copied when anything mismatches");
         }
@@ -137,20 +137,20 @@ public class CheckpointTests
         var loaded = Checkpoint.Load(path);
 
         using var b = new Parameter<float>("layer.b", _device.Allocate<float>(2));
-        var e = Assert.Throws<InvalidDataException>(() => loaded.RestoreParameters([w, b]))!;
-        Assert.That(e.Message, Does.StartWith($"checkpoint {path} "));
+        var e = Assert.Throws<InputException>(() => loaded.RestoreParameters([w, b]))!;
+        Assert.That(e.Message, Does.StartWith($"{path}: the checkpoint "));
         Assert.That(e.Message, Does.Contain("has no parameter 'layer.b' (the model expects [2])"));
         Assert.That(e.Message, Does.Contain("has parameter 'old.scale' [4] that the model does not have"));
 
         using var wd = new Parameter<double>("layer.W", _device.Allocate<double>(2, 3));
         using var od = new Parameter<double>("old.scale", _device.Allocate<double>(4));
         Assert.That(() => loaded.RestoreParameters([wd, od]),
-            Throws.TypeOf<InvalidDataException>().With.Message.Contains("has parameter 'layer.W' of dtype F32, the model expects F64"));
+            Throws.TypeOf<InputException>().With.Message.Contains("has parameter 'layer.W' of dtype F32, the model expects F64"));
 
         // The optimizer group is separate: model tensors are not "extra" optimizer state, and vice versa.
         using var m = _device.Allocate<float>(3);
         Assert.That(() => loaded.RestoreGroup(Checkpoint.OptimizerGroup, [("adam.m", m)]),
-            Throws.TypeOf<InvalidDataException>().With.Message.EqualTo($"checkpoint {path} has no tensor 'adam.m' (the caller expects [3])"));
+            Throws.TypeOf<InputException>().With.Message.EqualTo($"{path}: the checkpoint has no tensor 'adam.m' (the caller expects [3])"));
     }
 
     [Test]
@@ -162,12 +162,12 @@ public class CheckpointTests
         plain.Add<float>("w", [1], 1);
         SafetensorsWriter.Write(path, plain);
         Assert.That(() => Checkpoint.Load(path),
-            Throws.TypeOf<InvalidDataException>().With.Message.EqualTo($"{path}: not an OptEq checkpoint: no 'opteq.format' metadata"));
+            Throws.TypeOf<InputException>().With.Message.EqualTo($"{path}: not an OptEq checkpoint: no 'opteq.format' metadata"));
 
         plain.Metadata[Checkpoint.FormatKey] = "2";
         SafetensorsWriter.Write(path, plain);
         Assert.That(() => Checkpoint.Load(path),
-            Throws.TypeOf<InvalidDataException>().With.Message.EqualTo($"{path}: checkpoint format '2' is not supported (this build reads format 1)"));
+            Throws.TypeOf<InputException>().With.Message.EqualTo($"{path}: checkpoint format '2' is not supported (this build reads format 1)"));
 
         plain.Metadata[Checkpoint.FormatKey] = "1";
         plain.Metadata[Checkpoint.ConfigKey] = "{not json";
@@ -175,13 +175,13 @@ public class CheckpointTests
         plain.Metadata[Checkpoint.StepKey] = "1";
         SafetensorsWriter.Write(path, plain);
         Assert.That(() => Checkpoint.Load(path),
-            Throws.TypeOf<InvalidDataException>().With.Message.StartsWith($"{path}: metadata 'opteq.config' is not valid JSON"));
+            Throws.TypeOf<InputException>().With.Message.StartsWith($"{path}: metadata 'opteq.config' is not valid JSON"));
 
         plain.Metadata[Checkpoint.ConfigKey] = "{}";
         plain.Metadata[Checkpoint.StepKey] = "many";
         SafetensorsWriter.Write(path, plain);
         Assert.That(() => Checkpoint.Load(path),
-            Throws.TypeOf<InvalidDataException>().With.Message.EqualTo($"{path}: metadata 'opteq.step' = 'many' is not an integer"));
+            Throws.TypeOf<InputException>().With.Message.EqualTo($"{path}: metadata 'opteq.step' = 'many' is not an integer"));
     }
 
     [Test]

@@ -228,7 +228,7 @@ public class SafetensorsTests
         Assert.That(() => file["nope"], Throws.TypeOf<KeyNotFoundException>().With.Message.Contains("'nope'"));
     }
 
-    // ---- corrupt files: each an InvalidDataException naming the file ---------------------------------------------
+    // ---- corrupt files: each an InputException naming the file ---------------------------------------------
 
     /// <summary>Writes a length prefix, the header text exactly as given (no padding) and the data bytes.</summary>
     private static string Raw(TempDirectory dir, string header, byte[] data, ulong? headerLength = null)
@@ -245,7 +245,7 @@ public class SafetensorsTests
 
     private static void Corrupt(string path, string expected)
     {
-        var e = Assert.Throws<InvalidDataException>(() => SafetensorsReader.Read(path))!;
+        var e = Assert.Throws<InputException>(() => SafetensorsReader.Read(path))!;
         Assert.That(e.Message, Does.StartWith(path + ": "), "the message names the file");
         Assert.That(e.Message, Does.Contain(expected));
     }
@@ -394,6 +394,6 @@ public class SafetensorsTests
     {
         using var dir = new TempDirectory();
         string path = dir.File("none.safetensors");
-        Assert.That(() => SafetensorsReader.Read(path), Throws.TypeOf<FileNotFoundException>().With.Message.Contains(path));
+        Assert.That(() => SafetensorsReader.Read(path), Throws.TypeOf<InputException>().With.Message.Contains(path));
     }
 }

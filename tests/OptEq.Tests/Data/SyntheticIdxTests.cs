@@ -85,7 +85,7 @@ public class SyntheticIdxTests
         using var dir = new TempDirectory();
         WriteSet(dir.Path, gzip: false);
         Assert.That(DatasetLoader.Load(dir.Path, classes: 5).Train.Classes, Is.EqualTo(5));
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path, classes: 2))!;
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path, classes: 2))!;
         Assert.That(e.Message, Does.Contain(TrainLabels));
         Assert.That(e.Message, Does.Contain("label 2 at index 0 is outside [0, 2)"));
     }
@@ -100,13 +100,13 @@ public class SyntheticIdxTests
         Assert.That(a.Data[119], Is.EqualTo(119));
     }
 
-    // ---- corruptions: each one an InvalidDataException (or FileNotFoundException) naming the file ---------------
+    // ---- corruptions: each one an InputException (or FileNotFoundException) naming the file ---------------
 
-    private static InvalidDataException LoadFails(bool gzip, string brokenFile, Func<byte[], byte[]> breakIt)
+    private static InputException LoadFails(bool gzip, string brokenFile, Func<byte[], byte[]> breakIt)
     {
         using var dir = new TempDirectory();
         WriteSet(dir.Path, gzip, (name, raw) => name == brokenFile ? breakIt(raw) : raw);
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path))!;
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
         Assert.That(e.Message, Does.Contain(Path.Combine(dir.Path, gzip ? brokenFile + ".gz" : brokenFile)), "the message names the file");
         return e;
     }
@@ -166,8 +166,8 @@ public class SyntheticIdxTests
         string path = dir.File(TrainImages + ".gz");
         var gz = File.ReadAllBytes(path);
         File.WriteAllBytes(path, gz[..(gz.Length / 2)]);
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path))!;
-        Assert.That(e.Message, Does.StartWith(path + ": truncated: header says 4 images of 5×7 (140 bytes), found "));
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
+        Assert.That(e.Message, Does.StartWith(path + ": ").And.Contain("truncated"));
     }
 
     [Test]
@@ -176,8 +176,8 @@ public class SyntheticIdxTests
         using var dir = new TempDirectory();
         string path = dir.File("labels.gz");
         File.WriteAllBytes(path, [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03]);
-        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path))!;
-        Assert.That(e.Message, Does.StartWith(path + ": corrupt gzip data: "));
+        var e = Assert.Throws<InputException>(() => IdxReader.ReadLabels(path))!;
+        Assert.That(e.Message, Does.StartWith(path + ": truncated"));
     }
 
     [TestCase(false)]
@@ -193,8 +193,8 @@ public class SyntheticIdxTests
     {
         using var dir = new TempDirectory();
         WriteSet(dir.Path, gzip: false, (name, raw) => name == TrainLabels ? IdxTestFiles.Encode([3], [0, 1, 2]) : raw);
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path))!;
-        Assert.That(e.Message, Is.EqualTo($"{dir.File(TrainImages)} has 4 images but {dir.File(TrainLabels)} has 3 labels"));
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
+        Assert.That(e.Message, Is.EqualTo($"{dir.File(TrainLabels)}: has 3 labels but {dir.File(TrainImages)} has 4 images"));
     }
 
     [Test]
@@ -202,8 +202,8 @@ public class SyntheticIdxTests
     {
         using var dir = new TempDirectory();
         WriteSet(dir.Path, gzip: false, (name, raw) => name == TestImages ? IdxTestFiles.Encode([2, 7, 5], ImageBytes(2, 2)) : raw);
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path))!;
-        Assert.That(e.Message, Is.EqualTo($"{dir.File(TrainImages)} has 5×7 images but {dir.File(TestImages)} has 7×5"));
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
+        Assert.That(e.Message, Is.EqualTo($"{dir.File(TrainImages)}: has 5×7 images but {dir.File(TestImages)} has 7×5"));
     }
 
     [Test]
@@ -212,7 +212,7 @@ public class SyntheticIdxTests
         using var dir = new TempDirectory();
         string images = IdxTestFiles.Write(dir.Path, "images", IdxTestFiles.Encode([3, 2, 2], new byte[12]), gzip: false);
         string labels = IdxTestFiles.Write(dir.Path, "labels", IdxTestFiles.Encode([3], [0, 9, 1]), gzip: false);
-        var e = Assert.Throws<InvalidDataException>(() => Dataset.FromIdx("train", IdxReader.ReadImages(images), IdxReader.ReadLabels(labels), classes: 3))!;
+        var e = Assert.Throws<InputException>(() => Dataset.FromIdx("train", IdxReader.ReadImages(images), IdxReader.ReadLabels(labels), classes: 3))!;
         Assert.That(e.Message, Is.EqualTo($"{labels}: label 9 at index 1 is outside [0, 3) (3 classes)"));
     }
 
@@ -223,16 +223,16 @@ public class SyntheticIdxTests
         using var dir = new TempDirectory();
         WriteSet(dir.Path, gzip);
         File.Delete(dir.File(gzip ? TestImages + ".gz" : TestImages));
-        var e = Assert.Throws<FileNotFoundException>(() => DatasetLoader.Load(dir.Path))!;
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
         Assert.That(e.Message, Does.Contain(TestImages));
         Assert.That(e.Message, Does.Contain("not found"));
-        Assert.That(() => IdxReader.Read(dir.File("nope")), Throws.TypeOf<FileNotFoundException>().With.Message.Contains(dir.File("nope")));
+        Assert.That(() => IdxReader.Read(dir.File("nope")), Throws.TypeOf<InputException>().With.Message.Contains(dir.File("nope")));
     }
 
     [Test]
     public void MissingDirectoryIsAClearError()
     {
         string missing = Path.Combine(Path.GetTempPath(), "opteq-no-such-dir-" + Guid.NewGuid().ToString("N"));
-        Assert.That(() => DatasetLoader.Load(missing), Throws.TypeOf<DirectoryNotFoundException>().With.Message.Contains(missing));
+        Assert.That(() => DatasetLoader.Load(missing), Throws.TypeOf<InputException>().With.Message.Contains(missing));
     }
 }

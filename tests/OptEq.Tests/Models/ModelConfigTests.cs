@@ -55,14 +55,14 @@ public class ModelConfigTests
     [TestCase("""{"model":"opteq","spec":{"input":784,"layers":[{"layer":"linear","name":"head","output":10,"bais":false}]}}""", "bais")]
     [TestCase("""{"model":"custom","input":36,"classes":3,"spec":{"input":36,"layers":[{"layer":"opteq","name":"e","hidden":3,"forward":{"maxIteration":3}}]}}""", "maxIteration")]
     public void AnUnknownKeyIsAnErrorNamingIt(string json, string key)
-        => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InvalidDataException>().With.Message.Contains(key).And.Message.Contains("cfg.json"));
+        => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InputException>().With.Message.Contains(key).And.Message.Contains("cfg.json"));
 
     [TestCase("""{"Model":"transformer"}""", "deep-opteq")]
     [TestCase("""{"Solver":"newton"}""", "anderson")]
     [TestCase("""{"Backward":"implicit-lu"}""", "implicit-cg")]
     [TestCase("""{"Activation":"swish"}""", "relu")]
     public void AnUnknownNameListsTheValidOnes(string json, string valid)
-        => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InvalidDataException>().With.Message.Contains(valid));
+        => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InputException>().With.Message.Contains(valid));
 
     [Test]
     public void ACheckpointStoresTheSpecAndAnOldOneStillLoads()

@@ -99,7 +99,12 @@ public class SolverRegistryTests
     {
         using var device = new NativeCpuDevice();
         // By name in JSON, as a checkpoint or a command line gives it, for the forward solve and the backward mode.
-        var config = ModelConfig.FromJson("""{"model":"opteq","input":6,"classes":3,"hidden":5,"solver":"test-counting","backward":"implicit-test-counting-adjoint","seed":1}""", "test");
+        // Every key must be present (configurations are read strictly): the defaults' JSON, without the spec (which the
+        // recipe then makes), with the solvers named.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(new ModelConfig { Input = 6, Classes = 3, Hidden = 5, Seed = 1 }.ToJson())!.AsObject();
+        json.Remove("spec");
+        (json["solver"], json["backward"]) = ("test-counting", "implicit-test-counting-adjoint");
+        var config = ModelConfig.FromJson(json.ToJsonString(), "test");
         Assert.That(config.Solver, Is.SameAs(Forward));
         Assert.That(config.Backward.Adjoint, Is.SameAs(Adjoint));
         Assert.That(config.ToJson(), Does.Contain("\"solver\":\"test-counting-picard\"").And.Contain("\"backward\":\"implicit-test-counting-adjoint\""));

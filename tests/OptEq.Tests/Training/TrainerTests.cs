@@ -87,8 +87,10 @@ public class TrainerTests
             trainer.Resume(checkpoint);
             Assert.That(trainer.CompletedEpochs, Is.EqualTo(1));
             trainer.Run();
-            Assert.That(trainer.History.Select(h => h.TrainLoss), Is.EqualTo(uninterrupted.Skip(1).Select(h => h.TrainLoss)));
-            Assert.That(trainer.History.Select(h => h.TestAccuracy), Is.EqualTo(uninterrupted.Skip(1).Select(h => h.TestAccuracy)));
+            // The history continues across the resume: epoch 1 from the checkpoint, then 2 and 3, equal to the uninterrupted run's.
+            Assert.That(trainer.History.Select(h => h.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+            Assert.That(trainer.History.Select(h => h.TrainLoss), Is.EqualTo(uninterrupted.Select(h => h.TrainLoss)));
+            Assert.That(trainer.History.Select(h => h.TestAccuracy), Is.EqualTo(uninterrupted.Select(h => h.TestAccuracy)));
             var resumed = model.Parameters().Select(p => p.Value.ToArray()).ToArray();
             for (int p = 0; p < resumed.Length; p++) Assert.That(resumed[p], Is.EqualTo(finalParameters[p]), $"parameter {p}");
         }
@@ -127,7 +129,7 @@ public class TrainerTests
             trainer.Save(checkpoint);
         using var other = new Classifier<float>(device, Config with { Hidden = 12 });
         using var otherTrainer = new Trainer(device, other, Options(1), train, train);
-        var e = Assert.Throws<InvalidDataException>(() => otherTrainer.Resume(checkpoint))!;
+        var e = Assert.Throws<InputException>(() => otherTrainer.Resume(checkpoint))!;
         Assert.That(e.Message, Does.Contain(checkpoint).And.Contain("another model"));
     }
 
