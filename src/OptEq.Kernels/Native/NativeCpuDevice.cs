@@ -35,7 +35,7 @@ public sealed class NativeCpuDevice : Device
                 SgemmKernel.Vector128 => "6x8 128-bit micro-kernel",
                 _ => "scalar fallback",
             }),
-            new("fma", System.Runtime.Intrinsics.X86.Fma.IsSupported ? "yes" : "no"),
+            new("fma", System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? "yes" : "no"),
             new("memory", $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 20)} MiB"),
             new("float64", "yes"),
         ]);

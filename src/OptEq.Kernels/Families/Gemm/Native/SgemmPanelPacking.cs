@@ -17,35 +17,37 @@ internal static unsafe class SgemmPanelPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no slow first calls
     public static void PackA(bool transA, float* a, long lda, int mc, int kc, int mr, float* dst)
     {
-        for (int i0 = 0; i0 < mc; i0 += mr, dst += (long)mr * kc)
+        if (transA)
         {
-            int h = Math.Min(mr, mc - i0);
-            if (transA)
+            // op(A)[i, p] = A[p, i]: step p of every panel is a piece of row p of the stored A, so rows are walked in
+            // order, each across all panels (panel by panel, every step would jump a row stride).
+            long panelStride = (long)mr * kc;
+            for (int p = 0; p < kc; p++)
             {
-                // op(A)[i, p] = A[p, i]: the h values of step p are adjacent in row p of the stored A.
-                float* src = a + i0;
-                for (int p = 0; p < kc; p++)
+                float* from = a + p * lda, to = dst + p * mr;
+                for (int i0 = 0; i0 < mc; i0 += mr, to += panelStride)
                 {
-                    float* to = dst + p * mr, from = src + p * lda;
-                    int r = 0;
-                    for (; r < h; r++) to[r] = from[r];
+                    int h = Math.Min(mr, mc - i0), r = 0;
+                    for (; r < h; r++) to[r] = from[i0 + r];
                     for (; r < mr; r++) to[r] = 0f;
                 }
             }
-            else
+            return;
+        }
+        for (int i0 = 0; i0 < mc; i0 += mr, dst += (long)mr * kc)
+        {
+            // op(A)[i, p] = A[i, p]: each row runs along p and is scattered with stride mr.
+            int h = Math.Min(mr, mc - i0);
+            for (int r = 0; r < mr; r++)
             {
-                // op(A)[i, p] = A[i, p]: each row runs along p and is scattered with stride mr.
-                for (int r = 0; r < mr; r++)
+                float* to = dst + r;
+                if (r < h)
                 {
-                    float* to = dst + r;
-                    if (r < h)
-                    {
-                        float* from = a + (i0 + r) * lda;
-                        for (int p = 0; p < kc; p++) to[p * mr] = from[p];
-                    }
-                    else
-                        for (int p = 0; p < kc; p++) to[p * mr] = 0f;
+                    float* from = a + (i0 + r) * lda;
+                    for (int p = 0; p < kc; p++) to[p * mr] = from[p];
                 }
+                else
+                    for (int p = 0; p < kc; p++) to[p * mr] = 0f;
             }
         }
     }
