@@ -50,6 +50,31 @@ public class NativeGemmTests(int widthBits)
     public void MatchesReference(int m, int n, int k, bool transA, bool transB)
         => Check(m, n, k, transA, transB, alpha: 1.5f, beta: 0.5f);
 
+    /// <summary>
+    /// The packed kernel itself at sizes <c>NativeGemm.Gemm</c> sends to SimpleGemm at 256 and 128 bits (tiny or of one or
+    /// two rows): <c>NativeGemm.Sgemm</c> has no such cut-off, and the fused prox epilogue calls it at every size.
+    /// </summary>
+    [Test]
+    public unsafe void PackedKernelAtTinyShapes()
+    {
+        if (NativeGemm.KernelFor(SimdWidth.Current) is null) Assert.Ignore("no packed sgemm runs at the scalar width");
+        int[][] shapes = [[1, 1, 1], [1, 5, 95], [2, 3, 1], [5, 15, 9], [6, 16, 8], [7, 17, 33], [12, 24, 3], [2, 40, 300]];
+        foreach (var s in shapes)
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                int m = s[0], n = s[1], k = s[2];
+                var random = new Random(m * 31 + n * 7 + k);
+                float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n), c = RandomArray(random, m * n);
+                var result = (float[])c.Clone();
+                fixed (float* pa = a, pb = b, pc = result)
+                    NativeGemm.Sgemm(ta, tb, m, n, k, 1.5f, pa, ta ? m : k, pb, tb ? k : n, 0.5f, pc, n);
+                var expected = ToDouble(c);
+                ReferenceKernels.Gemm(ta, tb, m, n, k, 1.5, ToDouble(a), ToDouble(b), 0.5, expected);
+                var bound = MagnitudeBound(ta, tb, m, n, k, 1.5, ToDouble(a), ToDouble(b), 0.5, ToDouble(c));
+                AssertClose(result, expected, bound, k, $"packed {m}x{n}x{k} transA={ta} transB={tb}");
+            }
+    }
+
     [TestCase(0f)]
     [TestCase(1f)]
     [TestCase(0.5f)]
