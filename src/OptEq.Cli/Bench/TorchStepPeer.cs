@@ -7,7 +7,7 @@ namespace OptEq.Cli.Bench;
 /// <summary>
 /// The PyTorch peer of <c>opteq bench step</c>: runs <c>peers/torch_deq_step.py</c> (copied beside the executable from
 /// bench/peers) with the system Python, which has PyTorch where Debian's python3-torch is installed, and reads its JSON line.
-/// OpenBLAS (PyTorch's BLAS there) gets the same OPENBLAS_CORETYPE policy as the GEMM peer: the environment's value, or SkylakeX.
+/// OpenBLAS (PyTorch's BLAS there) gets the same OPENBLAS_CORETYPE policy as the GEMM peer: the environment's value, or OpenBlas.DefaultCoreType.
 /// </summary>
 public static class TorchStepPeer
 {
@@ -21,8 +21,8 @@ public static class TorchStepPeer
         string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { ScriptPath, "--steps", steps.ToString(), "--threads", threads.ToString() }) start.ArgumentList.Add(argument);
-        string coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
-        start.Environment[OpenBlas.CoreTypeVariable] = coreType;
+        string? coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
+        if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
         try
         {
             using var process = Process.Start(start) ?? throw new InvalidOperationException("no process");
@@ -40,7 +40,7 @@ public static class TorchStepPeer
             var root = doc.RootElement;
             double ms = root.GetProperty("ms_per_step").GetDouble();
             return (ms, $"PyTorch {root.GetProperty("torch").GetString()} on {root.GetProperty("threads").GetInt32()} threads, " +
-                $"TorchDEQ's Anderson solver and implicit backward (bench/peers/torch_deq_step.py), OPENBLAS_CORETYPE={coreType}, mean of {steps} steps");
+                $"TorchDEQ's Anderson solver and implicit backward (bench/peers/torch_deq_step.py), OPENBLAS_CORETYPE={coreType ?? "(OpenBLAS's own pick)"}, mean of {steps} steps");
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException)
         {

@@ -81,14 +81,14 @@ public static class BenchGemmCommand
         Console.WriteLine("GEMM float32, C ← op(A)·op(B) row-major (α = 1, β = 0). GFLOP/s = 2·m·n·k / median time of one call,");
         Console.WriteLine($"each backend warmed up, then timed {seconds:0.##} s per case in slices alternating with its peer. Products checked first.");
         var cpu = bench.Cpu.Info;
-        Console.WriteLine($"cpu:      {cpu.Name}, {string.Join(", ", cpu.Properties.Where(p => p.Key is "cores" or "simd").Select(p => $"{p.Key} {p.Value}"))}");
+        Console.WriteLine($"cpu:      {cpu.Name}, {string.Join(", ", cpu.Properties.Where(p => p.Key is "cores" or "simd" or "sgemm").Select(p => $"{p.Key} {p.Value}"))}");
         if (bench.OpenBlasAvailable)
         {
             string coreType = OpenBlas.CoreTypeFromEnvironment is { } preset
                 ? $"{OpenBlas.CoreTypeVariable}={preset} from the environment (kept)"
-                : $"{OpenBlas.CoreTypeVariable}={OpenBlas.DefaultCoreType} set by opteq";
+                : OpenBlas.DefaultCoreType is { } chosen ? $"{OpenBlas.CoreTypeVariable}={chosen} set by opteq" : "its own pick";
             Console.WriteLine($"openblas: {OpenBlas.LibraryPath}, core {OpenBlas.CoreName ?? "?"} ({coreType}), {OpenBlas.Threads} threads");
-            if (OpenBlas.CoreTypeFromEnvironment is not null && OpenBlas.CoreName != OpenBlas.DefaultCoreType)
+            if (OpenBlas.CoreTypeFromEnvironment is not null && OpenBlas.DefaultCoreType is not null && OpenBlas.CoreName != OpenBlas.DefaultCoreType)
                 Console.WriteLine($"          note: its {OpenBlas.CoreName} kernels are not its fastest here; unset {OpenBlas.CoreTypeVariable} for {OpenBlas.DefaultCoreType}.");
         }
         if (extra is not null) Console.WriteLine($"device:   {extra}");

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace OptEq.Kernels.Native;
 
 /// <summary>
@@ -28,12 +26,18 @@ public sealed class NativeCpuDevice : Device
 
     public static DeviceInfo Describe()
     {
-        string simd = Vector512.IsHardwareAccelerated ? "AVX-512 (Vector512)" : Vector256.IsHardwareAccelerated ? "AVX2 (Vector256)" : "Vector128";
         return new DeviceInfo(DeviceId, DeviceKind.NativeCpu, "native CPU (vectorised C#)",
         [
             new("cores", Environment.ProcessorCount.ToString()),
-            new("simd", simd),
-            new("fma", System.Runtime.Intrinsics.X86.Fma.IsSupported ? "yes" : "no"),
+            new("simd", SimdWidth.Describe(SimdWidth.Current)),
+            new("sgemm", NativeGemm.KernelFor(SimdWidth.Current) switch
+            {
+                SgemmKernel.Avx512 => "14x32 AVX-512 micro-kernel",
+                SgemmKernel.Vector256 => "6x16 256-bit micro-kernel",
+                SgemmKernel.Vector128 => "6x8 128-bit micro-kernel",
+                _ => "scalar fallback",
+            }),
+            new("fma", System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? "yes" : "no"),
             new("memory", $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 20)} MiB"),
             new("float64", "yes"),
         ]);

@@ -10,15 +10,23 @@ namespace OptEq.Kernels.Peers;
 /// <remarks>
 /// OpenBLAS builds with DYNAMIC_ARCH pick their kernels at load time, from the CPU or from <c>OPENBLAS_CORETYPE</c>, and a
 /// wrong pick costs much (on a 2-core Zen 5, OpenBLAS 0.3.21 with Haswell's AVX2 kernels gives about 210 GFLOP/s at 1024³
-/// against about 420 with SkylakeX's AVX-512 ones). So, before loading, <c>OPENBLAS_CORETYPE</c> is set to SkylakeX
-/// unless the user has set it. OpenBLAS reads it with getenv, and
+/// against about 420 with SkylakeX's AVX-512 ones). So, before loading, <c>OPENBLAS_CORETYPE</c> is set to
+/// <see cref="DefaultCoreType"/> (SkylakeX with AVX-512, Haswell with AVX2 and FMA) unless the user has set it. OpenBLAS reads it with getenv, and
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the native environment on Unix,
 /// hence libc's setenv.
 /// </remarks>
 public static unsafe class OpenBlas
 {
     public const string CoreTypeVariable = "OPENBLAS_CORETYPE";
-    public const string DefaultCoreType = "SkylakeX";
+
+    /// <summary>
+    /// The kernels OpenBLAS is given when the environment names none: SkylakeX where the CPU (as the JIT sees it) has
+    /// AVX-512, Haswell where it has AVX2 and FMA (SkylakeX's kernels would fault there), else null: OpenBLAS's own pick.
+    /// </summary>
+    public static string? DefaultCoreType { get; } =
+        System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "SkylakeX"
+        : System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported ? "Haswell"
+        : null;
 
     /// <summary>A library file or name to load instead of the usual ones (e.g. another OpenBLAS build).</summary>
     public const string LibraryVariable = "OPTEQ_OPENBLAS";
@@ -120,15 +128,16 @@ public static unsafe class OpenBlas
     }
 
     /// <summary>
-    /// setenv(OPENBLAS_CORETYPE, SkylakeX) in the native environment unless the variable is already there, in which
-    /// case the user's value wins and is recorded in <see cref="CoreTypeFromEnvironment"/>.
+    /// setenv(OPENBLAS_CORETYPE, <see cref="DefaultCoreType"/>) in the native environment unless the variable is already
+    /// there, in which case the user's value wins and is recorded in <see cref="CoreTypeFromEnvironment"/>.
     /// </summary>
     private static void SetCoreTypeIfUnset()
     {
         string? libc = OperatingSystem.IsLinux() ? "libc.so.6" : OperatingSystem.IsMacOS() ? "libSystem.dylib" : null;
         if (libc is null || !NativeLibrary.TryLoad(libc, out var handle)) return;
         if (!NativeLibrary.TryGetExport(handle, "getenv", out var getenv) || !NativeLibrary.TryGetExport(handle, "setenv", out var setenv)) return;
-        fixed (byte* name = "OPENBLAS_CORETYPE\0"u8, value = "SkylakeX\0"u8)
+        byte[] chosen = System.Text.Encoding.ASCII.GetBytes((DefaultCoreType ?? "") + "\0");
+        fixed (byte* name = "OPENBLAS_CORETYPE\0"u8, value = chosen)
         {
             var current = ((delegate* unmanaged<byte*, byte*>)getenv)(name);
             if (current != null)
@@ -136,7 +145,7 @@ public static unsafe class OpenBlas
                 CoreTypeFromEnvironment = Marshal.PtrToStringUTF8((nint)current);
                 return;
             }
-            ((delegate* unmanaged<byte*, byte*, int, int>)setenv)(name, value, 0);
+            if (DefaultCoreType is not null) ((delegate* unmanaged<byte*, byte*, int, int>)setenv)(name, value, 0);
         }
     }
 

@@ -1,6 +1,7 @@
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using OptEq.Kernels;
+using OptEq.Kernels.Native;
 
 namespace OptEq.Tests.Kernels;
 
@@ -25,7 +26,11 @@ public abstract class KernelTestsBase(string backend)
     public void OpenDevice() => Device = KernelBackends.Open(backend);
 
     [OneTimeTearDown]
-    public void CloseDevice() => Device?.Dispose();
+    public void CloseDevice()
+    {
+        Device?.Dispose();
+        KernelBackends.Close(backend);
+    }
 
     /// <summary>Runs the float32 or the float64 version of a generic check.</summary>
     protected static void Run(Precision precision, Action float32, Action float64)
@@ -56,7 +61,21 @@ public static class KernelBackends
     /// <summary>The ILGPU kernels on the first CUDA GPU; the fixture is ignored where there is none.</summary>
     public const string Cuda = "cuda:0";
 
-    public static readonly string[] All = [Native, IlgpuCpu, IlgpuSmallGroups, Cuda];
+    /// <summary>
+    /// The native backend run at a narrower vector width than the hardware's ("cpu@256", "cpu@128", "cpu@0" for scalar
+    /// code only), one per width this CPU accelerates below its widest: every native kernel is tested at every width.
+    /// The width is process-wide, set for the fixture and restored after it (fixtures run one at a time).
+    /// </summary>
+    public static readonly string[] NativeNarrowerWidths =
+        SimdWidth.Supported.Where(w => w != SimdWidth.Hardware).Select(w => $"{Native}@{(int)w}").ToArray();
+
+    /// <summary>
+    /// Every backend, or only the native ones (at each width) when the environment sets OPTEQ_NATIVE_KERNELS_ONLY=1:
+    /// .ci/run re-runs the native kernel fixtures that way under DOTNET_EnableAVX2=0 and DOTNET_EnableAVX512=0.
+    /// </summary>
+    public static readonly string[] All = Environment.GetEnvironmentVariable("OPTEQ_NATIVE_KERNELS_ONLY") == "1"
+        ? [Native, .. NativeNarrowerWidths]
+        : [Native, .. NativeNarrowerWidths, IlgpuCpu, IlgpuSmallGroups, Cuda];
 
     public static Device Open(string backend)
     {
@@ -69,7 +88,16 @@ public static class KernelBackends
                 if (!DeviceCatalog.Available().Any(d => d.Kind == DeviceKind.Cuda))
                     Assert.Ignore("no CUDA device here");
                 return DeviceCatalog.Open(Cuda);
+            case var narrower when NativeNarrowerWidths.Contains(narrower):
+                SimdWidth.Override = (VectorWidth)int.Parse(narrower[(Native.Length + 1)..]);
+                return DeviceCatalog.Open("cpu");
             default: throw new ArgumentException($"unknown backend {backend}; valid: {string.Join(", ", All)}");
         }
+    }
+
+    /// <summary>Undoes what <see cref="Open"/> changed beyond the device: the vector width of a "cpu@N" backend.</summary>
+    public static void Close(string backend)
+    {
+        if (NativeNarrowerWidths.Contains(backend)) SimdWidth.Override = null;
     }
 }

@@ -1,9 +1,8 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace OptEq.Kernels.Native;
 
-/// <summary>The Anderson family on the CPU: samples split across the worker team, Vector512 over each row.</summary>
+/// <summary>The Anderson family on the CPU: samples split across the worker team, each row on the VectorDriver.</summary>
 internal sealed unsafe class AndersonNative : IAndersonBackend
 {
     public void Update<T>(AndersonShape shape, MatrixView<T> z, MatrixView<T> fz, AndersonRing<T> ring, MatrixView<T> gram, MatrixView<T> absSquared, MatrixView<T> normSquared)
@@ -32,7 +31,7 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
         });
     }
 
-    /// <summary>Samples [b0, b1): one pass writes the slot and the two norms, a second takes the new residual's dot products (it is in L1 by then).</summary>
+    /// <summary>Samples [b0, b1): the slot and the two norms, then the new residual's dot products (it is in L1 by then).</summary>
     private struct AndersonUpdateRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public AndersonShape Shape;
@@ -41,34 +40,16 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
 
         public readonly void Run(int b0, int b1)
         {
-            int m = Shape.Memory, d = Shape.Dimension, slot = Shape.Slot, w = Vector512<T>.Count;
+            int m = Shape.Memory, d = Shape.Dimension, slot = Shape.Slot;
             for (int b = b0; b < b1; b++)
             {
                 T* zr = Z[b], fr = Fz[b];
                 T* x = Iterates + ((long)b * m + slot) * d, r = Residuals + ((long)b * m + slot) * d;
-                var abs = Vector512<T>.Zero; var norm = Vector512<T>.Zero;
-                int j = 0;
-                for (; j <= d - w; j += w)
-                {
-                    var vz = Vector512.Load(zr + j); var vf = Vector512.Load(fr + j);
-                    var vr = vf - vz;
-                    Vector512.Store(vz, x + j);
-                    Vector512.Store(vr, r + j);
-                    abs += vr * vr;
-                    norm += vf * vf;
-                }
-                T absTail = T.Zero, normTail = T.Zero;
-                for (; j < d; j++)
-                {
-                    T rj = fr[j] - zr[j];
-                    x[j] = zr[j];
-                    r[j] = rj;
-                    absTail += rj * rj;
-                    normTail += fr[j] * fr[j];
-                }
-                T absSquared = Vector512.Sum(abs) + absTail;
+                new ReadOnlySpan<T>(zr, d).CopyTo(new Span<T>(x, d));
+                VectorDriver.Map(new SubtractOp<T>(), fr, zr, r, d);
+                T absSquared = VectorDriver.Reduce(new SquaredNormOp<T>(), r, r, d);
                 AbsSquared[b] = absSquared;
-                NormSquared[b] = Vector512.Sum(norm) + normTail;
+                NormSquared[b] = VectorDriver.Reduce(new SquaredNormOp<T>(), fr, fr, d);
                 T* g = Gram + (long)b * m * m;
                 g[slot * m + slot] = absSquared;
                 for (int i = 0; i < Shape.Used; i++)
@@ -81,15 +62,7 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
             }
         }
 
-        private static T Dot(T* x, T* y, int n)
-        {
-            var acc = Vector512<T>.Zero;
-            int j = 0;
-            for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count) acc += Vector512.Load(x + j) * Vector512.Load(y + j);
-            T tail = T.Zero;
-            for (; j < n; j++) tail += x[j] * y[j];
-            return Vector512.Sum(acc) + tail;
-        }
+        private static T Dot(T* x, T* y, int n) => VectorDriver.Reduce(new DotOp<T>(), x, y, n);
     }
 
     private struct AndersonMixRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
@@ -102,7 +75,7 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
 
         public readonly void Run(int b0, int b1)
         {
-            int m = Shape.Memory, d = Shape.Dimension, w = Vector512<T>.Count;
+            int m = Shape.Memory, d = Shape.Dimension;
             for (int b = b0; b < b1; b++)
             {
                 if (Active[b] == T.Zero) continue; // stopped: keeps its state
@@ -118,18 +91,8 @@ internal sealed unsafe class AndersonNative : IAndersonBackend
                 {
                     T ai = a[i], bi = Beta * a[i];
                     T* x = Iterates + ((long)b * m + i) * d, r = Residuals + ((long)b * m + i) * d;
-                    var va = Vector512.Create(ai); var vb = Vector512.Create(bi);
-                    int j = 0;
-                    if (i == 0)
-                    {
-                        for (; j <= d - w; j += w) Vector512.Store(va * Vector512.Load(x + j) + vb * Vector512.Load(r + j), zr + j);
-                        for (; j < d; j++) zr[j] = ai * x[j] + bi * r[j];
-                    }
-                    else
-                    {
-                        for (; j <= d - w; j += w) Vector512.Store(Vector512.Load(zr + j) + va * Vector512.Load(x + j) + vb * Vector512.Load(r + j), zr + j);
-                        for (; j < d; j++) zr[j] += ai * x[j] + bi * r[j];
-                    }
+                    if (i == 0) VectorDriver.Map(new AxpbyOp<T>(ai, bi), x, r, zr, d);
+                    else VectorDriver.Map(new AddAxpbyOp<T>(ai, bi), zr, x, r, zr, d);
                 }
             }
         }

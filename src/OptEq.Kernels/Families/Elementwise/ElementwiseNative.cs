@@ -1,9 +1,11 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace OptEq.Kernels.Native;
 
-/// <summary>The elementwise family on the CPU: one struct body per kernel, rows split across the worker team.</summary>
+/// <summary>
+/// The elementwise family on the CPU: one struct body per kernel, rows split across the worker team; the arithmetic rows run
+/// on <see cref="VectorDriver"/> (every width), the generic scalar maps (<see cref="IScalarMap{T}"/>) element by element.
+/// </summary>
 internal sealed unsafe class ElementwiseNative : IElementwiseBackend
 {
     public void Copy<T>(int rows, int cols, MatrixView<T> src, MatrixView<T> dst) where T : unmanaged =>
@@ -62,14 +64,7 @@ internal sealed unsafe class ElementwiseNative : IElementwiseBackend
 
         public readonly void Run(int r0, int r1)
         {
-            for (int r = r0; r < r1; r++)
-            {
-                T* xr = X[r], yr = Y[r];
-                int j = 0;
-                for (; j <= Cols - Vector512<T>.Count; j += Vector512<T>.Count)
-                    Vector512.Store(Vector512.Load(xr + j) + Vector512.Load(Bias + j), yr + j);
-                for (; j < Cols; j++) yr[j] = xr[j] + Bias[j];
-            }
+            for (int r = r0; r < r1; r++) VectorDriver.Map(new AddOp<T>(), X[r], Bias, Y[r], Cols);
         }
     }
 
@@ -81,25 +76,11 @@ internal sealed unsafe class ElementwiseNative : IElementwiseBackend
 
         public readonly void Run(int r0, int r1)
         {
-            var va = Vector512.Create(Alpha);
-            var vb = Vector512.Create(Beta);
             bool readY = Beta != T.Zero; // β = 0 never reads y (it may be uninitialised)
             for (int r = r0; r < r1; r++)
             {
-                T* xr = X[r], yr = Y[r], rr = Result[r];
-                int j = 0;
-                if (readY)
-                {
-                    for (; j <= Cols - Vector512<T>.Count; j += Vector512<T>.Count)
-                        Vector512.Store(va * Vector512.Load(xr + j) + vb * Vector512.Load(yr + j), rr + j);
-                    for (; j < Cols; j++) rr[j] = Alpha * xr[j] + Beta * yr[j];
-                }
-                else
-                {
-                    for (; j <= Cols - Vector512<T>.Count; j += Vector512<T>.Count)
-                        Vector512.Store(va * Vector512.Load(xr + j), rr + j);
-                    for (; j < Cols; j++) rr[j] = Alpha * xr[j];
-                }
+                if (readY) VectorDriver.Map(new AxpbyOp<T>(Alpha, Beta), X[r], Y[r], Result[r], Cols);
+                else VectorDriver.Map(new ScaleOp<T>(Alpha), X[r], Result[r], Cols);
             }
         }
     }
@@ -151,9 +132,8 @@ internal sealed unsafe class ElementwiseNative : IElementwiseBackend
             for (int r = r0; r < r1; r++)
             {
                 T al = Alpha[r], be = Beta[r];
-                T* xr = X[r], yr = Y[r], rr = Result[r];
-                if (be == T.Zero) for (int j = 0; j < Cols; j++) rr[j] = al * xr[j];
-                else for (int j = 0; j < Cols; j++) rr[j] = al * xr[j] + be * yr[j];
+                if (be == T.Zero) VectorDriver.Map(new ScaleOp<T>(al), X[r], Result[r], Cols);
+                else VectorDriver.Map(new AxpbyOp<T>(al, be), X[r], Y[r], Result[r], Cols);
             }
         }
     }

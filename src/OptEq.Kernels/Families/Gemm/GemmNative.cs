@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using OptEq.Kernels.Activations;
 
 namespace OptEq.Kernels.Native;
@@ -24,11 +23,11 @@ internal sealed unsafe class GemmNative(Device device) : IGemmBackend
             entries.Run(0, batch);
     }
 
-    /// <summary>float32 on AVX-512: the packed sgemm with the bias/prox/σ′ epilogue on each finished tile. Otherwise the composition.</summary>
+    /// <summary>float32 with SIMD: the packed sgemm (every width) with the bias/prox/σ′ epilogue on each finished tile. Otherwise the composition.</summary>
     public void GemmProx<T, TAct>(TAct activation, GemmShape shape, MatrixView<T> a, MatrixView<T> b, MatrixView<T> addend, MatrixView<T> value, MatrixView<T> derivative)
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IProxActivation<T>
     {
-        if (typeof(T) != typeof(float) || !Avx512F.IsSupported || shape.K == 0)
+        if (typeof(T) != typeof(float) || NativeGemm.KernelFor(SimdWidth.Current) is null || shape.K == 0)
         {
             GemmProxComposition.Run(device, activation, shape, a, b, addend, value, derivative);
             return;

@@ -9,7 +9,9 @@ namespace OptEq.Tests;
 /// The native float32 GEMM (through <see cref="GemmExtensions.Gemm{T}"/> on <see cref="NativeCpuDevice"/>) against the float64
 /// reference, at shapes that hit the packed path's edges: micro-tile rows (14) and columns (32), the 16-wide packing
 /// transposes, the one-vector tile for a last panel of ≤ 16 columns, the cache blocks (KC = 256, MC = 168, NC = 4096),
-/// both thread partitions, strided views and batches.
+/// both thread partitions, strided views and batches. The fixture runs once per vector width this CPU accelerates (and
+/// scalar): the AVX-512 14×32 kernel, the 6×16 256-bit and 6×8 128-bit kernels (whose tiles, 6 rows and 8 or 16 columns,
+/// the shapes also straddle), and the scalar <c>SimpleGemm</c>.
 /// </summary>
 /// <remarks>
 /// Tolerance: each element's error is measured against the sum of the magnitudes of what went into it,
@@ -17,8 +19,18 @@ namespace OptEq.Tests;
 /// worst-case error of k·2⁻²⁴·S and a typical one near √k·2⁻²⁴·S, so this bound holds with room for any summation order
 /// while catching a wrong, missing or doubled term (an error of order S/k or more).
 /// </remarks>
-public class NativeGemmTests
+[TestFixtureSource(nameof(Widths)), NonParallelizable]
+public class NativeGemmTests(int widthBits)
 {
+    /// <summary>Every width this CPU runs, in bits (0: scalar).</summary>
+    public static IEnumerable<int> Widths => SimdWidth.Supported.Select(w => (int)w);
+
+    [OneTimeSetUp]
+    public void SetWidth() => SimdWidth.Override = (VectorWidth)widthBits;
+
+    [OneTimeTearDown]
+    public void RestoreWidth() => SimdWidth.Override = null;
+
     public static IEnumerable<TestCaseData> Shapes()
     {
         int[][] shapes =
@@ -27,6 +39,7 @@ public class NativeGemmTests
             [13, 31, 15], [14, 32, 16], [15, 33, 17], [27, 63, 255], [28, 64, 256], [29, 65, 257],
             [3, 5, 2000], [167, 20, 30], [168, 33, 12], [169, 97, 513], [16, 16, 16], [9, 48, 33],
             [128, 256, 256], [180, 200, 300], [500, 20, 300], [3, 4200, 20], [44, 44, 44], [128, 10, 256],
+            [6, 16, 8], [5, 15, 9], [7, 17, 513], [143, 8, 7], [145, 9, 260], [12, 24, 3],
         ];
         foreach (var s in shapes)
             foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
@@ -36,6 +49,31 @@ public class NativeGemmTests
     [TestCaseSource(nameof(Shapes))]
     public void MatchesReference(int m, int n, int k, bool transA, bool transB)
         => Check(m, n, k, transA, transB, alpha: 1.5f, beta: 0.5f);
+
+    /// <summary>
+    /// The packed kernel itself at sizes <c>NativeGemm.Gemm</c> sends to SimpleGemm at 256 and 128 bits (tiny or of one or
+    /// two rows): <c>NativeGemm.Sgemm</c> has no such cut-off, and the fused prox epilogue calls it at every size.
+    /// </summary>
+    [Test]
+    public unsafe void PackedKernelAtTinyShapes()
+    {
+        if (NativeGemm.KernelFor(SimdWidth.Current) is null) Assert.Ignore("no packed sgemm runs at the scalar width");
+        int[][] shapes = [[1, 1, 1], [1, 5, 95], [2, 3, 1], [5, 15, 9], [6, 16, 8], [7, 17, 33], [12, 24, 3], [2, 40, 300]];
+        foreach (var s in shapes)
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                int m = s[0], n = s[1], k = s[2];
+                var random = new Random(m * 31 + n * 7 + k);
+                float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n), c = RandomArray(random, m * n);
+                var result = (float[])c.Clone();
+                fixed (float* pa = a, pb = b, pc = result)
+                    NativeGemm.Sgemm(ta, tb, m, n, k, 1.5f, pa, ta ? m : k, pb, tb ? k : n, 0.5f, pc, n);
+                var expected = ToDouble(c);
+                ReferenceKernels.Gemm(ta, tb, m, n, k, 1.5, ToDouble(a), ToDouble(b), 0.5, expected);
+                var bound = MagnitudeBound(ta, tb, m, n, k, 1.5, ToDouble(a), ToDouble(b), 0.5, ToDouble(c));
+                AssertClose(result, expected, bound, k, $"packed {m}x{n}x{k} transA={ta} transB={tb}");
+            }
+    }
 
     [TestCase(0f)]
     [TestCase(1f)]
@@ -172,8 +210,8 @@ public class NativeGemmTests
     [TestCase(128, 256, 256)]  // both threads
     public unsafe void SteadyStateCallsAllocateNothing(int m, int n, int k)
     {
-        // NativeGemm.Sgemm is the AVX-512 path itself (NativeGemm.Gemm falls back without it).
-        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.Ignore("the packed sgemm needs AVX-512, which this CPU lacks");
+        // NativeGemm.Sgemm is the packed path of the current width itself (NativeGemm.Gemm falls back without one).
+        if (NativeGemm.KernelFor(SimdWidth.Current) is null) Assert.Ignore("no packed sgemm runs at the scalar width");
         var a = GC.AllocateArray<float>(m * k, pinned: true);
         var b = GC.AllocateArray<float>(k * n, pinned: true);
         var c = GC.AllocateArray<float>(m * n, pinned: true);

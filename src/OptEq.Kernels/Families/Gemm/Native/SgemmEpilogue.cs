@@ -1,11 +1,9 @@
-using System.Runtime.Intrinsics;
-
 namespace OptEq.Kernels.Native;
 
 /// <summary>
 /// What the sgemm driver applies to each finished micro-tile of C (after the last depth block, while the tile is in L1):
 /// C ← σ(C + addend) and derivative ← σ′(C + addend). The activation is a function pointer over a row segment with its
-/// struct behind a pointer, so the driver stays non-generic.
+/// struct behind a pointer, so the driver stays non-generic. Every packed kernel (each width) applies it the same way.
 /// </summary>
 internal unsafe struct SgemmEpilogue
 {
@@ -27,11 +25,7 @@ internal unsafe struct SgemmEpilogue
             float* cr = c + r * ldc;
             if (Addend != null)
             {
-                float* ar = Addend + (row + r) * AddendStride + col;
-                int j = 0;
-                for (; j <= cols - Vector512<float>.Count; j += Vector512<float>.Count)
-                    Vector512.Store(Vector512.Load(cr + j) + Vector512.Load(ar + j), cr + j);
-                for (; j < cols; j++) cr[j] += ar[j];
+                VectorDriver.Map(new AddOp<float>(), cr, Addend + (row + r) * AddendStride + col, cr, cols);
             }
             Activate(Activation, cr, Derivative == null ? null : Derivative + (row + r) * DerivativeStride + col, cols);
         }

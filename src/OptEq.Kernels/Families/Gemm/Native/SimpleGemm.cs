@@ -1,12 +1,11 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace OptEq.Kernels.Native;
 
 /// <summary>
-/// A straightforward GEMM for any float type, rows of C in parallel: the float64 path (gradient checks), and float32 where
-/// the packed kernel cannot run (no AVX-512). With B not transposed, each row of C is built from vector axpys over rows of
+/// A straightforward GEMM for any float type, rows of C in parallel, on the <see cref="VectorDriver"/> at every width: the
+/// float64 path (gradient checks), and float32 where no packed kernel runs (no SIMD acceleration at all). With B not transposed, each row of C is built from vector axpys over rows of
 /// op(B); with B transposed, each element is a vector dot product of a row of op(A) and a row of B.
 /// </summary>
 internal static unsafe class SimpleGemm
@@ -41,12 +40,7 @@ internal static unsafe class SimpleGemm
             for (int p = 0; p < k; p++)
             {
                 T aip = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
-                T* bp = b + p * ldb;
-                var va = Vector512.Create(aip);
-                int j = 0;
-                for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
-                    Vector512.Store(va * Vector512.Load(bp + j) + Vector512.Load(ci + j), ci + j);
-                for (; j < n; j++) ci[j] += aip * bp[j];
+                VectorDriver.Map(new AxpyOp<T>(aip), b + p * ldb, ci, ci, n);
             }
         }
     }
@@ -81,14 +75,5 @@ internal static unsafe class SimpleGemm
         }
     }
 
-    private static T Dot<T>(T* x, T* y, int length) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var sum = Vector512<T>.Zero;
-        int p = 0;
-        for (; p <= length - Vector512<T>.Count; p += Vector512<T>.Count)
-            sum += Vector512.Load(x + p) * Vector512.Load(y + p);
-        T total = Vector512.Sum(sum);
-        for (; p < length; p++) total += x[p] * y[p];
-        return total;
-    }
+    private static T Dot<T>(T* x, T* y, int length) where T : unmanaged, IFloatingPointIeee754<T> => VectorDriver.Reduce(new DotOp<T>(), x, y, length);
 }
