@@ -1,5 +1,5 @@
+using OptEq.Autodiff.Validation;
 using System.Globalization;
-using System.IO.Compression;
 
 namespace OptEq.Autodiff.Data;
 
@@ -55,11 +55,12 @@ public static class CsvDataset
                 new Dataset("test", testX, test.Select(i => labels[i]).ToArray(), format.ImageRows, format.ImageCols, format.Classes));
     }
 
-    /// <summary>The rows' features (row-major, float64) and labels; throws <see cref="InvalidDataException"/> naming file and line.</summary>
+    /// <summary>The rows' features (row-major, float64) and labels; throws <see cref="InputException"/> naming file and line.</summary>
     public static (double[] Features, int[] Labels) Read(string path, CsvDatasetFormat format)
     {
-        using var stream = File.OpenRead(path);
-        using var decompressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : (Stream)stream;
+        // Opened like every other input: special files refused, gzip checked to its trailer (docs/cli.md).
+        using var file = InputFiles.OpenRead(path, "data file");
+        using var decompressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new MemoryStream(GzipFile.Decompress(file, path)) : (Stream)file;
         using var reader = new StreamReader(decompressed);
         var features = new List<double>();
         var labels = new List<int>();
@@ -68,33 +69,33 @@ public static class CsvDataset
         while ((line = reader.ReadLine()) is not null)
         {
             lineNumber++;
-            if (line.Length == 0) throw new InvalidDataException($"{path}:{lineNumber}: empty line");
+            if (line.Length == 0) throw InputException.Content(path, $"line {lineNumber}: empty line");
             var fields = line.Split(',');
             if (format.SklearnHeader && lineNumber == 1)
             {
                 // "rows,features,name_0,…,name_{C−1}": the scikit-learn header, checked against the format.
                 if (fields.Length != 2 + format.Classes || !int.TryParse(fields[0], CultureInfo.InvariantCulture, out declaredRows)
                     || !int.TryParse(fields[1], CultureInfo.InvariantCulture, out int declaredFeatures) || declaredFeatures != format.Features)
-                    throw new InvalidDataException($"{path}:1: expected the header 'rows,{format.Features},' and {format.Classes} class names, got '{line}'");
+                    throw InputException.Content(path, $"line 1: expected the header 'rows,{format.Features},' and {format.Classes} class names, got '{line}'");
                 continue;
             }
             if (fields.Length != format.Features + 1)
-                throw new InvalidDataException($"{path}:{lineNumber}: expected {format.Features} features and a label ({format.Features + 1} fields), got {fields.Length}");
+                throw InputException.Content(path, $"line {lineNumber}: expected {format.Features} features and a label ({format.Features + 1} fields), got {fields.Length}");
             for (int j = 0; j < format.Features; j++)
             {
                 if (!double.TryParse(fields[j], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-                    throw new InvalidDataException($"{path}:{lineNumber}: feature {j + 1} '{fields[j]}' is not a finite number");
+                    throw InputException.Content(path, $"line {lineNumber}: feature {j + 1} '{fields[j]}' is not a finite number");
                 if (format.Scaling == FeatureScaling.DivideByMaximum && (v < 0 || v > format.Maximum))
-                    throw new InvalidDataException($"{path}:{lineNumber}: feature {j + 1} = {fields[j]} is outside [0, {format.Maximum}]");
+                    throw InputException.Content(path, $"line {lineNumber}: feature {j + 1} = {fields[j]} is outside [0, {format.Maximum}]");
                 features.Add(v);
             }
             if (!int.TryParse(fields[^1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0 || label >= format.Classes)
-                throw new InvalidDataException($"{path}:{lineNumber}: label '{fields[^1]}' is not an integer in [0, {format.Classes})");
+                throw InputException.Content(path, $"line {lineNumber}: label '{fields[^1]}' is not an integer in [0, {format.Classes})");
             labels.Add(label);
         }
-        if (labels.Count == 0) throw new InvalidDataException($"{path}: no data rows");
+        if (labels.Count == 0) throw InputException.Content(path, $"no data rows");
         if (declaredRows >= 0 && declaredRows != labels.Count)
-            throw new InvalidDataException($"{path}: the header declares {declaredRows} rows, the file has {labels.Count}");
+            throw InputException.Content(path, $"the header declares {declaredRows} rows, the file has {labels.Count}");
         return ([.. features], [.. labels]);
     }
 
@@ -145,7 +146,7 @@ public static class CsvDataset
             double sum = 0, squares = 0;
             for (int r = 0; r < rows; r++) { double v = train[r * width + j]; sum += v; squares += v * v; }
             double mean = sum / rows, std = Math.Sqrt(Math.Max(0, squares / rows - mean * mean));
-            if (!(std > 0)) throw new InvalidDataException($"{path}: feature {j + 1} is constant on the training split; it cannot be standardised");
+            if (!(std > 0)) throw InputException.Content(path, $"feature {j + 1} is constant on the training split; it cannot be standardised");
             for (int r = 0; r < rows; r++) train[r * width + j] = (float)((train[r * width + j] - mean) / std);
             for (int r = 0; r < test.Length / width; r++) test[r * width + j] = (float)((test[r * width + j] - mean) / std);
         }

@@ -1,3 +1,4 @@
+using OptEq.Autodiff.Validation;
 using System.Security.Cryptography;
 using NUnit.Framework;
 using OptEq.Autodiff.Data;
@@ -46,15 +47,16 @@ public class CsvDatasetTests
     }
 
     [TestCase("178,13,class_0,class_1,class_2\n1,2,3,4,5,6,7,8,9,10,11,12,13,0\n", "wine_data.csv:", "declares 178 rows")]
-    [TestCase("2,13,class_0,class_1,class_2\n1,2,3,4,5,6,7,8,9,10,11,12,13,0\n1,2,3,4,5,6,7,8,9,10,11,12,0\n", "wine_data.csv:3:", "14 fields")]
-    [TestCase("1,13,class_0,class_1,class_2\n1,2,3,4,x,6,7,8,9,10,11,12,13,0\n", "wine_data.csv:2:", "feature 5 'x'")]
-    [TestCase("1,13,class_0,class_1,class_2\n1,2,3,4,5,6,7,8,9,10,11,12,13,3\n", "wine_data.csv:2:", "label '3'")]
-    [TestCase("13,class_0\n", "wine_data.csv:1:", "header")]
+    [TestCase("2,13,class_0,class_1,class_2\n1,2,3,4,5,6,7,8,9,10,11,12,13,0\n1,2,3,4,5,6,7,8,9,10,11,12,0\n", "wine_data.csv: line 3:", "14 fields")]
+    [TestCase("1,13,class_0,class_1,class_2\n1,2,3,4,x,6,7,8,9,10,11,12,13,0\n", "wine_data.csv: line 2:", "feature 5 'x'")]
+    [TestCase("1,13,class_0,class_1,class_2\n1,2,3,4,5,6,7,8,9,10,11,12,13,3\n", "wine_data.csv: line 2:", "label '3'")]
+    [TestCase("13,class_0\n", "wine_data.csv: line 1:", "header")]
     public void BadFilesGiveErrorsNamingFileAndLine(string content, string where, string what)
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("wine_data.csv"), content);
-        var e = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(dir.Path))!;
+        var e = Assert.Throws<InputException>(() => DatasetLoader.Load(dir.Path))!;
+        Assert.That(e.Kind, Is.EqualTo(InputProblem.Content));
         Assert.That(e.Message, Does.Contain(where).And.Contain(what));
     }
 }
