@@ -43,6 +43,15 @@ public static class InputFiles
         if (Directory.Exists(path)) throw InputException.Access(path, $"is a directory; a {what} must be a regular file");
         var info = new FileInfo(path);
         if (!info.Exists) throw InputException.Access(path, $"no such {what}");
+        // A symbolic link reports its own size, not its target's: judge what it finally points to (a FIFO behind a link
+        // would otherwise pass and block the open).
+        if (info.LinkTarget is not null)
+        {
+            try { info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info; }
+            catch (IOException e) { throw InputException.Access(path, $"the {what} is a symbolic link that cannot be followed: {e.Message}", e); }
+            if (!info.Exists) throw InputException.Access(path, $"the {what} is a symbolic link to a missing file ({info.FullName})");
+            if (Directory.Exists(info.FullName)) throw InputException.Access(path, $"is a link to a directory; a {what} must be a regular file");
+        }
         if (info.Length == 0)
             throw InputException.Access(path, $"the {what} is empty, or not a regular file (a pipe, socket or device report no size); give a regular file");
     }
