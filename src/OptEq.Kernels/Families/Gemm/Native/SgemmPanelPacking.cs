@@ -30,6 +30,14 @@ internal static unsafe class SgemmPanelPacking
                 for (int i0 = 0; i0 < mc; i0 += mr, to += panelStride)
                 {
                     int h = Math.Min(mr, mc - i0), r = 0;
+                    if (mr == 6 && h == 6 && Vector128.IsHardwareAccelerated)
+                    {
+                        // Exactly 6 floats each way: a wider load could read past the end of A.
+                        Vector128.Store(Vector128.Load(from + i0), to);
+                        to[4] = from[i0 + 4];
+                        to[5] = from[i0 + 5];
+                        continue;
+                    }
                     for (; r < h; r++) to[r] = from[i0 + r];
                     for (; r < mr; r++) to[r] = 0f;
                 }
@@ -80,6 +88,12 @@ internal static unsafe class SgemmPanelPacking
                     for (int r = 0; r < rows; r++)
                     {
                         float* from = b + (p0 + r) * ldb + j0, row = to + r * nr;
+                        if (w == 16 && nr == 16 && Vector256.IsHardwareAccelerated)
+                        {
+                            Vector256.Store(Vector256.Load(from), row);
+                            Vector256.Store(Vector256.Load(from + 8), row + 8);
+                            continue;
+                        }
                         new ReadOnlySpan<float>(from, w).CopyTo(new Span<float>(row, w));
                         if (w < nr) new Span<float>(row + w, nr - w).Clear();
                     }
