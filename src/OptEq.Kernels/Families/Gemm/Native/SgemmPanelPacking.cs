@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace OptEq.Kernels.Native;
 
@@ -28,6 +30,14 @@ internal static unsafe class SgemmPanelPacking
                 for (int i0 = 0; i0 < mc; i0 += mr, to += panelStride)
                 {
                     int h = Math.Min(mr, mc - i0), r = 0;
+                    if (mr == 6 && h == 6 && Vector128.IsHardwareAccelerated)
+                    {
+                        // Exactly 6 floats each way: a wider load could read past the end of A.
+                        Vector128.Store(Vector128.Load(from + i0), to);
+                        to[4] = from[i0 + 4];
+                        to[5] = from[i0 + 5];
+                        continue;
+                    }
                     for (; r < h; r++) to[r] = from[i0 + r];
                     for (; r < mr; r++) to[r] = 0f;
                 }
@@ -38,6 +48,11 @@ internal static unsafe class SgemmPanelPacking
         {
             // op(A)[i, p] = A[i, p]: each row runs along p and is scattered with stride mr.
             int h = Math.Min(mr, mc - i0);
+            if (Avx.IsSupported && mr == 6 && h == 6)
+            {
+                PackRowsAvx(a + i0 * lda, lda, kc, dst);
+                continue;
+            }
             for (int r = 0; r < mr; r++)
             {
                 float* to = dst + r;
@@ -73,6 +88,12 @@ internal static unsafe class SgemmPanelPacking
                     for (int r = 0; r < rows; r++)
                     {
                         float* from = b + (p0 + r) * ldb + j0, row = to + r * nr;
+                        if (w == 16 && nr == 16 && Vector256.IsHardwareAccelerated)
+                        {
+                            Vector256.Store(Vector256.Load(from), row);
+                            Vector256.Store(Vector256.Load(from + 8), row + 8);
+                            continue;
+                        }
                         new ReadOnlySpan<float>(from, w).CopyTo(new Span<float>(row, w));
                         if (w < nr) new Span<float>(row + w, nr - w).Clear();
                     }
@@ -86,7 +107,15 @@ internal static unsafe class SgemmPanelPacking
         {
             int w = Math.Min(nr, nc - j0);
             float* from = b + j0 * ldb;
-            for (int p = 0; p < kc; p++)
+            int p0 = 0;
+            if (Avx.IsSupported && w == nr && nr % 8 == 0)
+            {
+                // Whole 8×8 blocks by register transposes: 8 rows of B read 8 floats each, 8 steps of the panel written.
+                for (; p0 + 8 <= kc; p0 += 8)
+                    for (int c0 = 0; c0 < nr; c0 += 8)
+                        Transpose8x8Avx(from + c0 * ldb + p0, ldb, dst + p0 * nr + c0, nr);
+            }
+            for (int p = p0; p < kc; p++)
             {
                 float* to = dst + p * nr;
                 int c = 0;
@@ -97,4 +126,62 @@ internal static unsafe class SgemmPanelPacking
     }
 
     private const int RowGroup = 8;
+
+    /// <summary>
+    /// One full 6-row panel of non-transposed A (rows at <paramref name="a"/>, stride lda) into [p][6]: 8 steps at a time
+    /// by an 8×8 register transpose (two zero rows). Each step is stored as 8 floats at stride 6; the 2 that overhang are
+    /// overwritten by the next step, the next panel, or land in the workspace's slack.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackRowsAvx(float* a, long lda, int kc, float* dst)
+    {
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            Vector256<float> r0 = Avx.LoadVector256(a0 + p), r1 = Avx.LoadVector256(a1 + p), r2 = Avx.LoadVector256(a2 + p);
+            Vector256<float> r3 = Avx.LoadVector256(a3 + p), r4 = Avx.LoadVector256(a4 + p), r5 = Avx.LoadVector256(a5 + p);
+            Vector256<float> r6 = Vector256<float>.Zero, r7 = Vector256<float>.Zero;
+            Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            float* to = dst + p * 6;
+            Avx.Store(to, r0); Avx.Store(to + 6, r1); Avx.Store(to + 12, r2); Avx.Store(to + 18, r3);
+            Avx.Store(to + 24, r4); Avx.Store(to + 30, r5); Avx.Store(to + 36, r6); Avx.Store(to + 42, r7);
+        }
+        for (; p < kc; p++)
+        {
+            float* to = dst + p * 6;
+            to[0] = a0[p]; to[1] = a1[p]; to[2] = a2[p]; to[3] = a3[p]; to[4] = a4[p]; to[5] = a5[p];
+        }
+    }
+
+    /// <summary>dst[q·ldd + r] = src[r·lds + q] for an 8×8 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8Avx(float* src, long lds, float* dst, long ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds), r2 = Avx.LoadVector256(src + 2 * lds);
+        Vector256<float> r3 = Avx.LoadVector256(src + 3 * lds), r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+        Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        Avx.Store(dst, r0); Avx.Store(dst + ldd, r1); Avx.Store(dst + 2 * ldd, r2); Avx.Store(dst + 3 * ldd, r3);
+        Avx.Store(dst + 4 * ldd, r4); Avx.Store(dst + 5 * ldd, r5); Avx.Store(dst + 6 * ldd, r6); Avx.Store(dst + 7 * ldd, r7);
+    }
+
+    /// <summary>In-register 8×8 transpose: on return r_q holds column q of the rows given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+        ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
+    {
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); // a0 b0 a1 b1 | a4 b4 a5 b5;  a2 b2 a3 b3 | a6 ..
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE); // a0 b0 c0 d0 | a4 ..;  a1 b1 c1 d1 | a5 ..
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        r0 = Avx.Permute2x128(s0, s4, 0x20); r1 = Avx.Permute2x128(s1, s5, 0x20);
+        r2 = Avx.Permute2x128(s2, s6, 0x20); r3 = Avx.Permute2x128(s3, s7, 0x20);
+        r4 = Avx.Permute2x128(s0, s4, 0x31); r5 = Avx.Permute2x128(s1, s5, 0x31);
+        r6 = Avx.Permute2x128(s2, s6, 0x31); r7 = Avx.Permute2x128(s3, s7, 0x31);
+    }
 }
