@@ -41,6 +41,20 @@ public sealed class Dataset
     public ReadOnlySpan<float> Image(int index) => Images.AsSpan(checked(index * Pixels), Pixels);
 
     /// <summary>
+    /// Splits off the last <paramref name="count"/> images as a held-out set (named <paramref name="heldOutName"/>); the
+    /// rest keeps this set's name. Both are copies, so standardising one leaves the other alone. The file's order decides
+    /// (for MNIST the last 10,000 training images are the usual validation set), so the split is the same on every run.
+    /// </summary>
+    public (Dataset Kept, Dataset HeldOut) SplitTail(int count, string heldOutName = "holdout")
+    {
+        if (count <= 0 || count >= Count) throw new ArgumentOutOfRangeException(nameof(count), count, $"{Name}: a held-out part must leave images on both sides (1 … {Count - 1})");
+        int kept = Count - count;
+        var keptSet = new Dataset(Name, Images.AsSpan(0, kept * Pixels).ToArray(), Labels.AsSpan(0, kept).ToArray(), Rows, Cols, Classes);
+        var heldOut = new Dataset(heldOutName, Images.AsSpan(kept * Pixels).ToArray(), Labels.AsSpan(kept).ToArray(), Rows, Cols, Classes);
+        return (keptSet, heldOut);
+    }
+
+    /// <summary>
     /// Builds a set from an image file (count × rows × cols) and a label file read by <see cref="IdxReader"/>.
     /// <paramref name="classes"/> defaults to the largest label + 1; when given, every label must be below it.
     /// </summary>

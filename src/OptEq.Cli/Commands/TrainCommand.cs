@@ -52,13 +52,14 @@ public static class TrainCommand
         var output = new Option<string>("--out") { Description = "Run folder for metrics, plots and the checkpoint.", DefaultValueFactory = _ => Path.Combine("runs", "mnist-opteq") };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (same model and settings; --epochs is the run's total)." };
         var allowOptionChange = new Option<bool>("--allow-option-change") { Description = "With --resume: continue even though training options differ from the checkpoint's (the run will not match an uninterrupted one)." };
+        var holdout = new Option<int>("--holdout") { Description = "Hold out the last N training images: every epoch is evaluated on them (and best.safetensors chosen by them); the test set is evaluated once, at the end. 0: evaluate on the test set every epoch.", DefaultValueFactory = _ => 0 };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this epoch (of --epochs, the schedule's length); continue later with --resume and the same --epochs." };
         var device = CommonOptions.Device();
         device.Description += " Under mpirun, {local_rank} is replaced by the rank's index on its machine (e.g. cuda:{local_rank}).";
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter, holdout,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
@@ -75,10 +76,14 @@ public static class TrainCommand
             TrainOptionChecks.Check(parse, hidden, tiers, layers, gamma, forwardIterations, forwardTolerance, backwardIterations, epochs, batch, lr, weightDecay, clip, augment, stopAfter);
             var folder = new RunFolder(parse.GetValue(output)!);
             var (train, test) = DatasetLoader.Load(parse.GetValue(data));
+            // With --holdout the epochs are judged on held-out training images and the test set is read once, at the end.
+            var heldOut = TrainOptionChecks.SplitHoldout(ref train, parse.GetValue(holdout), parse.GetValue(batch));
             var (mean, std) = train.PixelStatistics();
             TrainOptionChecks.CheckData(train, parse.GetValue(data), parse.GetValue(augment));
             train.Standardize(mean, std);
             test.Standardize(mean, std);
+            heldOut?.Standardize(mean, std);
+            var evaluation = heldOut ?? test;
             var config = new ModelConfig
             {
                 Model = parse.GetValue(model)!, Input = train.Pixels, Classes = train.Classes, Hidden = parse.GetValue(hidden), Tiers = parse.GetValue(tiers)!,
@@ -100,10 +105,10 @@ public static class TrainCommand
             {
                 // Growth changes the model's shape between rounds; the data-parallel path averages fixed-shape gradients.
                 if (communicator.Ranks > 1) throw InputException.Option("--grow", "growth runs in one process; run it without mpirun");
-                return GrowTraining.Run(dev, config, options, growth, train, test, folder, parse.GetValue(resume));
+                return GrowTraining.Run(dev, config, options, growth, train, evaluation, folder, parse.GetValue(resume));
             }
             using var classifier = new Classifier<float>(dev, config);
-            using var trainer = new Trainer(dev, classifier, options, train, test, communicator);
+            using var trainer = new Trainer(dev, classifier, options, train, evaluation, communicator);
             if (parse.GetValue(resume) is string from)
             {
                 trainer.Resume(from, parse.GetValue(allowOptionChange));
@@ -111,17 +116,23 @@ public static class TrainCommand
                     throw InputException.Option("--resume", $"{from} has already trained {trainer.CompletedEpochs} of {options.Epochs} epochs: nothing to do " +
                         "(to train longer, give a larger --epochs, with --allow-option-change when the schedule depends on the run's length)");
             }
-            Console.WriteLine($"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}");
+            Console.WriteLine(heldOut is null
+                ? $"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {test.Count} test images, device {dev.Id}"
+                : $"{config.Model}: {classifier.ParameterCount:N0} parameters, {train} / {heldOut.Count} held out for the epochs / {test.Count} test images read once at the end, device {dev.Id}");
             if (communicator.Ranks > 1)
                 Console.WriteLine($"data-parallel over {communicator.Ranks} ranks ({communicator.Description}); global batch {options.Batch}, up to {(options.Batch + communicator.Ranks - 1) / communicator.Ranks} per rank");
             Console.WriteLine($"run folder {folder.Path}");
-            var observer = new ConsoleTrainingObserver(options.Epochs);
-            var settings = new { config, options };
+            var observer = new ConsoleTrainingObserver(options.Epochs, heldOut is null ? "test" : "holdout");
+            var settings = new { config, options, holdout = heldOut?.Count ?? 0 };
+            Autodiff.Evaluation.EvaluationResult? finalTest = null;
+            Dictionary<string, object> FinalTest() => finalTest is null
+                ? new() { ["per_epoch_evaluation"] = "holdout" }
+                : new() { ["per_epoch_evaluation"] = "holdout", ["final_test_accuracy"] = finalTest.Accuracy, ["final_test_loss"] = finalTest.Loss };
             bool root = communicator.Rank == 0; // only rank 0 writes files; the others print nothing (DataParallelRun)
             try
             {
                 ITrainingObserver observers = root
-                    ? new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings))
+                    ? new CompositeObserver(observer, new MetricsObserver(folder, trainer, classifier, dev.Id, settings, heldOut is null ? null : FinalTest))
                     : new CompositeObserver();
                 int? stop = parse.GetValue(stopAfter);
                 trainer.Run(observers, root ? folder.Checkpoint : null, stop is int last ? epoch => epoch >= last : null);
@@ -131,7 +142,15 @@ public static class TrainCommand
                 Console.Error.WriteLine($"opteq: error: {e.Message}");
                 return CliErrors.Diverged;
             }
-            TrainingReport.PrintSummary(trainer.History, classifier, config);
+            TrainingReport.PrintSummary(trainer.History, classifier, config, heldOut is null ? "test" : "holdout");
+            if (heldOut is not null)
+            {
+                var final = trainer.Evaluate(test);
+                finalTest = final;
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"test set, read once with the final model: accuracy {final.Accuracy:P2}, loss {final.Loss:F4} ({test.Count} images)"));
+                if (root && trainer.History.Count > 0) folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, dev.Id, trainer.History, settings, FinalTest());
+            }
             if (communicator.Ranks > 1)
                 Console.WriteLine($"allreduce: {1000 * trainer.AllreduceSecondsPerStep:F3} ms per step over {communicator.Ranks} ranks (gradients of {classifier.ParameterCount:N0} parameters)");
             if (root) TrainingReport.SavePlots(folder, trainer);
@@ -148,12 +167,17 @@ public static class TrainCommand
     };
 
     /// <summary>Writes metrics after every epoch, so an interrupted run keeps what it measured.</summary>
-    private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings) : ITrainingObserver
+    private sealed class MetricsObserver(RunFolder folder, Trainer trainer, Classifier<float> classifier, string device, object settings,
+        Func<Dictionary<string, object>>? holdout) : ITrainingObserver
     {
-        public void EpochFinished(EpochMetrics metrics) => folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings,
-            trainer.Ranks == 1
+        public void EpochFinished(EpochMetrics metrics)
+        {
+            var extra = trainer.Ranks == 1
                 ? new Dictionary<string, object> { ["ranks"] = 1 }
-                : new Dictionary<string, object> { ["ranks"] = trainer.Ranks, ["allreduce_ms_per_step"] = Math.Round(1000 * trainer.AllreduceSecondsPerStep, 4) });
+                : new Dictionary<string, object> { ["ranks"] = trainer.Ranks, ["allreduce_ms_per_step"] = Math.Round(1000 * trainer.AllreduceSecondsPerStep, 4) };
+            foreach (var (key, value) in holdout?.Invoke() ?? []) extra[key] = value;
+            folder.WriteMetrics(classifier.Config.Model.Name, classifier.ParameterCount, device, trainer.History, settings, extra);
+        }
     }
 
     private sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver

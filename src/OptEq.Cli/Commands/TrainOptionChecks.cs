@@ -44,4 +44,18 @@ internal static class TrainOptionChecks
         if (shift > 0 && 2 * shift >= side)
             throw InputException.Option("--augment", $"a shift of {shift} pixels moves {side}×{side}-pixel images by half their size or more; give less than {(side + 1) / 2}");
     }
+
+    /// <summary>
+    /// With <c>--holdout N</c> (N &gt; 0): splits the last N images off <paramref name="train"/> and returns them; null for 0.
+    /// At least one full batch must stay to train on.
+    /// </summary>
+    public static Dataset? SplitHoldout(ref Dataset train, int count, int batch)
+    {
+        if (count == 0) return null;
+        if (count < 0) throw InputException.Option("--holdout", $"must be 0 (off) or a positive number of images, got {count}");
+        if (count > train.Count - Math.Max(batch, 1))
+            throw InputException.Option("--holdout", $"{count} of the {train.Count} training images leaves fewer than one batch ({batch}) to train on");
+        (train, var heldOut) = train.SplitTail(count);
+        return heldOut;
+    }
 }

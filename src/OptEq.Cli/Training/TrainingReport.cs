@@ -10,7 +10,7 @@ public static class TrainingReport
 {
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    public static void PrintSummary(IReadOnlyList<EpochMetrics> history, Classifier<float> model, ModelConfig config)
+    public static void PrintSummary(IReadOnlyList<EpochMetrics> history, Classifier<float> model, ModelConfig config, string evaluation = "test")
     {
         if (history.Count == 0) return;
         var rows = history.Select(m => (IReadOnlyList<string>)
@@ -24,10 +24,10 @@ public static class TrainingReport
             : F($"{config.Activation}, layers {string.Join(",", config.Layers)}");
         SummaryTable.Print(
             F($"{config.Model} ({settings}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),
-            ["epoch", "train loss", "train acc", "test loss", "test acc", "fwd iters", "bwd iters", "samples/s", "time"], rows);
+            ["epoch", "train loss", "train acc", $"{evaluation} loss", $"{evaluation} acc", "fwd iters", "bwd iters", "samples/s", "time"], rows);
         var last = history[^1];
         string solves = model.HasEquilibrium ? F($"; forward solves converged for {last.ForwardConverged:P1} of training samples in the last epoch") : "";
-        Console.WriteLine(F($"\nfinal test accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}){solves}"));
+        Console.WriteLine(F($"\nfinal {evaluation} accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}){solves}"));
     }
 
     /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>

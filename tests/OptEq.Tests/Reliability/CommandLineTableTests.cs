@@ -75,6 +75,8 @@ public class CommandLineTableTests
         yield return ("backward iterations 0", Train("--backward-iterations", "0"), usage, "--backward-iterations");
         yield return ("batch 0", Train("--batch", "0"), usage, "--batch");
         yield return ("epochs 0", Train("--epochs", "0"), usage, "--epochs");
+        yield return ("holdout negative", Train("--holdout", "-1"), usage, "--holdout");
+        yield return ("holdout leaves no batch", Train("--holdout", "1000000"), usage, "--holdout");
         yield return ("gamma 1.5", Train("--gamma", "1.5"), usage, "--gamma");
         yield return ("weight decay negative", Train("--weight-decay", "-1"), usage, "--weight-decay");
         yield return ("tiers 0", Train("--model", "deep-opteq", "--tiers", "0"), usage, "--tiers");
@@ -119,6 +121,23 @@ public class CommandLineTableTests
         }
         TestContext.Out.WriteLine($"{cases} bad command lines, {cases - failures.Count} with the documented exit code and a clear message");
         Assert.That(failures, Is.Empty, string.Join("\n", failures));
+    }
+
+    [Test]
+    public void HoldoutJudgesTheEpochsAndReadsTheTestSetOnceAtTheEnd()
+    {
+        string run = _dir.File("holdout");
+        var (code, output, error) = Run(["train", "--data", _data, "--out", run, "--holdout", "60", .. Small]);
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("240 images").And.Contain("60 held out"), "the training set shrinks by the held-out images");
+        Assert.That(output, Does.Contain("holdout acc").And.Contain("test set, read once with the final model"));
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var root = metrics.RootElement;
+        Assert.That(root.GetProperty("per_epoch_evaluation").GetString(), Is.EqualTo("holdout"));
+        double test = root.GetProperty("final_test_accuracy").GetDouble(), heldOut = root.GetProperty("test_accuracy")[0].GetDouble();
+        // 100 test images and 60 held-out ones: each accuracy is a multiple of its own set's 1/count.
+        Assert.That(test * 100, Is.EqualTo(Math.Round(test * 100)).Within(1e-9));
+        Assert.That(heldOut * 60, Is.EqualTo(Math.Round(heldOut * 60)).Within(1e-9));
     }
 
     [Test]
