@@ -41,6 +41,24 @@ public static class DdpnExtensions
             throw new ShapeException($"ddpn-value-factor: result must be contiguous with {rows} elements (one per row of h {ShapeUtil.Format(h.Shape)}), got {ShapeUtil.Format(result.Shape)}");
         device.Family<IDdpnBackend>().ValueFactor(rows, cols, MatrixView<T>.Of(h), MatrixView<T>.Of(p), MatrixView<T>.Vector(result));
     }
+
+    /// <summary>
+    /// result[n] ← √max(0, 1 − scale·⟨h[n, :], hg[n, :]⟩·⟨x[n, :], xa[n, :]⟩) (docs/math.md §6.3): the value-Hessian factor
+    /// for a Kronecker-factored M⁻¹ = scale·(A⁻¹ ⊗ G⁻¹), where q_uᵀM⁻¹q_u = scale·(hᵀG⁻¹h)·(x̄ᵀA⁻¹x̄) for q_u = h ⊗ x̄,
+    /// with hg = h·G⁻¹ and xa = x̄·A⁻¹ (GEMMs).
+    /// </summary>
+    public static void DdpnKroneckerValueFactor<T>(this Device device, Tensor<T> h, Tensor<T> hg, Tensor<T> x, Tensor<T> xa, T scale, Tensor<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        device.CheckSameDevice("ddpn-kronecker-value-factor", h, hg, x, xa, result);
+        var (rows, hcols) = Checks.SameMatrixShape("ddpn-kronecker-value-factor (h, hg)", h, hg);
+        var (xrows, xcols) = Checks.SameMatrixShape("ddpn-kronecker-value-factor (x, xa)", x, xa);
+        if (xrows != rows) throw new ShapeException($"ddpn-kronecker-value-factor: h has {rows} rows but x has {xrows}");
+        if (result.Length != rows || !result.IsContiguous)
+            throw new ShapeException($"ddpn-kronecker-value-factor: result must be contiguous with {rows} elements (one per row of h {ShapeUtil.Format(h.Shape)}), got {ShapeUtil.Format(result.Shape)}");
+        device.Family<IDdpnBackend>().KroneckerValueFactor(rows, hcols, MatrixView<T>.Of(h), MatrixView<T>.Of(hg), xcols, MatrixView<T>.Of(x), MatrixView<T>.Of(xa),
+            scale, MatrixView<T>.Vector(result));
+    }
 }
 
 /// <summary>What a backend implements for the DDPNOpt family; absent a and d are zero and one.</summary>
@@ -50,4 +68,7 @@ internal interface IDdpnBackend
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     void ValueFactor<T>(int rows, int cols, MatrixView<T> h, MatrixView<T> p, MatrixView<T> result) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    void KroneckerValueFactor<T>(int rows, int hcols, MatrixView<T> h, MatrixView<T> hg, int xcols, MatrixView<T> x, MatrixView<T> xa, T scale, MatrixView<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }

@@ -30,4 +30,14 @@ internal sealed class DdpnIlgpu(IlgpuDevice device) : IDdpnBackend
             acc.LoadStreamKernel<ArrayView<T>, long, ArrayView<T>, long, ArrayView<T>, int, int>(DdpnKernels.ValueFactor));
         kernel(device.RowLaunch<T>(rows, cols), IlgpuDevice.View(h), h.RowStride, IlgpuDevice.View(p), p.RowStride, IlgpuDevice.View(result), rows, cols);
     }
+
+    public void KroneckerValueFactor<T>(int rows, int hcols, MatrixView<T> h, MatrixView<T> hg, int xcols, MatrixView<T> x, MatrixView<T> xa, T scale, MatrixView<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (rows == 0) return;
+        var kernel = device.Kernels.Get("ddpn-kronecker-value-factor", typeof(T), null, acc =>
+            acc.LoadStreamKernel<ArrayView<T>, long, ArrayView<T>, long, int, ArrayView<T>, long, ArrayView<T>, long, int, T, ArrayView<T>, int>(DdpnKernels.KroneckerValueFactor));
+        kernel(device.RowLaunch<T>(rows, Math.Max(hcols, xcols)), IlgpuDevice.View(h), h.RowStride, IlgpuDevice.View(hg), hg.RowStride, hcols,
+            IlgpuDevice.View(x), x.RowStride, IlgpuDevice.View(xa), xa.RowStride, xcols, scale, IlgpuDevice.View(result), rows);
+    }
 }

@@ -43,4 +43,22 @@ public static class DdpnKernels
             if (Group.IsFirstThread) result[i] = rest > T.Zero ? T.Sqrt(rest) : T.Zero;
         }
     }
+
+    /// <summary>result[i] ← √max(0, 1 − scale·⟨h, hg⟩·⟨x, xa⟩) per row (two group reductions).</summary>
+    public static void KroneckerValueFactor<T>(ArrayView<T> h, long ldh, ArrayView<T> hg, long ldhg, int hcols, ArrayView<T> x, long ldx, ArrayView<T> xa, long ldxa,
+        int xcols, T scale, ArrayView<T> result, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scratch = SharedMemory.GetDynamic<T>();
+        for (int i = Grid.IdxX; i < rows; i += Grid.DimX)
+        {
+            T partial = T.Zero;
+            for (int j = Group.IdxX; j < hcols; j += Group.DimX) partial += h[i * ldh + j] * hg[i * ldhg + j];
+            T sh = GroupReduce.Reduce<T, SumCombine<T>>(scratch, partial);
+            partial = T.Zero;
+            for (int j = Group.IdxX; j < xcols; j += Group.DimX) partial += x[i * ldx + j] * xa[i * ldxa + j];
+            T sx = GroupReduce.Reduce<T, SumCombine<T>>(scratch, partial);
+            T rest = T.One - scale * sh * sx;
+            if (Group.IsFirstThread) result[i] = rest > T.Zero ? T.Sqrt(rest) : T.Zero;
+        }
+    }
 }

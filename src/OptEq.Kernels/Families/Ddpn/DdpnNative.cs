@@ -16,6 +16,33 @@ internal sealed unsafe class DdpnNative : IDdpnBackend
     public void ValueFactor<T>(int rows, int cols, MatrixView<T> h, MatrixView<T> p, MatrixView<T> result) where T : unmanaged, IFloatingPointIeee754<T> =>
         NativeParallel.For(rows, cols * 2L, new FactorRows<T> { H = h.Rows(), P = p.Rows(), Result = result.Ptr(), Cols = cols });
 
+    public void KroneckerValueFactor<T>(int rows, int hcols, MatrixView<T> h, MatrixView<T> hg, int xcols, MatrixView<T> x, MatrixView<T> xa, T scale, MatrixView<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        NativeParallel.For(rows, (hcols + xcols) * 2L, new KroneckerFactorRows<T>
+        {
+            H = h.Rows(), HG = hg.Rows(), X = x.Rows(), XA = xa.Rows(), Result = result.Ptr(), HCols = hcols, XCols = xcols, Scale = scale,
+        });
+
+    private struct KroneckerFactorRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public RowPointer<T> H, HG, X, XA;
+        public T* Result;
+        public int HCols, XCols;
+        public T Scale;
+
+        public readonly void Run(int r0, int r1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                T* h = H[i], hg = HG[i], x = X[i], xa = XA[i];
+                T sh = T.Zero, sx = T.Zero;
+                for (int j = 0; j < HCols; j++) sh += h[j] * hg[j];
+                for (int j = 0; j < XCols; j++) sx += x[j] * xa[j];
+                Result[i] = T.Sqrt(T.Max(T.Zero, T.One - Scale * sh * sx));
+            }
+        }
+    }
+
     private struct CorrectionRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public RowPointer<T> A, H, R, D, Result;

@@ -32,4 +32,18 @@ public static partial class ReferenceKernels
         }
         return result;
     }
+
+    /// <summary>√max(0, 1 − scale·⟨h, hg⟩·⟨x, xa⟩) per row (docs/math.md §6.3, Kronecker-factored M⁻¹).</summary>
+    public static double[] DdpnKroneckerValueFactor(int rows, int hcols, double[] h, double[] hg, int xcols, double[] x, double[] xa, double scale)
+    {
+        var result = new double[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            double sh = 0, sx = 0;
+            for (int j = 0; j < hcols; j++) sh += h[i * hcols + j] * hg[i * hcols + j];
+            for (int j = 0; j < xcols; j++) sx += x[i * xcols + j] * xa[i * xcols + j];
+            result[i] = Math.Sqrt(Math.Max(0, 1 - scale * sh * sx));
+        }
+        return result;
+    }
 }
