@@ -186,7 +186,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         var k = s.Kfac!;
         var xBar = w.XBar[t] ?? x;
-        if (s.Bias is not null) _device.Copy(x, xBar.SliceColumns(0, s.In));
+        if (s.Bias is not null) _device.Copy(x, w.XBarInputs[t]!);
         if (refresh)
         {
             double decay = _factorsReady ? Options.KfacDecay : 0, rows = w.Rows;
@@ -195,12 +195,12 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             Invert(k.A, k.AInverse, k.Status, t, "A (layer inputs)");
             Invert(k.G, k.GInverse, k.Status, t, "G (output gradients)");
         }
-        _device.Copy(s.Weight.Grad, k.Natural.SliceColumns(0, s.In));
-        if (s.Bias is not null) _device.Copy(s.BiasGradColumn!, k.Natural.SliceColumns(s.In, 1));
+        _device.Copy(s.Weight.Grad, k.NaturalWeight);
+        if (s.Bias is not null) _device.Copy(s.BiasGradColumn!, k.NaturalBias!);
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.GInverse, k.Natural, T.Zero, k.Scratch);
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.Scratch, k.AInverse, T.Zero, k.Natural);
-        _device.Copy(k.Natural.SliceColumns(0, s.In), s.Weight.Grad);
-        if (s.Bias is not null) _device.Copy(k.Natural.SliceColumns(s.In, 1), s.BiasGradColumn!);
+        _device.Copy(k.NaturalWeight, s.Weight.Grad);
+        if (s.Bias is not null) _device.Copy(k.NaturalBias!, s.BiasGradColumn!);
     }
 
     private void Invert(Tensor<T> factor, Tensor<T> inverse, Tensor<int> status, int t, string name)
@@ -297,8 +297,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, w.XBar[t] ?? x, T.Zero, k.Natural);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.GInverse, k.Natural, T.Zero, k.Scratch);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.Scratch, k.AInverse, T.Zero, k.Natural);
-            _device.Axpby(-lr, k.Natural.SliceColumns(0, s.In), T.One, s.Weight.Value, s.Weight.Value);
-            if (s.Bias is not null) _device.Axpby(-lr, k.Natural.SliceColumns(s.In, 1), T.One, s.BiasValueColumn!, s.BiasValueColumn!);
+            _device.Axpby(-lr, k.NaturalWeight, T.One, s.Weight.Value, s.Weight.Value);
+            if (s.Bias is not null) _device.Axpby(-lr, k.NaturalBias!, T.One, s.BiasValueColumn!, s.BiasValueColumn!);
             return;
         }
         _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
@@ -355,7 +355,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             BiasGradRow = Bias?.Grad.Reshape(1, Out);
             BiasGradColumn = Bias?.Grad.Reshape(Out, 1);
             BiasValueColumn = Bias?.Value.Reshape(Out, 1);
-            if (kfac) Kfac = new KroneckerFactors(device, In + (Bias is null ? 0 : 1), Out);
+            if (kfac) Kfac = new KroneckerFactors(device, In, Bias is not null, Out);
             if (!feedback) return;
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             WeightOld = Own(Out, In); MinvW = Own(Out, In); StepW = Own(Out, In); FeedbackW = Own(Out, In);
@@ -400,12 +400,15 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     /// </summary>
     private sealed class KroneckerFactors : IDisposable
     {
-        public KroneckerFactors(Device device, int augmented, int outputs)
+        public KroneckerFactors(Device device, int inputs, bool bias, int outputs)
         {
+            int augmented = inputs + (bias ? 1 : 0);
             A = device.Allocate<T>(augmented, augmented); AInverse = device.Allocate<T>(augmented, augmented);
             G = device.Allocate<T>(outputs, outputs); GInverse = device.Allocate<T>(outputs, outputs);
             Natural = device.Allocate<T>(outputs, augmented); Scratch = device.Allocate<T>(outputs, augmented);
             Status = device.Allocate<int>(1);
+            NaturalWeight = Natural.SliceColumns(0, inputs);
+            NaturalBias = bias ? Natural.SliceColumns(inputs, 1) : null;
         }
 
         public Tensor<T> A { get; }
@@ -416,6 +419,9 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public Tensor<T> Natural { get; }
         public Tensor<T> Scratch { get; }
         public Tensor<int> Status { get; }
+        /// <summary>Views of <see cref="Natural"/>: the weight columns and the bias column (made once: a view is an object).</summary>
+        public Tensor<T> NaturalWeight { get; }
+        public Tensor<T>? NaturalBias { get; }
 
         public void Dispose()
         {
@@ -438,7 +444,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             R = new Tensor<T>?[count]; Corr = new Tensor<T>?[count]; XSquared = new Tensor<T>?[count]; P = new Tensor<T>?[count];
             ScaledH = new Tensor<T>?[count]; XHat = new Tensor<T>?[count]; PreHat = new Tensor<T>?[count]; Dx = new Tensor<T>?[count];
             Z = new Tensor<T>?[count]; Beta = new Tensor<T>?[count];
-            XBar = new Tensor<T>?[count]; HG = new Tensor<T>?[count]; XA = new Tensor<T>?[count];
+            XBar = new Tensor<T>?[count]; XBarInputs = new Tensor<T>?[count]; HG = new Tensor<T>?[count]; XA = new Tensor<T>?[count];
             for (int t = 0; t < count; t++)
             {
                 var s = stages[t];
@@ -446,6 +452,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                 {
                     // x̄ = (x, 1): the inputs are copied into the first columns each step; the ones column stays.
                     XBar[t] = Own(rows, s.In + 1);
+                    XBarInputs[t] = XBar[t]!.SliceColumns(0, s.In);
                     device.Fill(XBar[t]!.SliceColumns(s.In, 1), T.One);
                 }
                 if (kfac && feedback && t > 0) { HG[t] = Own(rows, s.Out); XA[t] = Own(rows, s.In + (s.Bias is null ? 0 : 1)); }
@@ -498,6 +505,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public Tensor<T>?[] Beta { get; }
         /// <summary>K-FAC: the bias-augmented inputs x̄ = (x, 1) of each stage with a bias (null: x itself).</summary>
         public Tensor<T>?[] XBar { get; }
+        /// <summary>The view of x̄'s first columns that the inputs are copied into.</summary>
+        public Tensor<T>?[] XBarInputs { get; }
         /// <summary>K-FAC with feedback: h·G⁻¹ and x̄·A⁻¹ per sample (the value factor's quadratic forms).</summary>
         public Tensor<T>?[] HG { get; }
         public Tensor<T>?[] XA { get; }

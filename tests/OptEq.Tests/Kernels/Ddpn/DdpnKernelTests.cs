@@ -27,6 +27,49 @@ public sealed class DdpnKernelTests(string backend) : KernelTestsBase(backend)
         Run(precision, () => CheckFactor<float>(s[0], s[1]), () => CheckFactor<double>(s[0], s[1]));
     }
 
+    [Test]
+    public void KroneckerValueFactorMatchesReferenceAndClampsAtZero([Values] Precision precision, [Values("1x1x1", "3x7x4", "5x33x9", "2x5x300")] string shape)
+    {
+        var s = shape.Split('x').Select(int.Parse).ToArray();
+        Run(precision, () => CheckKroneckerFactor<float>(s[0], s[1], s[2]), () => CheckKroneckerFactor<double>(s[0], s[1], s[2]));
+    }
+
+    private void CheckKroneckerFactor<T>(int rows, int hcols, int xcols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var h = Random(rows * hcols, 37, -1, 1);
+        var hg = Random(rows * hcols, 38, -1, 1);
+        var x = Random(rows * xcols, 39, -1, 1);
+        var xa = Random(rows * xcols, 40, -1, 1);
+        // Row 0: both quadratic forms positive and large, so 1 − scale·⟨h, hg⟩·⟨x, xa⟩ < 0: the factor clamps to zero.
+        h[0] = x[0] = 1;
+        for (int j = 0; j < hcols; j++) hg[j] = 4 * h[j];
+        for (int j = 0; j < xcols; j++) xa[j] = 4 * x[j];
+        double scale = 0.5;
+        using var H = new Strided<T>(Device, h, 1, rows, hcols);
+        using var HG = new Strided<T>(Device, hg, 2, rows, hcols);
+        using var X = new Strided<T>(Device, x, 0, rows, xcols);
+        using var XA = new Strided<T>(Device, xa, 3, rows, xcols);
+        using var result = Device.FromArray(To<T>(Enumerable.Repeat(double.NaN, rows).ToArray()), rows);
+        Device.DdpnKroneckerValueFactor(H.View, HG.View, X.View, XA.View, T.CreateChecked(scale), result);
+
+        var expected = ReferenceKernels.DdpnKroneckerValueFactor(rows, hcols, h, hg, xcols, x, xa, scale);
+        Assert.That(expected[0], Is.Zero, "the test's row 0 is past the clamp");
+        var actual = result.ToArray();
+        for (int i = 0; i < rows; i++)
+        {
+            // s = scale·sh·sx with sums of magnitudes mh, mx: |δs| ≤ 16·u·(√n + 4)·scale·mh·mx; |√a − √b| ≤ |a − b| / √b.
+            double mh = 0, mx = 0;
+            for (int j = 0; j < hcols; j++) mh += Math.Abs(h[i * hcols + j] * hg[i * hcols + j]);
+            for (int j = 0; j < xcols; j++) mx += Math.Abs(x[i * xcols + j] * xa[i * xcols + j]);
+            double ds = 16 * Unit<T>() * (Math.Sqrt(hcols + xcols) + 4) * scale * mh * mx;
+            if (expected[i] == 0)
+                Assert.That(double.CreateChecked(actual[i]), Is.LessThanOrEqualTo(Math.Sqrt(ds) + 4 * Unit<T>()), $"row {i} clamps");
+            else
+                Assert.That(double.CreateChecked(actual[i]), Is.EqualTo(expected[i]).Within(ds / expected[i] + 4 * Unit<T>()),
+                    $"ddpn-kronecker-value-factor<{typeof(T).Name}> row {i} of {rows}×({hcols}, {xcols})");
+        }
+    }
+
     private void CheckCorrection<T>(int rows, int cols, bool withA, bool withD) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var a = Random(rows * cols, 31, -2, 2);
