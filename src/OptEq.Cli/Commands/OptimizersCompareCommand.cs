@@ -170,14 +170,15 @@ public static class OptimizersCompareCommand
         const int rounds = 6;
         var text = new StringBuilder();
         text.AppendLine($"\n## Time per step, interleaved (each optimizer one epoch in turn, {rounds} rounds, the first dropped; median ms/step; the middle learning rate of each grid)\n");
-        text.AppendLine("| data | " + string.Join(" | ", OptimizerComparison.Default.Select(o => o.Name)) + " | ddpnopt ÷ adam |");
-        text.AppendLine("|---|" + string.Concat(OptimizerComparison.Default.Select(_ => "---|")) + "---|");
+        text.AppendLine("| data | " + string.Join(" | ", OptimizerComparison.Default.Select(o => o.Name)) + " | ddpnopt ÷ adam | ddpnopt-kfac ÷ adam | ddpnopt-kfac ÷ kfac |");
+        text.AppendLine("|---|" + string.Concat(OptimizerComparison.Default.Select(_ => "---|")) + "---|---|---|");
         var middle = OptimizerComparison.Default.Select(o => o with { LearningRates = [o.LearningRates[o.LearningRates.Length / 2]] }).ToArray();
         foreach (var setup in setups)
         {
             var times = comparison.TimeInterleaved(setup, middle, rounds);
-            double adam = times.Single(t => t.Optimizer == "adam").MillisecondsPerStep, ddpn = times.Single(t => t.Optimizer == "ddpnopt").MillisecondsPerStep;
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} |");
+            double Ms(string name) => times.Single(t => t.Optimizer == name).MillisecondsPerStep;
+            double adam = Ms("adam"), ddpn = Ms("ddpnopt"), kfac = Ms("kfac"), ddpnKfac = Ms("ddpnopt-kfac");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} | {ddpnKfac / adam:F2} | {ddpnKfac / kfac:F2} |");
             if (!asJson) Console.WriteLine($"  {setup.Data}: interleaved ms/step {string.Join(", ", times.Select(t => $"{t.Optimizer} {t.MillisecondsPerStep:F2}"))}");
         }
         return text.ToString();

@@ -50,7 +50,7 @@ public class CliDdpnTests
             "--device", "cpu", "--out", dir.Path);
         Assert.That(exit, Is.Zero, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(12), "4 optimizers × 3 learning rates × 1 seed");
+        Assert.That(lines, Has.Length.EqualTo(18), "6 optimizers × 3 learning rates × 1 seed");
         foreach (var line in lines)
         {
             using var doc = JsonDocument.Parse(line);
@@ -60,7 +60,7 @@ public class CliDdpnTests
             Assert.That(doc.RootElement.GetProperty("data").GetString(), Is.EqualTo("wine"));
             Assert.That(doc.RootElement.GetProperty("test_accuracy").GetDouble(), Is.InRange(0, 1));
         }
-        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("optimizer").GetString()).Distinct(), Is.EquivalentTo(new[] { "sgd", "rmsprop", "adam", "ddpnopt" }));
+        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("optimizer").GetString()).Distinct(), Is.EquivalentTo(new[] { "sgd", "rmsprop", "adam", "ddpnopt", "kfac", "ddpnopt-kfac" }));
         foreach (var file in new[] { "runs.jsonl", "summary.md", "wine-accuracy-vs-lr.png" }) Assert.That(File.Exists(Path.Combine(dir.Path, file)), file);
     }
 }
