@@ -40,13 +40,13 @@ public sealed class OptimizerComparison(Device device)
         new("rmsprop", OptimizerKind.Rmsprop, [1e-4, 3e-4, 1e-3]),
         new("adam", OptimizerKind.Adam, [3e-4, 1e-3, 3e-3]),
         new("ddpnopt", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
-        new("kfac", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false }),
-        new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
+        new("kfac", OptimizerKind.Ddpnopt, [1e-3, 3e-3, 1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false }),
+        new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [1e-3, 3e-3, 1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
     ];
 
-    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε set to <paramref name="epsilon"/>.</summary>
-    public static IReadOnlyList<ComparedOptimizer> WithDdpnEpsilon(double epsilon)
-        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon } }).ToArray();
+    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε and feedback bound set (docs/math.md §6.3, §6.5).</summary>
+    public static IReadOnlyList<ComparedOptimizer> WithDdpn(double epsilon, double feedbackClip)
+        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon, Bound = feedbackClip } }).ToArray();
 
     public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {

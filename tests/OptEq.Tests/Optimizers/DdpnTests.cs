@@ -69,7 +69,7 @@ public class DdpnTests
         var dense = DenseDdp.Step(weights, biases, [3, 4, 3, 2], x0, labels, lr, epsilon);
 
         using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
-        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon });
+        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon, Bound = 0 });
         using var images = device.FromArray(x0, n, 3);
         using var labelTensor = device.FromArray(labels, n);
         step.Run(images, labelTensor, new ConstantSchedule(lr));
@@ -122,7 +122,7 @@ public class DdpnTests
         var dense = DenseDdp.Step(weights, biases, [3, 4, 3, 2], x0, labels, lr, epsilon, (t, gs, xs) => DenseDdp.KroneckerInverse(gs, xs, lr, damping));
 
         using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
-        var options = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Epsilon = epsilon, KfacDamping = damping };
+        var options = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Epsilon = epsilon, KfacDamping = damping, Bound = 0 };
         using var step = new DdpnStep<double>(device, model, optimizer, options);
         using var images = device.FromArray(x0, n, 3);
         using var labelTensor = device.FromArray(labels, n);
@@ -154,6 +154,49 @@ public class DdpnTests
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - dense.PreconditionedGradient[t][i])));
         Assert.That(feedback, Is.GreaterThan(1e-5), "K·δx changes the update");
+    }
+
+    /// <summary>
+    /// The feedback bound: one step of a 36-16-16-16-3 ReLU network from the same start with the feedback off (the base
+    /// step u + k), unbounded, and bounded by ρ = 0.1: on the head, whose Q_u and hence k do not depend on the feedback
+    /// (the lower layers' Q_u do, through the modified V_x), the bounded step differs from u + k by at most ρ·|k| in every
+    /// element, and the bound is active (the unbounded feedback exceeds it somewhere).
+    /// </summary>
+    // The feedback grows with lr relative to k (δx ∝ lr and K ∝ lr), so K-FAC's case, whose steps are smaller, takes a larger lr.
+    [TestCase(OptimizerKind.Adam, null, 0.01)]
+    [TestCase(OptimizerKind.Sgd, DdpnPreconditioner.Kfac, 0.3)]
+    public void TheFeedbackBoundHoldsElementwise(OptimizerKind kind, DdpnPreconditioner? preconditioner, double lr)
+    {
+        using var device = new NativeCpuDevice();
+        const double rho = 0.1;
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, 32 * 36).Select(_ => (float)(2 * rng.NextDouble() - 1)).ToArray();
+        var labels = Enumerable.Range(0, 32).Select(i => i % 3).ToArray();
+        (float[][] Start, float[][] End) Step(bool feedback, double clip)
+        {
+            using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.ReLU, 5));
+            var start = model.Parameters().Select(p => p.Value.ToArray()).ToArray();
+            using var optimizer = OptimizerFactory.Create<float>(kind, model.Parameters(), lr);
+            var options = new DdpnOptions { Base = kind, Preconditioner = preconditioner, Feedback = feedback, Bound = clip };
+            using var step = new DdpnStep<float>(device, model, optimizer, options);
+            using var images = device.FromArray(x, 32, 36);
+            using var labelTensor = device.FromArray(labels, 32);
+            step.Run(images, labelTensor, new ConstantSchedule(lr));
+            return (start, model.Parameters().Select(p => p.Value.ToArray()).ToArray());
+        }
+        var (start, open) = Step(false, 0);
+        var (_, bounded) = Step(true, rho);
+        var (_, unbounded) = Step(true, 0);
+        bool active = false;
+        for (int p = start.Length - 2; p < start.Length; p++) // the head's weight and bias
+            for (int i = 0; i < start[p].Length; i++)
+            {
+                double k = Math.Abs(open[p][i] - start[p][i]);
+                // float32: the base step and the feedback are rounded once more than in real arithmetic.
+                Assert.That(Math.Abs(bounded[p][i] - open[p][i]), Is.LessThanOrEqualTo(rho * k * (1 + 1e-5) + 1e-6 * Math.Abs(open[p][i])), $"parameter {p}, element {i}");
+                active |= Math.Abs(unbounded[p][i] - open[p][i]) > 1.01 * rho * k + 1e-6;
+            }
+        Assert.That(active, "the unbounded feedback exceeds ρ·|k| somewhere: the bound was tested where it acts");
     }
 
     /// <summary>
@@ -331,7 +374,7 @@ public class DdpnTests
     {
         var kfac = new TrainingOptions { Optimizer = OptimizerKind.Ddpnopt, Ddpn = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, KfacRefresh = 5 } };
         var record = TrainingRecord.Of(kfac, "fingerprint");
-        Assert.That(record.Ddpn, Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 5"));
+        Assert.That(record.Ddpn, Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, bound 0.3, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 5"));
         var restored = TrainingRecord.FromJson(record.ToJson(), "test");
         Assert.That(restored.Ddpn, Is.EqualTo(record.Ddpn), "round trip through the checkpoint's JSON");
         var adam = TrainingRecord.Of(kfac with { Ddpn = new DdpnOptions() }, "fingerprint");
@@ -363,7 +406,7 @@ public class DdpnTests
         Assert.That(() => new DdpnOptions { KfacDecay = 1 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("decay"));
         Assert.That(() => new DdpnOptions { KfacRefresh = 0 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("refresh"));
         Assert.That(new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }.Describe(),
-            Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 10"));
+            Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, bound 0.3, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 10"));
     }
 
     /// <summary>The dense DDP step of docs/math.md §6, with full per-sample Jacobians f_x, f_u and matrices Q_xx, Q_ux (no factorisation).</summary>

@@ -23,6 +23,7 @@ public sealed record DdpnOptions
     private readonly double _kfacDamping = 0.1;
     private readonly double _kfacDecay = 0.95;
     private readonly int _kfacRefresh = 10;
+    private readonly double _bound = 0.3;
 
     /// <summary>The base optimizer: sgd, rmsprop or adam (not adamw: its decoupled decay is no Q_uu).</summary>
     public OptimizerKind Base
@@ -41,6 +42,15 @@ public sealed record DdpnOptions
     /// gradients, same kernels, same order).
     /// </summary>
     public bool Feedback { get; init; } = true;
+
+    /// <summary>
+    /// Bound ρ ≥ 0 on DDPNOpt's second-order terms, relative to the first-order ones (docs/math.md §6.4–§6.5): each
+    /// element of the feedback K·δx to at most ρ·|k| (k: the element's open-loop step), and each sample's correction of
+    /// the backprop vector in V_x = Wᵀ(g + c) to ‖c‖ ≤ ρ·‖g‖. 0 leaves both unbounded (the plain method). Without it, on
+    /// MNIST at lr 3·10⁻³ over Adam, a diagonal M⁻¹ of up to lr/ε on elements with tiny v̂ made the feedback hundreds of
+    /// times the step, and the V_x correction grew to dominate the lower layers' gradients (docs/ddpnopt).
+    /// </summary>
+    public double Bound { get => _bound; init => _bound = OptionChecks.NonNegative(value, nameof(Bound)); }
 
     /// <summary>The preconditioner; null takes the base's (identity for sgd, diagonal for rmsprop and adam).</summary>
     public DdpnPreconditioner? Preconditioner { get; init; }
@@ -100,7 +110,7 @@ public sealed record DdpnOptions
     {
         var p = EffectivePreconditioner;
         var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"base {OptimizerFactory.Name(Base)}, precond {PreconditionerName(p)}, epsilon {Epsilon}, feedback {(Feedback ? "true" : "false")}");
+            $"base {OptimizerFactory.Name(Base)}, precond {PreconditionerName(p)}, epsilon {Epsilon}, feedback {(Feedback ? "true" : "false")}, bound {Bound}");
         return p != DdpnPreconditioner.Kfac ? text
             : text + string.Create(System.Globalization.CultureInfo.InvariantCulture, $", kfac-damping {KfacDamping}, kfac-decay {KfacDecay}, kfac-refresh {KfacRefresh}");
     }

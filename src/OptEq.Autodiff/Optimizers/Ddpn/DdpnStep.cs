@@ -22,6 +22,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private readonly Dictionary<int, Workspace> _workspaces = [];
     private readonly T _epsilon;
     private readonly bool _kfac;
+    private readonly T _bound;
     private bool _factorsReady;
     private Workspace? _last;
 
@@ -38,6 +39,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         if (options.Base != (optimizer is Sgd<T> ? OptimizerKind.Sgd : optimizer is Rmsprop<T> ? OptimizerKind.Rmsprop : OptimizerKind.Adam))
             throw new ArgumentException($"ddpnopt: the options name the base {OptimizerFactory.Name(options.Base)} but the optimizer is a {optimizer.GetType().Name.Split('`')[0]}", nameof(optimizer));
         _kfac = options.EffectivePreconditioner == DdpnPreconditioner.Kfac;
+        _bound = T.CreateTruncating(options.Bound);
         _epsilon = T.CreateTruncating(options.Epsilon);
         _stages = BuildStages(model, optimizer);
     }
@@ -165,7 +167,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                 _device.Map(new DdpnNegativeProduct<T>(), s.StepB!, s.StepB!, s.MinvB!, s.Bias.Grad);
                 _device.AddBias(w.R[t]!, s.StepB!, w.R[t]!);
             }
-            _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!);
+            _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
             // V_xx = (1 − q_uᵀM⁻¹q_u)·q_x·q_xᵀ with q_x = Wᵀh, q_u = h ⊗ x̄: the rank-one factor y = c·(Wᵀh) (§6.3, Proposition 3).
             _device.Map(new DdpnMultiply<T>(), w.XSquared[t]!, x, x);
@@ -222,7 +224,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         var xBar = w.XBar[t] ?? w.Value[t - 1];
         T lr = T.CreateTruncating(_optimizer.LearningRate);
         _device.Gemm(MatrixOp.None, MatrixOp.Transpose, -lr, xBar, k.Natural, T.Zero, w.R[t]!);
-        _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!);
+        _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, h, k.GInverse, T.Zero, w.HG[t]!);
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, xBar, k.AInverse, T.Zero, w.XA[t]!);
@@ -297,15 +299,17 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, w.XBar[t] ?? x, T.Zero, k.Natural);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.GInverse, k.Natural, T.Zero, k.Scratch);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.Scratch, k.AInverse, T.Zero, k.Natural);
-            _device.Axpby(-lr, k.NaturalWeight, T.One, s.Weight.Value, s.Weight.Value);
-            if (s.Bias is not null) _device.Axpby(-lr, k.NaturalBias!, T.One, s.BiasValueColumn!, s.BiasValueColumn!);
+            var scaled = new DdpnClippedScaledFeedback<T>(lr, _bound);
+            _device.Map(scaled, s.Weight.Value, s.Weight.Value, k.NaturalWeight, s.WeightOld!);
+            if (s.Bias is not null) _device.Map(scaled, s.BiasValueColumn!, s.BiasValueColumn!, k.NaturalBias!, s.BiasOldColumn!);
             return;
         }
         _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
-        _device.Map(new DdpnPreconditionedStep<T>(), s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!);
+        var clipped = new DdpnClippedFeedback<T>(_bound);
+        _device.Map(clipped, s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!, s.WeightOld!);
         if (s.Bias is null) return;
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, w.Beta[t]!, T.Zero, s.FeedbackBRow!);
-        _device.Map(new DdpnPreconditionedStep<T>(), s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!);
+        _device.Map(clipped, s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!, s.BiasOld!);
     }
 
     private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer)
@@ -360,7 +364,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             WeightOld = Own(Out, In); MinvW = Own(Out, In); StepW = Own(Out, In); FeedbackW = Own(Out, In);
             if (Bias is null) return;
-            BiasOld = Own(Out); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
+            BiasOld = Own(Out); BiasOldColumn = BiasOld.Reshape(Out, 1); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
             FeedbackBRow = FeedbackB.Reshape(1, Out);
         }
 
@@ -378,6 +382,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public KroneckerFactors? Kfac { get; }
         public Tensor<T>? WeightOld { get; }
         public Tensor<T>? BiasOld { get; }
+        public Tensor<T>? BiasOldColumn { get; }
         public Tensor<T>? MinvW { get; }
         public Tensor<T>? MinvB { get; }
         public Tensor<T>? StepW { get; }

@@ -6,11 +6,12 @@ namespace OptEq.Kernels.Native;
 /// (a layer's width), so a scalar loop per row is enough; the GEMMs around these kernels carry the cost.</summary>
 internal sealed unsafe class DdpnNative : IDdpnBackend
 {
-    public void RankOneCorrection<T>(int rows, int cols, MatrixView<T> a, MatrixView<T> h, MatrixView<T> r, MatrixView<T> d, T epsilon, MatrixView<T> result)
+    public void RankOneCorrection<T>(int rows, int cols, MatrixView<T> a, MatrixView<T> h, MatrixView<T> r, MatrixView<T> d, T epsilon, T bound, MatrixView<T> result)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         NativeParallel.For(rows, cols * 4L, new CorrectionRows<T>
         {
-            A = a.IsAbsent ? default : a.Rows(), H = h.Rows(), R = r.Rows(), D = d.IsAbsent ? default : d.Rows(), Result = result.Rows(), Epsilon = epsilon, Cols = cols,
+            A = a.IsAbsent ? default : a.Rows(), H = h.Rows(), R = r.Rows(), D = d.IsAbsent ? default : d.Rows(), Result = result.Rows(), Epsilon = epsilon,
+            Bound = bound, Cols = cols,
         });
 
     public void ValueFactor<T>(int rows, int cols, MatrixView<T> h, MatrixView<T> p, MatrixView<T> result) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -46,7 +47,7 @@ internal sealed unsafe class DdpnNative : IDdpnBackend
     private struct CorrectionRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public RowPointer<T> A, H, R, D, Result;
-        public T Epsilon;
+        public T Epsilon, Bound;
         public int Cols;
 
         public readonly void Run(int r0, int r1)
@@ -58,6 +59,23 @@ internal sealed unsafe class DdpnNative : IDdpnBackend
                 T* d = D.IsNull ? null : D[i];
                 T s = T.Zero;
                 for (int j = 0; j < Cols; j++) s += h[j] * r[j];
+                if (a is not null && Bound > T.Zero)
+                {
+                    // ‖a‖ and ‖c‖ first, then a + scale·c with scale = min(1, ρ‖a‖/‖c‖).
+                    T an = T.Zero, cn = T.Zero;
+                    for (int j = 0; j < Cols; j++)
+                    {
+                        T dj = d is null ? T.One : d[j], c = h[j] * s + Epsilon * dj * dj * r[j];
+                        an += a[j] * a[j]; cn += c * c;
+                    }
+                    T limit = Bound * T.Sqrt(an), norm = T.Sqrt(cn), scale = limit < norm ? limit / norm : T.One;
+                    for (int j = 0; j < Cols; j++)
+                    {
+                        T dj = d is null ? T.One : d[j];
+                        y[j] = a[j] + scale * (h[j] * s + Epsilon * dj * dj * r[j]);
+                    }
+                    continue;
+                }
                 for (int j = 0; j < Cols; j++)
                 {
                     T dj = d is null ? T.One : d[j];

@@ -2,19 +2,32 @@ namespace OptEq.Kernels.Reference;
 
 public static partial class ReferenceKernels
 {
-    /// <summary>a + h·⟨h, r⟩ + ε·d²·r per row (docs/math.md §6.4); null a is zero, null d is one.</summary>
-    public static double[] DdpnRankOneCorrection(int rows, int cols, double[]? a, double[] h, double[] r, double[]? d, double epsilon)
+    /// <summary>a + h·⟨h, r⟩ + ε·d²·r per row (docs/math.md §6.4); null a is zero, null d is one; with a and bound ρ &gt; 0
+    /// the correction is scaled by min(1, ρ‖a‖/‖c‖) per row.</summary>
+    public static double[] DdpnRankOneCorrection(int rows, int cols, double[]? a, double[] h, double[] r, double[]? d, double epsilon, double bound = 0)
     {
         var result = new double[rows * cols];
         for (int i = 0; i < rows; i++)
         {
             double s = 0;
             for (int j = 0; j < cols; j++) s += h[i * cols + j] * r[i * cols + j];
+            double scale = 1;
+            if (a is not null && bound > 0)
+            {
+                double an = 0, cn = 0;
+                for (int j = 0; j < cols; j++)
+                {
+                    int k = i * cols + j;
+                    double dj = d is null ? 1 : d[k], c = h[k] * s + epsilon * dj * dj * r[k];
+                    an += a[k] * a[k]; cn += c * c;
+                }
+                if (bound * Math.Sqrt(an) < Math.Sqrt(cn)) scale = bound * Math.Sqrt(an) / Math.Sqrt(cn);
+            }
             for (int j = 0; j < cols; j++)
             {
                 int k = i * cols + j;
                 double dj = d is null ? 1 : d[k];
-                result[k] = (a is null ? 0 : a[k]) + h[k] * s + epsilon * dj * dj * r[k];
+                result[k] = (a is null ? 0 : a[k]) + scale * (h[k] * s + epsilon * dj * dj * r[k]);
             }
         }
         return result;

@@ -14,10 +14,10 @@ public sealed class DdpnKernelTests(string backend) : KernelTestsBase(backend)
 
     [Test]
     public void RankOneCorrectionMatchesReference(
-        [Values] Precision precision, [Values("1x1", "3x7", "5x33", "2x300")] string shape, [Values] bool withA, [Values] bool withD)
+        [Values] Precision precision, [Values("1x1", "3x7", "5x33", "2x300")] string shape, [Values] bool withA, [Values] bool withD, [Values(0.0, 0.05)] double bound)
     {
         var s = shape.Split('x').Select(int.Parse).ToArray();
-        Run(precision, () => CheckCorrection<float>(s[0], s[1], withA, withD), () => CheckCorrection<double>(s[0], s[1], withA, withD));
+        Run(precision, () => CheckCorrection<float>(s[0], s[1], withA, withD, bound), () => CheckCorrection<double>(s[0], s[1], withA, withD, bound));
     }
 
     [Test]
@@ -70,7 +70,7 @@ public sealed class DdpnKernelTests(string backend) : KernelTestsBase(backend)
         }
     }
 
-    private void CheckCorrection<T>(int rows, int cols, bool withA, bool withD) where T : unmanaged, IFloatingPointIeee754<T>
+    private void CheckCorrection<T>(int rows, int cols, bool withA, bool withD, double bound) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var a = Random(rows * cols, 31, -2, 2);
         var h = Random(rows * cols, 32, -1, 1);
@@ -82,9 +82,21 @@ public sealed class DdpnKernelTests(string backend) : KernelTestsBase(backend)
         using var R = new Strided<T>(Device, r, 0, rows, cols);
         using var D = new Strided<T>(Device, d, 3, rows, cols);
         using var result = new Strided<T>(Device, Enumerable.Repeat(double.NaN, rows * cols).ToArray(), 1, rows, cols);
-        Device.DdpnRankOneCorrection(withA ? A.View : null, H.View, R.View, withD ? D.View : null, T.CreateChecked(epsilon), result.View);
+        Device.DdpnRankOneCorrection(withA ? A.View : null, H.View, R.View, withD ? D.View : null, T.CreateChecked(epsilon), result.View, T.CreateChecked(bound));
 
-        var expected = ReferenceKernels.DdpnRankOneCorrection(rows, cols, withA ? a : null, h, r, withD ? d : null, epsilon);
+        var expected = ReferenceKernels.DdpnRankOneCorrection(rows, cols, withA ? a : null, h, r, withD ? d : null, epsilon, bound);
+        if (withA && bound > 0)
+        {
+            // The bound ‖result − a‖ ≤ ρ‖a‖ per row holds in the reference, and with the test's data (|h·⟨h, r⟩| ≫ |a|) it acts.
+            var unbounded = ReferenceKernels.DdpnRankOneCorrection(rows, cols, a, h, r, withD ? d : null, epsilon);
+            for (int i = 0; i < rows; i++)
+            {
+                double an = 0, cn = 0, un = 0;
+                for (int j = 0; j < cols; j++) { int k = i * cols + j; an += a[k] * a[k]; cn += (expected[k] - a[k]) * (expected[k] - a[k]); un += (unbounded[k] - a[k]) * (unbounded[k] - a[k]); }
+                Assert.That(Math.Sqrt(cn), Is.LessThanOrEqualTo(bound * Math.Sqrt(an) * (1 + 1e-12)), $"row {i}: the reference keeps the bound");
+                if (cols > 1 && Math.Sqrt(un) > 2 * bound * Math.Sqrt(an)) Assert.That(Math.Sqrt(cn), Is.EqualTo(bound * Math.Sqrt(an)).Within(1e-9 * Math.Sqrt(an)), $"row {i}: the bound acts");
+            }
+        }
         var magnitude = ReferenceKernels.DdpnRankOneCorrection(rows, cols, withA ? a.Select(Math.Abs).ToArray() : null, h.Select(Math.Abs).ToArray(),
             r.Select(Math.Abs).ToArray(), withD ? d : null, epsilon);
         Close(expected, result.Values, 16 * Unit<T>() * (Math.Sqrt(cols) + 4), i => magnitude[i], $"ddpn-rank-one-correction<{typeof(T).Name}> {rows}×{cols} a {withA} d {withD}");
