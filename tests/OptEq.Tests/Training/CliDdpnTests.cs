@@ -33,6 +33,29 @@ public class CliDdpnTests
     }
 
     [Test]
+    public void TrainsWithTheKfacPreconditionerAndRecordsItsOptions()
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "mlp", "--layers", "8,8", "--activation", "tanh", "--optimizer", "ddpnopt", "--ddpn-base", "sgd",
+            "--ddpn-precond", "kfac", "--ddpn-kfac-refresh", "3", "--data", Wine, "--augment", "0", "--epochs", "2", "--batch", "32", "--lr", "0.003",
+            "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.Zero, error);
+        var checkpoint = OptEq.Autodiff.Checkpoints.Checkpoint.Load(Path.Combine(dir.Path, "checkpoint.safetensors"));
+        var record = OptEq.Autodiff.Training.TrainingRecord.FromJson(checkpoint.Training!, "checkpoint");
+        Assert.That(record.Ddpn, Does.Contain("precond kfac").And.Contain("kfac-refresh 3"));
+    }
+
+    [Test]
+    public void AKfacPreconditionerOverAdamIsAClearError()
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "mlp", "--layers", "8", "--optimizer", "ddpnopt", "--ddpn-precond", "kfac", "--data", Wine,
+            "--augment", "0", "--epochs", "1", "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("kfac preconditioner needs the base optimizer sgd").And.Not.Contain("   at "));
+    }
+
+    [Test]
     public void DdpnOptOnAnEquilibriumModelIsAClearError()
     {
         using var dir = new Data.TempDirectory();
