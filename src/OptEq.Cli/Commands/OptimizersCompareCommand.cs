@@ -214,6 +214,8 @@ public static class OptimizersCompareCommand
             new("rmsprop", OptimizerKind.Rmsprop, [1e-3]),
             new("adam", OptimizerKind.Adam, [1e-3]),
             new("ddpnopt", OptimizerKind.Ddpnopt, [1e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
+            new("kfac", OptimizerKind.Ddpnopt, [1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false }),
+            new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
         ];
         var runs = new List<VanishingRun>();
         foreach (var o in optimizers)
