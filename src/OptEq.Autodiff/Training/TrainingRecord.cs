@@ -28,6 +28,9 @@ public sealed record TrainingRecord
     public required double ClipNorm { get; init; }
     /// <summary>SHA-256 over the training labels, then the training images as float32 (as the trainer sees them).</summary>
     public required string DataFingerprint { get; init; }
+    /// <summary>DDPNOpt's options (<see cref="Optimizers.Ddpn.DdpnOptions.Describe"/>) when the optimizer is ddpnopt, else null
+    /// (absent in checkpoints written before it was recorded).</summary>
+    public string? Ddpn { get; init; }
     public double BestTestAccuracy { get; init; } = -1;
     public int BestEpoch { get; init; }
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
@@ -37,6 +40,7 @@ public sealed record TrainingRecord
         Optimizer = OptimizerFactory.Name(options.Optimizer), LearningRate = options.LearningRate, Schedule = options.Schedule.Text,
         Epochs = options.Epochs, Batch = options.Batch, AugmentShift = options.AugmentShift, Seed = options.Seed,
         WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm, DataFingerprint = dataFingerprint,
+        Ddpn = options.Optimizer == OptimizerKind.Ddpnopt ? options.Ddpn.Describe() : null,
     };
 
     public static string Fingerprint(Dataset train)
@@ -70,6 +74,7 @@ public sealed record TrainingRecord
         Compare("--seed", Seed, run.Seed);
         Compare("--weight-decay", WeightDecay, run.WeightDecay);
         Compare("--clip", ClipNorm, run.ClipNorm);
+        if (Ddpn is not null) Compare("--ddpn-* options", Ddpn, run.Ddpn);
         Compare("training data (SHA-256 fingerprint)", DataFingerprint, run.DataFingerprint);
         return differences;
     }

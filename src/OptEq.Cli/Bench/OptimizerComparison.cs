@@ -29,18 +29,24 @@ public sealed record VanishingRun(string Optimizer, double LearningRate, int See
 /// </summary>
 public sealed class OptimizerComparison(Device device)
 {
-    /// <summary>The optimizers compared: SGD with momentum (0.9, Nesterov), RMSprop, Adam, and DDPNOpt over Adam.</summary>
+    /// <summary>
+    /// The optimizers compared: SGD with momentum (0.9, Nesterov), RMSprop, Adam, DDPNOpt over Adam (diagonal
+    /// preconditioner), K-FAC (DDPNOpt's Kronecker preconditioner over SGD with momentum, feedback off: a plain K-FAC
+    /// natural-gradient step) and DDPNOpt with that K-FAC preconditioner.
+    /// </summary>
     public static IReadOnlyList<ComparedOptimizer> Default { get; } =
     [
         new("sgd", OptimizerKind.Sgd, [0.01, 0.03, 0.1]),
         new("rmsprop", OptimizerKind.Rmsprop, [1e-4, 3e-4, 1e-3]),
         new("adam", OptimizerKind.Adam, [3e-4, 1e-3, 3e-3]),
         new("ddpnopt", OptimizerKind.Ddpnopt, [3e-4, 1e-3, 3e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
+        new("kfac", OptimizerKind.Ddpnopt, [1e-3, 3e-3, 1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false }),
+        new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [1e-3, 3e-3, 1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
     ];
 
-    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε set to <paramref name="epsilon"/>.</summary>
-    public static IReadOnlyList<ComparedOptimizer> WithDdpnEpsilon(double epsilon)
-        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon } }).ToArray();
+    /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε and feedback bound set (docs/math.md §6.3, §6.5).</summary>
+    public static IReadOnlyList<ComparedOptimizer> WithDdpn(double epsilon, double feedbackClip)
+        => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon, Bound = feedbackClip } }).ToArray();
 
     public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {

@@ -30,16 +30,23 @@ public static class OptimizersCompareCommand
         var vanishing = new Option<bool>("--vanishing") { Description = "Also run the vanishing-gradient case (10-layer sigmoid network on DIGITS).", DefaultValueFactory = _ => true };
         var vanishingSeeds = new Option<int>("--vanishing-seeds") { Description = "Seeds of the vanishing-gradient case.", DefaultValueFactory = _ => 3 };
         var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "DDPNOpt's Tikhonov ε (V_xx + ε·I).", DefaultValueFactory = _ => new DdpnOptions().Epsilon };
+        var ddpnBound = new Option<double>("--ddpn-bound") { Description = "DDPNOpt's feedback bound ρ: |(K·δx)ᵢ| ≤ ρ·|kᵢ| (0: unbounded).", DefaultValueFactory = _ => new DdpnOptions().Bound };
+        var only = new Option<string?>("--optimizers") { Description = $"Only these optimizers of the grid, comma-separated (default: all of {string.Join(", ", OptimizerComparison.Default.Select(o => o.Name))}); the timing and the vanishing case always run all." };
+        var timing = new Option<bool>("--timing") { Description = "Also time the optimizers interleaved (ms/step and the ratio to Adam).", DefaultValueFactory = _ => true };
         var device = CommonOptions.Device();
         var compare = new Command("compare", "Train a 5-layer network with DDPNOpt, SGD (momentum), RMSprop and Adam over seeds and learning rates; report accuracy, its spread across learning rates and time per step.")
         {
-            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, ddpnEpsilon, device,
+            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, ddpnEpsilon, ddpnBound, only, timing, device,
         };
         compare.SetAction(parse =>
         {
             int seedCount = parse.GetValue(seeds), epochOverride = parse.GetValue(epochs);
             if (seedCount < 0) throw new ArgumentException($"--seeds must be ≥ 0 (0: only the timing and the vanishing-gradient case), got {seedCount}");
             if (epochOverride < 0) throw new ArgumentException($"--epochs must be ≥ 0, got {epochOverride}");
+            var selected = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var name in selected ?? [])
+                if (OptimizerComparison.Default.All(o => o.Name != name))
+                    throw new ArgumentException($"--optimizers: unknown optimizer '{name}'; valid: {string.Join(", ", OptimizerComparison.Default.Select(o => o.Name))}");
             var names = parse.GetValue(data)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var setups = names.Select(n => Setup(n, epochOverride, parse.GetValue(mnistTrain), parse.GetValue(mnistTest))).ToArray();
             var folder = Path.GetFullPath(parse.GetValue(output)!);
@@ -52,7 +59,7 @@ public static class OptimizersCompareCommand
             foreach (var setup in setups)
             {
                 if (!asJson) Console.WriteLine($"{setup.Data}: {setup.Description}");
-                foreach (var optimizer in OptimizerComparison.WithDdpnEpsilon(parse.GetValue(ddpnEpsilon)))
+                foreach (var optimizer in OptimizerComparison.WithDdpn(parse.GetValue(ddpnEpsilon), parse.GetValue(ddpnBound)).Where(o => selected is null || selected.Contains(o.Name)))
                     foreach (double lr in optimizer.LearningRates)
                         for (int seed = 0; seed < seedCount; seed++)
                         {
@@ -68,7 +75,7 @@ public static class OptimizersCompareCommand
             }
             var summary = new StringBuilder();
             if (seedCount > 0) summary.AppendLine(Summary(setups, runs, seedCount));
-            summary.AppendLine(Overhead(comparison, setups, asJson));
+            if (parse.GetValue(timing)) summary.AppendLine(Overhead(comparison, setups, asJson));
             if (parse.GetValue(vanishing))
                 summary.AppendLine(Vanishing(comparison, folder, epochOverride, parse.GetValue(vanishingSeeds), asJson));
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(summary.ToString()));
@@ -170,14 +177,15 @@ public static class OptimizersCompareCommand
         const int rounds = 6;
         var text = new StringBuilder();
         text.AppendLine($"\n## Time per step, interleaved (each optimizer one epoch in turn, {rounds} rounds, the first dropped; median ms/step; the middle learning rate of each grid)\n");
-        text.AppendLine("| data | " + string.Join(" | ", OptimizerComparison.Default.Select(o => o.Name)) + " | ddpnopt ÷ adam |");
-        text.AppendLine("|---|" + string.Concat(OptimizerComparison.Default.Select(_ => "---|")) + "---|");
+        text.AppendLine("| data | " + string.Join(" | ", OptimizerComparison.Default.Select(o => o.Name)) + " | ddpnopt ÷ adam | ddpnopt-kfac ÷ adam | ddpnopt-kfac ÷ kfac |");
+        text.AppendLine("|---|" + string.Concat(OptimizerComparison.Default.Select(_ => "---|")) + "---|---|---|");
         var middle = OptimizerComparison.Default.Select(o => o with { LearningRates = [o.LearningRates[o.LearningRates.Length / 2]] }).ToArray();
         foreach (var setup in setups)
         {
             var times = comparison.TimeInterleaved(setup, middle, rounds);
-            double adam = times.Single(t => t.Optimizer == "adam").MillisecondsPerStep, ddpn = times.Single(t => t.Optimizer == "ddpnopt").MillisecondsPerStep;
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} |");
+            double Ms(string name) => times.Single(t => t.Optimizer == name).MillisecondsPerStep;
+            double adam = Ms("adam"), ddpn = Ms("ddpnopt"), kfac = Ms("kfac"), ddpnKfac = Ms("ddpnopt-kfac");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} | {ddpnKfac / adam:F2} | {ddpnKfac / kfac:F2} |");
             if (!asJson) Console.WriteLine($"  {setup.Data}: interleaved ms/step {string.Join(", ", times.Select(t => $"{t.Optimizer} {t.MillisecondsPerStep:F2}"))}");
         }
         return text.ToString();
@@ -206,6 +214,8 @@ public static class OptimizersCompareCommand
             new("rmsprop", OptimizerKind.Rmsprop, [1e-3]),
             new("adam", OptimizerKind.Adam, [1e-3]),
             new("ddpnopt", OptimizerKind.Ddpnopt, [1e-3], new DdpnOptions { Base = OptimizerKind.Adam }),
+            new("kfac", OptimizerKind.Ddpnopt, [1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false }),
+            new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
         ];
         var runs = new List<VanishingRun>();
         foreach (var o in optimizers)

@@ -44,6 +44,11 @@ public static class TrainCommand
         var ddpnBase = CommonOptions.Typed("--ddpn-base", "ddpnopt: base optimizer and preconditioner of Q_uu: sgd (identity), rmsprop or adam (diagonal).", DdpnOptions.ParseBase, t.Ddpn.Base);
         var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "ddpnopt: Tikhonov regularisation ε of V_xx (V_xx + ε·I).", DefaultValueFactory = _ => t.Ddpn.Epsilon };
         var ddpnFeedback = new Option<bool>("--ddpn-feedback") { Description = "ddpnopt: apply the feedback K·δx (false: exactly the base optimizer).", DefaultValueFactory = _ => t.Ddpn.Feedback };
+        var ddpnBound = new Option<double>("--ddpn-bound") { Description = "ddpnopt: bound each element of the feedback K·δx by this multiple of its open-loop step |k| (0: unbounded).", DefaultValueFactory = _ => t.Ddpn.Bound };
+        var ddpnPrecond = new Option<string?>("--ddpn-precond") { Description = "ddpnopt: preconditioner of Q_uu: identity (sgd base), diagonal (rmsprop/adam base) or kfac (Kronecker factors per linear layer, sgd base); default: the base's." };
+        var ddpnKfacDamping = new Option<double>("--ddpn-kfac-damping") { Description = "ddpnopt kfac: damping γ added to both Kronecker factors before inversion.", DefaultValueFactory = _ => t.Ddpn.KfacDamping };
+        var ddpnKfacDecay = new Option<double>("--ddpn-kfac-decay") { Description = "ddpnopt kfac: running-average decay of the factors, in [0, 1).", DefaultValueFactory = _ => t.Ddpn.KfacDecay };
+        var ddpnKfacRefresh = new Option<int>("--ddpn-kfac-refresh") { Description = "ddpnopt kfac: re-estimate and invert the factors every N steps.", DefaultValueFactory = _ => t.Ddpn.KfacRefresh };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
@@ -59,7 +64,7 @@ public static class TrainCommand
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter, holdout,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, ddpnBound, ddpnPrecond, ddpnKfacDamping, ddpnKfacDecay, ddpnKfacRefresh, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter, holdout,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
@@ -98,8 +103,15 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
                 Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
-                Ddpn = new DdpnOptions { Base = parse.GetValue(ddpnBase), Epsilon = parse.GetValue(ddpnEpsilon), Feedback = parse.GetValue(ddpnFeedback) },
+                Ddpn = new DdpnOptions
+                {
+                    Base = parse.GetValue(ddpnBase), Epsilon = parse.GetValue(ddpnEpsilon), Feedback = parse.GetValue(ddpnFeedback),
+                    Bound = parse.GetValue(ddpnBound),
+                    Preconditioner = parse.GetValue(ddpnPrecond) is { } precond ? DdpnOptions.ParsePreconditioner(precond) : null,
+                    KfacDamping = parse.GetValue(ddpnKfacDamping), KfacDecay = parse.GetValue(ddpnKfacDecay), KfacRefresh = parse.GetValue(ddpnKfacRefresh),
+                },
             };
+            if (optimizerKind == OptimizerKind.Ddpnopt) options.Ddpn.Validate();
             using var dev = DeviceCatalog.Open(LaunchEnvironment.DeviceFor(parse.GetValue(device) ?? Environment.GetEnvironmentVariable(DeviceCatalog.EnvironmentVariable), communicator));
             if (growth is not null)
             {

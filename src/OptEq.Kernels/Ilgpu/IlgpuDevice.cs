@@ -28,6 +28,7 @@ public sealed partial class IlgpuDevice : Device
         Register<ISampleBackend>(new SampleIlgpu(this));
         Register<ISymmetricEigenBackend>(new SymmetricEigenIlgpu(this));
         Register<IDdpnBackend>(new DdpnIlgpu(this));
+        Register<ISpdInverseBackend>(new SpdInverseIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

@@ -22,6 +22,7 @@ public sealed class NativeCpuDevice : Device
         Register<ISampleBackend>(new SampleNative());
         Register<ISymmetricEigenBackend>(new SymmetricEigenNative());
         Register<IDdpnBackend>(new DdpnNative());
+        Register<ISpdInverseBackend>(new SpdInverseNative());
     }
 
     public static DeviceInfo Describe()

@@ -69,7 +69,7 @@ public class DdpnTests
         var dense = DenseDdp.Step(weights, biases, [3, 4, 3, 2], x0, labels, lr, epsilon);
 
         using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
-        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon });
+        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon, Bound = 0 });
         using var images = device.FromArray(x0, n, 3);
         using var labelTensor = device.FromArray(labels, n);
         step.Run(images, labelTensor, new ConstantSchedule(lr));
@@ -98,6 +98,238 @@ public class DdpnTests
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - lr * dense.QuW[t][i])));
         Assert.That(feedback, Is.GreaterThan(1e-4), "K·δx changes the update");
+    }
+
+    /// <summary>
+    /// The same 3-4-3-2 tanh network with the K-FAC preconditioner (SGD base without momentum, one refresh): the natural
+    /// gradient M⁻¹Q_u/lr, V_x, V_xx = y·yᵀ and the new parameters u + k + Σₙ Kₙ·δxₙ match the dense DDP step with
+    /// M⁻¹ = lr·(A + γI)⁻¹ ⊗ (G + γI)⁻¹ written out as a [dim u, dim u] matrix, for ε = 0 and ε &gt; 0.
+    /// </summary>
+    [TestCase(0.0)]
+    [TestCase(0.25)]
+    public void KroneckerGainsAndValueDerivativesMatchADenseDdpStep(double epsilon)
+    {
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<double>(device, MlpConfig(3, 2, [4, 3], Activation.Tanh, 11));
+        const int n = 3;
+        const double lr = 0.1, damping = 0.5;
+        var rng = new Random(7);
+        var x0 = Enumerable.Range(0, n * 3).Select(_ => 2 * rng.NextDouble() - 1).ToArray();
+        int[] labels = [1, 0, 1];
+        var layers = model.Parameters().ToArray();
+        var weights = Enumerable.Range(0, 3).Select(t => layers[2 * t].Value.ToArray()).ToArray();
+        var biases = Enumerable.Range(0, 3).Select(t => layers[2 * t + 1].Value.ToArray()).ToArray();
+        var dense = DenseDdp.Step(weights, biases, [3, 4, 3, 2], x0, labels, lr, epsilon, (t, gs, xs) => DenseDdp.KroneckerInverse(gs, xs, lr, damping));
+
+        using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
+        var options = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Epsilon = epsilon, KfacDamping = damping, Bound = 0 };
+        using var step = new DdpnStep<double>(device, model, optimizer, options);
+        using var images = device.FromArray(x0, n, 3);
+        using var labelTensor = device.FromArray(labels, n);
+        step.Run(images, labelTensor, new ConstantSchedule(lr));
+
+        const double tol = 1e-12;
+        for (int t = 0; t < 3; t++)
+        {
+            // With K-FAC the gradient buffers end up holding the natural gradient (G + γI)⁻¹·Q_u·(A + γI)⁻¹ = M⁻¹Q_u / lr.
+            var natural = dense.PreconditionedGradient[t].Select(v => v / lr).ToArray();
+            int weightCount = weights[t].Length;
+            Assert.That(layers[2 * t].Grad.ToArray(), Is.EqualTo(natural.Take(weightCount)).Within(tol), $"M⁻¹Q_u / lr (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Grad.ToArray(), Is.EqualTo(natural.Skip(weightCount)).Within(tol), $"M⁻¹Q_u / lr (bias) of stage {t}");
+            Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
+        }
+        for (int t = 1; t < 3; t++)
+        {
+            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
+            var y = step.ValueHessianFactor(t).ToArray();
+            int width = dense.Widths[t];
+            for (int s = 0; s < n; s++)
+                for (int i = 0; i < width; i++)
+                    for (int j = 0; j < width; j++)
+                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
+            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
+        }
+        double feedback = 0;
+        for (int t = 1; t < 3; t++)
+            for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - dense.PreconditionedGradient[t][i])));
+        Assert.That(feedback, Is.GreaterThan(1e-5), "K·δx changes the update");
+    }
+
+    /// <summary>
+    /// The feedback bound: one step of a 36-16-16-16-3 ReLU network from the same start with the feedback off (the base
+    /// step u + k), unbounded, and bounded by ρ = 0.1: on the head, whose Q_u and hence k do not depend on the feedback
+    /// (the lower layers' Q_u do, through the modified V_x), the bounded step differs from u + k by at most ρ·|k| in every
+    /// element, and the bound is active (the unbounded feedback exceeds it somewhere).
+    /// </summary>
+    // The feedback grows with lr relative to k (δx ∝ lr and K ∝ lr), so K-FAC's case, whose steps are smaller, takes a larger lr.
+    [TestCase(OptimizerKind.Adam, null, 0.01)]
+    [TestCase(OptimizerKind.Sgd, DdpnPreconditioner.Kfac, 0.3)]
+    public void TheFeedbackBoundHoldsElementwise(OptimizerKind kind, DdpnPreconditioner? preconditioner, double lr)
+    {
+        using var device = new NativeCpuDevice();
+        const double rho = 0.1;
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, 32 * 36).Select(_ => (float)(2 * rng.NextDouble() - 1)).ToArray();
+        var labels = Enumerable.Range(0, 32).Select(i => i % 3).ToArray();
+        (float[][] Start, float[][] End) Step(bool feedback, double clip)
+        {
+            using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.ReLU, 5));
+            var start = model.Parameters().Select(p => p.Value.ToArray()).ToArray();
+            using var optimizer = OptimizerFactory.Create<float>(kind, model.Parameters(), lr);
+            var options = new DdpnOptions { Base = kind, Preconditioner = preconditioner, Feedback = feedback, Bound = clip };
+            using var step = new DdpnStep<float>(device, model, optimizer, options);
+            using var images = device.FromArray(x, 32, 36);
+            using var labelTensor = device.FromArray(labels, 32);
+            step.Run(images, labelTensor, new ConstantSchedule(lr));
+            return (start, model.Parameters().Select(p => p.Value.ToArray()).ToArray());
+        }
+        var (start, open) = Step(false, 0);
+        var (_, bounded) = Step(true, rho);
+        var (_, unbounded) = Step(true, 0);
+        bool active = false;
+        for (int p = start.Length - 2; p < start.Length; p++) // the head's weight and bias
+            for (int i = 0; i < start[p].Length; i++)
+            {
+                double k = Math.Abs(open[p][i] - start[p][i]);
+                // float32: the base step and the feedback are rounded once more than in real arithmetic.
+                Assert.That(Math.Abs(bounded[p][i] - open[p][i]), Is.LessThanOrEqualTo(rho * k * (1 + 1e-5) + 1e-6 * Math.Abs(open[p][i])), $"parameter {p}, element {i}");
+                active |= Math.Abs(unbounded[p][i] - open[p][i]) > 1.01 * rho * k + 1e-6;
+            }
+        Assert.That(active, "the unbounded feedback exceeds ρ·|k| somewhere: the bound was tested where it acts");
+    }
+
+    /// <summary>
+    /// With the feedback off, K-FAC DDPNOpt is a plain K-FAC natural-gradient step: two steps on two batches of a 5-6-4-3
+    /// tanh network (float64, SGD without momentum) against the test's own float64 K-FAC (backprop, running averages
+    /// A ← β·A + (1 − β)·X̄ᵀX̄/N, G ← β·G + (1 − β)·N·gᵀg, Gauss–Jordan inverses, W̄ ← W̄ − lr·(G + γI)⁻¹·∇·(A + γI)⁻¹). With a
+    /// refresh interval of 2 the second step reuses the first step's inverses.
+    /// </summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    public void WithoutFeedbackKfacIsANaturalGradientStep(int refresh)
+    {
+        using var device = new NativeCpuDevice();
+        int[] widths = [5, 6, 4, 3];
+        using var model = new Classifier<double>(device, MlpConfig(5, 3, [6, 4], Activation.Tanh, 13));
+        const int n = 4;
+        const double lr = 0.2, damping = 0.3, decay = 0.5;
+        var rng = new Random(9);
+        var batches = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, n * 5).Select(_ => 2 * rng.NextDouble() - 1).ToArray()).ToArray();
+        int[][] labels = [[0, 2, 1, 2], [1, 1, 0, 2]];
+        var parameters = model.Parameters().ToArray();
+        var w = Enumerable.Range(0, 3).Select(t => parameters[2 * t].Value.ToArray()).ToArray();
+        var b = Enumerable.Range(0, 3).Select(t => parameters[2 * t + 1].Value.ToArray()).ToArray();
+
+        using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
+        var options = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, Feedback = false, KfacDamping = damping, KfacDecay = decay, KfacRefresh = refresh };
+        using var step = new DdpnStep<double>(device, model, optimizer, options);
+        var a = new double[3][,]; var g = new double[3][,]; var aInv = new double[3][,]; var gInv = new double[3][,];
+        for (int k = 0; k < 2; k++)
+        {
+            using var images = device.FromArray(batches[k], n, 5);
+            using var labelTensor = device.FromArray(labels[k], n);
+            step.Run(images, labelTensor, new ConstantSchedule(lr));
+
+            // The reference: forward, backprop of the mean cross-entropy, factors, natural gradient, SGD step.
+            var xs = new double[4][][]; var ds = new double[3][][];
+            xs[0] = Enumerable.Range(0, n).Select(s => batches[k].Skip(s * 5).Take(5).ToArray()).ToArray();
+            for (int t = 0; t < 3; t++)
+            {
+                xs[t + 1] = new double[n][]; ds[t] = new double[n][];
+                for (int s = 0; s < n; s++)
+                {
+                    var pre = Enumerable.Range(0, widths[t + 1]).Select(r => b[t][r] + xs[t][s].Select((v, c) => w[t][r * widths[t] + c] * v).Sum()).ToArray();
+                    xs[t + 1][s] = t == 2 ? pre : pre.Select(Math.Tanh).ToArray();
+                    ds[t][s] = t == 2 ? pre.Select(_ => 1.0).ToArray() : pre.Select(v => 1 - Math.Tanh(v) * Math.Tanh(v)).ToArray();
+                }
+            }
+            var v = xs[3].Select((z, s) =>
+            {
+                double max = z.Max(), sum = z.Sum(e => Math.Exp(e - max));
+                return z.Select((e, j) => (Math.Exp(e - max) / sum - (j == labels[k][s] ? 1 : 0)) / n).ToArray();
+            }).ToArray();
+            var natural = new double[3][];
+            for (int t = 2; t >= 0; t--)
+            {
+                int o = widths[t + 1], i = widths[t];
+                var gs = v.Select((row, s) => row.Select((e, r) => e * ds[t][s][r]).ToArray()).ToArray();
+                var grad = new double[o, i + 1];
+                for (int s = 0; s < n; s++) for (int r = 0; r < o; r++) for (int c = 0; c <= i; c++) grad[r, c] += gs[s][r] * (c < i ? xs[t][s][c] : 1);
+                if (k % refresh == 0)
+                {
+                    double beta = k == 0 ? 0 : decay;
+                    var aBatch = new double[i + 1, i + 1]; var gBatch = new double[o, o];
+                    for (int s = 0; s < n; s++)
+                    {
+                        for (int p = 0; p <= i; p++) for (int q = 0; q <= i; q++) aBatch[p, q] += (p < i ? xs[t][s][p] : 1) * (q < i ? xs[t][s][q] : 1) / n;
+                        for (int p = 0; p < o; p++) for (int q = 0; q < o; q++) gBatch[p, q] += n * gs[s][p] * gs[s][q];
+                    }
+                    a[t] = Blend(a[t], aBatch, beta); g[t] = Blend(g[t], gBatch, beta);
+                    aInv[t] = DenseDdp.Inverse(Damped(a[t], damping)); gInv[t] = DenseDdp.Inverse(Damped(g[t], damping));
+                }
+                var nat = Product(Product(gInv[t], grad), aInv[t]);
+                natural[t] = new double[o * (i + 1)];
+                for (int r = 0; r < o; r++) { for (int c = 0; c < i; c++) natural[t][r * i + c] = nat[r, c]; natural[t][o * i + r] = nat[r, i]; }
+                // Backprop to the layer below (before this layer moves).
+                if (t > 0) v = gs.Select(row => Enumerable.Range(0, i).Select(c => Enumerable.Range(0, o).Sum(r => row[r] * w[t][r * i + c])).ToArray()).ToArray();
+            }
+            for (int t = 0; t < 3; t++)
+            {
+                int o = widths[t + 1], i = widths[t];
+                for (int j = 0; j < o * i; j++) w[t][j] -= lr * natural[t][j];
+                for (int r = 0; r < o; r++) b[t][r] -= lr * natural[t][o * i + r];
+                Assert.That(parameters[2 * t].Value.ToArray(), Is.EqualTo(w[t]).Within(1e-12), $"weight of stage {t} after step {k + 1}");
+                Assert.That(parameters[2 * t + 1].Value.ToArray(), Is.EqualTo(b[t]).Within(1e-12), $"bias of stage {t} after step {k + 1}");
+            }
+        }
+        Assert.That(w[0].Zip(model.Parameters().First().Value.ToArray()).Any(), "the network moved");
+
+        static double[,] Blend(double[,]? old, double[,] batch, double beta)
+        {
+            var m = (double[,])batch.Clone();
+            for (int p = 0; p < m.GetLength(0); p++) for (int q = 0; q < m.GetLength(1); q++) m[p, q] = beta * (old?[p, q] ?? 0) + (1 - beta) * batch[p, q];
+            return m;
+        }
+        static double[,] Damped(double[,] m, double gamma)
+        {
+            var d = (double[,])m.Clone();
+            for (int p = 0; p < d.GetLength(0); p++) d[p, p] += gamma;
+            return d;
+        }
+        static double[,] Product(double[,] x, double[,] y)
+        {
+            var m = new double[x.GetLength(0), y.GetLength(1)];
+            for (int p = 0; p < x.GetLength(0); p++) for (int q = 0; q < y.GetLength(1); q++) for (int l = 0; l < x.GetLength(1); l++) m[p, q] += x[p, l] * y[l, q];
+            return m;
+        }
+    }
+
+    [Test]
+    public void AKfacTrainingStepWithFeedbackAllocatesNothingAfterWarmUp()
+    {
+        using var device = new NativeCpuDevice();
+        var options = new TrainingOptions
+        {
+            Epochs = 2, Batch = 32, Optimizer = OptimizerKind.Ddpnopt, AugmentShift = 1, LearningRate = 0.001,
+            Ddpn = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, KfacRefresh = 2 },
+        };
+        var train = TrainerTests.Synthetic("train", 12 * options.Batch, 1);
+        var test = TrainerTests.Synthetic("test", 30, 2);
+        using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
+        using var trainer = new Trainer(device, model, options, train, test);
+        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
+        // Refresh steps (every second one) included: the factor GEMMs, the SPD inverses and their status read allocate nothing either.
+        var bytes = new long[9];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
+            long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
+            trainer.Step(batches.Current, epoch: 1);
+            bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+        }
+        Assert.That(bytes.Skip(3), Is.All.Zero, $"managed bytes per kfac ddpnopt step, this thread and the worker team ({string.Join(", ", bytes)}); the first three warm up");
+        Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
     }
 
     [Test]
@@ -138,6 +370,23 @@ public class DdpnTests
     }
 
     [Test]
+    public void TheCheckpointRecordKeepsTheDdpnOptions()
+    {
+        var kfac = new TrainingOptions { Optimizer = OptimizerKind.Ddpnopt, Ddpn = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, KfacRefresh = 5 } };
+        var record = TrainingRecord.Of(kfac, "fingerprint");
+        Assert.That(record.Ddpn, Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, bound 0.3, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 5"));
+        var restored = TrainingRecord.FromJson(record.ToJson(), "test");
+        Assert.That(restored.Ddpn, Is.EqualTo(record.Ddpn), "round trip through the checkpoint's JSON");
+        var adam = TrainingRecord.Of(kfac with { Ddpn = new DdpnOptions() }, "fingerprint");
+        Assert.That(restored.Differences(adam), Has.Some.Contains("--ddpn-* options").And.Some.Contains("precond kfac"));
+        Assert.That(TrainingRecord.Of(new TrainingOptions(), "fingerprint").Ddpn, Is.Null, "recorded only for ddpnopt");
+        // A checkpoint written before the field existed reads back with no ddpn options, and is not reported as different.
+        var old = TrainingRecord.FromJson(record.ToJson().Replace($",\"ddpn\":\"{record.Ddpn}\"", ""), "test");
+        Assert.That(old.Ddpn, Is.Null);
+        Assert.That(old.Differences(adam), Is.Empty);
+    }
+
+    [Test]
     public void OptionsAndNamesAreChecked()
     {
         Assert.That(OptimizerFactory.Parse("ddpnopt"), Is.EqualTo(OptimizerKind.Ddpnopt));
@@ -146,6 +395,18 @@ public class DdpnTests
         Assert.That(() => DdpnOptions.ParseBase("adamw"), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("sgd, rmsprop or adam"));
         Assert.That(() => new DdpnOptions { Epsilon = -1 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("Epsilon"));
         Assert.That(() => OptimizerFactory.Create<float>(OptimizerKind.Ddpnopt, [], 0.1), Throws.ArgumentException.With.Message.Contains("training step"));
+        Assert.That(DdpnOptions.ParsePreconditioner("KFAC"), Is.EqualTo(DdpnPreconditioner.Kfac));
+        Assert.That(() => DdpnOptions.ParsePreconditioner("shampoo"), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("identity, diagonal or kfac"));
+        Assert.That(new DdpnOptions { Base = OptimizerKind.Rmsprop }.EffectivePreconditioner, Is.EqualTo(DdpnPreconditioner.Diagonal));
+        Assert.That(() => new DdpnOptions { Base = OptimizerKind.Adam, Preconditioner = DdpnPreconditioner.Kfac }.Validate(),
+            Throws.ArgumentException.With.Message.Contains("kfac preconditioner needs the base optimizer sgd"));
+        Assert.That(() => new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Diagonal }.Validate(),
+            Throws.ArgumentException.With.Message.Contains("rmsprop or adam"));
+        Assert.That(() => new DdpnOptions { KfacDamping = 0 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("damping"));
+        Assert.That(() => new DdpnOptions { KfacDecay = 1 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("decay"));
+        Assert.That(() => new DdpnOptions { KfacRefresh = 0 }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("refresh"));
+        Assert.That(new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }.Describe(),
+            Is.EqualTo("base sgd, precond kfac, epsilon 0.001, feedback true, bound 0.3, kfac-damping 0.1, kfac-decay 0.95, kfac-refresh 10"));
     }
 
     /// <summary>The dense DDP step of docs/math.md §6, with full per-sample Jacobians f_x, f_u and matrices Q_xx, Q_ux (no factorisation).</summary>
@@ -153,9 +414,16 @@ public class DdpnTests
     {
         public required int[] Widths;
         public required double[][] QuW, QuB, NewW, NewB, Vx, Shrink;
+        /// <summary>M⁻¹Q_u per stage (W row-major, then b): −k.</summary>
+        public required double[][] PreconditionedGradient;
         public required double[][][,] Vxx;
 
-        public static DenseDdp Step(double[][] w, double[][] b, int[] widths, double[] x0, int[] labels, double lr, double epsilon)
+        /// <summary>
+        /// <paramref name="inverse"/> gives M⁻¹ [dim u, dim u] of stage t from (t, the per-sample backprop vectors
+        /// gₙ = d ⊙ V′_xⁿ, the per-sample inputs); null: the identity preconditioner lr·I.
+        /// </summary>
+        public static DenseDdp Step(double[][] w, double[][] b, int[] widths, double[] x0, int[] labels, double lr, double epsilon,
+            Func<int, double[][], double[][], double[,]>? inverse = null)
         {
             int stages = w.Length, n = labels.Length;
             // Forward: xs[t][s] is the input of stage t for sample s; ds[t][s] is σ′ (1 for the head).
@@ -185,7 +453,7 @@ public class DdpnTests
             var result = new DenseDdp
             {
                 Widths = widths, QuW = new double[stages][], QuB = new double[stages][], NewW = new double[stages][], NewB = new double[stages][],
-                Vx = new double[stages][], Shrink = new double[stages][], Vxx = new double[stages][][,],
+                Vx = new double[stages][], Shrink = new double[stages][], Vxx = new double[stages][][,], PreconditionedGradient = new double[stages][],
             };
             var k = new double[stages][];
             var gains = new double[stages][][,]; // K per sample [dim u, in]
@@ -195,8 +463,10 @@ public class DdpnTests
                 var qu = new double[du];
                 var qux = new double[n][,]; var qux0 = new double[n][,]; var qx = new double[n][]; var qxx = new double[n][,];
                 var fus = new double[n][,];
+                var gs = new double[n][];
                 for (int s = 0; s < n; s++)
                 {
+                    gs[s] = ds[t][s].Zip(vx[s], (d, v) => d * v).ToArray();
                     var fx = new double[o, i]; var fu = new double[o, du];
                     for (int r = 0; r < o; r++)
                     {
@@ -212,17 +482,20 @@ public class DdpnTests
                     qux0[s] = Mul(Mul(fuT, vxx[s]), fx);
                     qux[s] = Mul(Mul(fuT, AddIdentity(vxx[s], epsilon)), fx);
                 }
-                // SGD: M = I/lr. k = −M⁻¹Q_u, K = −M⁻¹Q_ux; V_x = Q_x − Q_xuM⁻¹Q_u; V_xx = Q_xx − Q_xuM⁻¹Q_ux (ε kept out of V_xx).
-                k[t] = qu.Select(v => -lr * v).ToArray();
-                gains[t] = qux.Select(m => Scale(m, -lr)).ToArray();
+                // k = −M⁻¹Q_u, K = −M⁻¹Q_ux; V_x = Q_x − Q_xuM⁻¹Q_u; V_xx = Q_xx − Q_xuM⁻¹Q_ux (ε kept out of V_xx).
+                var minv = inverse?.Invoke(t, gs, xs[t]) ?? Scale(AddIdentity(new double[du, du], 1), lr);
+                var step = MatVec(minv, qu);
+                result.PreconditionedGradient[t] = step;
+                k[t] = step.Select(v => -v).ToArray();
+                gains[t] = qux.Select(m => Scale(Mul(minv, m), -1)).ToArray();
                 result.QuW[t] = qu.Take(o * i).ToArray(); result.QuB[t] = qu.Skip(o * i).ToArray();
                 var nextVx = new double[n][]; var nextVxx = new double[n][,];
                 result.Shrink[t] = new double[n];
                 for (int s = 0; s < n; s++)
                 {
                     var quxT = Transpose(qux[s]);
-                    nextVx[s] = qx[s].Zip(MatVec(quxT, qu.Select(v => lr * v).ToArray()), (p, q) => p - q).ToArray();
-                    nextVxx[s] = Subtract(qxx[s], Scale(Mul(Transpose(qux0[s]), qux0[s]), lr));
+                    nextVx[s] = qx[s].Zip(MatVec(quxT, step), (p, q) => p - q).ToArray();
+                    nextVxx[s] = Subtract(qxx[s], Mul(Mul(Transpose(qux0[s]), minv), qux0[s]));
                     // The factorised form's c = 1 − q_uᵀM⁻¹q_u, read off the traces: tr V_xx = c·tr Q_xx.
                     result.Shrink[t][s] = Trace(nextVxx[s]) / Trace(qxx[s]);
                 }
@@ -248,6 +521,50 @@ public class DdpnTests
                 xHat = xHat.Select(x => { var a = Affine(result.NewW[t], result.NewB[t], x, o); return head ? a : a.Select(Math.Tanh).ToArray(); }).ToArray();
             }
             return result;
+        }
+
+        /// <summary>Gauss–Jordan inverse with partial pivoting (the test's own, independent of the SPD kernels).</summary>
+        public static double[,] Inverse(double[,] a)
+        {
+            int n = a.GetLength(0);
+            var m = (double[,])a.Clone();
+            var inv = AddIdentity(new double[n, n], 1);
+            for (int c = 0; c < n; c++)
+            {
+                int p = c;
+                for (int r = c + 1; r < n; r++) if (Math.Abs(m[r, c]) > Math.Abs(m[p, c])) p = r;
+                for (int j = 0; j < n; j++) { (m[c, j], m[p, j]) = (m[p, j], m[c, j]); (inv[c, j], inv[p, j]) = (inv[p, j], inv[c, j]); }
+                double d = m[c, c];
+                for (int j = 0; j < n; j++) { m[c, j] /= d; inv[c, j] /= d; }
+                for (int r = 0; r < n; r++)
+                {
+                    if (r == c) continue;
+                    double f = m[r, c];
+                    for (int j = 0; j < n; j++) { m[r, j] -= f * m[c, j]; inv[r, j] -= f * inv[c, j]; }
+                }
+            }
+            return inv;
+        }
+
+        /// <summary>
+        /// K-FAC's M⁻¹ = lr·(A + γI)⁻¹ ⊗ (G + γI)⁻¹ in the parameter order (W row-major, then b), with A = (1/N)Σ x̄x̄ᵀ and
+        /// G = N·Σ g gᵀ from this batch (one refresh, no history).
+        /// </summary>
+        public static double[,] KroneckerInverse(double[][] gs, double[][] xs, double lr, double damping)
+        {
+            int n = gs.Length, o = gs[0].Length, i = xs[0].Length, du = o * (i + 1);
+            var a = new double[i + 1, i + 1]; var g = new double[o, o];
+            foreach (var x in xs)
+                for (int p = 0; p <= i; p++) for (int q = 0; q <= i; q++) a[p, q] += (p < i ? x[p] : 1) * (q < i ? x[q] : 1) / n;
+            foreach (var v in gs)
+                for (int p = 0; p < o; p++) for (int q = 0; q < o; q++) g[p, q] += n * v[p] * v[q];
+            var aInv = Inverse(AddIdentity(a, damping)); var gInv = Inverse(AddIdentity(g, damping));
+            int Index(int r, int c) => c < i ? r * i + c : o * i + r;
+            var m = new double[du, du];
+            for (int r = 0; r < o; r++) for (int c = 0; c <= i; c++)
+                for (int r2 = 0; r2 < o; r2++) for (int c2 = 0; c2 <= i; c2++)
+                    m[Index(r, c), Index(r2, c2)] = lr * gInv[r, r2] * aInv[c, c2];
+            return m;
         }
 
         private static double[] Affine(double[] w, double[] b, double[] x, int o)

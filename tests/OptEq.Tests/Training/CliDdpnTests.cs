@@ -33,6 +33,29 @@ public class CliDdpnTests
     }
 
     [Test]
+    public void TrainsWithTheKfacPreconditionerAndRecordsItsOptions()
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "mlp", "--layers", "8,8", "--activation", "tanh", "--optimizer", "ddpnopt", "--ddpn-base", "sgd",
+            "--ddpn-precond", "kfac", "--ddpn-kfac-refresh", "3", "--data", Wine, "--augment", "0", "--epochs", "2", "--batch", "32", "--lr", "0.003",
+            "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.Zero, error);
+        var checkpoint = OptEq.Autodiff.Checkpoints.Checkpoint.Load(Path.Combine(dir.Path, "checkpoint.safetensors"));
+        var record = OptEq.Autodiff.Training.TrainingRecord.FromJson(checkpoint.Training!, "checkpoint");
+        Assert.That(record.Ddpn, Does.Contain("precond kfac").And.Contain("kfac-refresh 3"));
+    }
+
+    [Test]
+    public void AKfacPreconditionerOverAdamIsAClearError()
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "mlp", "--layers", "8", "--optimizer", "ddpnopt", "--ddpn-precond", "kfac", "--data", Wine,
+            "--augment", "0", "--epochs", "1", "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("kfac preconditioner needs the base optimizer sgd").And.Not.Contain("   at "));
+    }
+
+    [Test]
     public void DdpnOptOnAnEquilibriumModelIsAClearError()
     {
         using var dir = new Data.TempDirectory();
@@ -50,7 +73,7 @@ public class CliDdpnTests
             "--device", "cpu", "--out", dir.Path);
         Assert.That(exit, Is.Zero, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(12), "4 optimizers × 3 learning rates × 1 seed");
+        Assert.That(lines, Has.Length.EqualTo(18), "6 optimizers × 3 learning rates × 1 seed");
         foreach (var line in lines)
         {
             using var doc = JsonDocument.Parse(line);
@@ -60,7 +83,7 @@ public class CliDdpnTests
             Assert.That(doc.RootElement.GetProperty("data").GetString(), Is.EqualTo("wine"));
             Assert.That(doc.RootElement.GetProperty("test_accuracy").GetDouble(), Is.InRange(0, 1));
         }
-        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("optimizer").GetString()).Distinct(), Is.EquivalentTo(new[] { "sgd", "rmsprop", "adam", "ddpnopt" }));
+        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("optimizer").GetString()).Distinct(), Is.EquivalentTo(new[] { "sgd", "rmsprop", "adam", "ddpnopt", "kfac", "ddpnopt-kfac" }));
         foreach (var file in new[] { "runs.jsonl", "summary.md", "wine-accuracy-vs-lr.png" }) Assert.That(File.Exists(Path.Combine(dir.Path, file)), file);
     }
 }

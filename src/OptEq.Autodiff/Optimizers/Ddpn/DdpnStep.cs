@@ -21,6 +21,9 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private readonly Stage[] _stages;
     private readonly Dictionary<int, Workspace> _workspaces = [];
     private readonly T _epsilon;
+    private readonly bool _kfac;
+    private readonly T _bound;
+    private bool _factorsReady;
     private Workspace? _last;
 
     public DdpnStep(Device device, Classifier<T> model, Optimizer<T> optimizer, DdpnOptions options)
@@ -32,6 +35,11 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         Options = options ?? throw new ArgumentNullException(nameof(options));
         if (optimizer is not (Sgd<T> or Rmsprop<T> or Adam<T>) || optimizer is AdamW<T>)
             throw new ArgumentException($"ddpnopt needs an sgd, rmsprop or adam base optimizer, got {optimizer.GetType().Name}", nameof(optimizer));
+        options.Validate();
+        if (options.Base != (optimizer is Sgd<T> ? OptimizerKind.Sgd : optimizer is Rmsprop<T> ? OptimizerKind.Rmsprop : OptimizerKind.Adam))
+            throw new ArgumentException($"ddpnopt: the options name the base {OptimizerFactory.Name(options.Base)} but the optimizer is a {optimizer.GetType().Name.Split('`')[0]}", nameof(optimizer));
+        _kfac = options.EffectivePreconditioner == DdpnPreconditioner.Kfac;
+        _bound = T.CreateTruncating(options.Bound);
         _epsilon = T.CreateTruncating(options.Epsilon);
         _stages = BuildStages(model, optimizer);
     }
@@ -51,13 +59,17 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         ArgumentNullException.ThrowIfNull(schedule);
         int n = images.Shape[0];
-        if (!_workspaces.TryGetValue(n, out var w)) _workspaces[n] = w = new Workspace(_device, _stages, n);
+        if (!_workspaces.TryGetValue(n, out var w)) _workspaces[n] = w = new Workspace(_device, _stages, n, Options.Feedback, _kfac);
         _last = w;
         _optimizer.LearningRate = schedule.LearningRate(_optimizer.StepCount);
         _optimizer.ZeroGrad();
         Forward(w, images);
         T loss = Loss(w, labels);
-        Backward(w, images);
+        // K-FAC: the factors are re-estimated on this batch and inverted every KfacRefresh steps (and on the first step
+        // after construction or a resume: the factors are not checkpointed), never in between.
+        bool refresh = _kfac && (!_factorsReady || _optimizer.StepCount % Options.KfacRefresh == 0);
+        Backward(w, images, refresh);
+        _factorsReady |= refresh;
         if (Options.Feedback) FeedbackForward(w, images);
         _optimizer.CompleteStep();
         return (loss, w.Logits);
@@ -108,7 +120,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         return host[0];
     }
 
-    private void Backward(Workspace w, Tensor<T> images)
+    private void Backward(Workspace w, Tensor<T> images, bool refresh)
     {
         bool feedback = Options.Feedback;
         for (int t = _stages.Length - 1; t >= 0; t--)
@@ -129,6 +141,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             // Q_u: the gradient, accumulated as the tape accumulates it (bias: ones·g; weight: gᵀ·x).
             if (s.Bias is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, g, T.One, s.BiasGradRow!);
             _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, g, x, T.One, s.Weight.Grad);
+            if (_kfac) NaturalGradient(w, s, t, x, g, refresh);
             if (!feedback)
             {
                 // Q_ux = 0: V_x = Q_x, plain backprop through the weights before they move (docs/math.md §6.6).
@@ -139,6 +152,11 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             _device.Copy(s.Weight.Value, s.WeightOld!);
             if (s.Bias is not null) _device.Copy(s.Bias.Value, s.BiasOld!);
             Update(s);
+            if (_kfac)
+            {
+                if (t > 0) KroneckerValueDerivatives(w, s, t, g, h);
+                continue;
+            }
             Precondition(s);
             if (t == 0) continue; // V_x and V_xx at the network's input are never used
             // V_x = Q_x − Q_xu·M⁻¹·Q_u: with k̃ = −M⁻¹·Q_u and r = k̃·x̄ per sample, V_x = Wᵀ(g + h⟨h, r⟩ + ε·σ′²·r) (§6.4).
@@ -149,7 +167,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                 _device.Map(new DdpnNegativeProduct<T>(), s.StepB!, s.StepB!, s.MinvB!, s.Bias.Grad);
                 _device.AddBias(w.R[t]!, s.StepB!, w.R[t]!);
             }
-            _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!);
+            _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
             // V_xx = (1 − q_uᵀM⁻¹q_u)·q_x·q_xᵀ with q_x = Wᵀh, q_u = h ⊗ x̄: the rank-one factor y = c·(Wᵀh) (§6.3, Proposition 3).
             _device.Map(new DdpnMultiply<T>(), w.XSquared[t]!, x, x);
@@ -159,6 +177,60 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             _device.RowAxpby(w.Factor, h, w.Zeros, h, w.ScaledH[t]!);
             _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.ScaledH[t]!, s.WeightOld!, T.Zero, w.Y[t]!);
         }
+    }
+
+    /// <summary>
+    /// K-FAC (docs/math.md §6.2): on a refresh step, A ← β·A + (1 − β)·X̄ᵀX̄/N and G ← β·G + (1 − β)·N·gᵀg (the rows of g
+    /// are ∇ℓₙ/N at the pre-activation, so N·gᵀg = (1/N)·Σₙ ∇ℓₙ∇ℓₙᵀ, the second moment of the per-sample output
+    /// gradients) and their damped inverses; then Q_u ← (G + γI)⁻¹·[Q_W | Q_b]·(A + γI)⁻¹, which the sgd base steps along.
+    /// </summary>
+    private void NaturalGradient(Workspace w, Stage s, int t, Tensor<T> x, Tensor<T> g, bool refresh)
+    {
+        var k = s.Kfac!;
+        var xBar = w.XBar[t] ?? x;
+        if (s.Bias is not null) _device.Copy(x, w.XBarInputs[t]!);
+        if (refresh)
+        {
+            double decay = _factorsReady ? Options.KfacDecay : 0, rows = w.Rows;
+            _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.CreateTruncating((1 - decay) / rows), xBar, xBar, T.CreateTruncating(decay), k.A);
+            _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.CreateTruncating((1 - decay) * rows), g, g, T.CreateTruncating(decay), k.G);
+            Invert(k.A, k.AInverse, k.Status, t, "A (layer inputs)");
+            Invert(k.G, k.GInverse, k.Status, t, "G (output gradients)");
+        }
+        _device.Copy(s.Weight.Grad, k.NaturalWeight);
+        if (s.Bias is not null) _device.Copy(s.BiasGradColumn!, k.NaturalBias!);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.GInverse, k.Natural, T.Zero, k.Scratch);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.Scratch, k.AInverse, T.Zero, k.Natural);
+        _device.Copy(k.NaturalWeight, s.Weight.Grad);
+        if (s.Bias is not null) _device.Copy(k.NaturalBias!, s.BiasGradColumn!);
+    }
+
+    private void Invert(Tensor<T> factor, Tensor<T> inverse, Tensor<int> status, int t, string name)
+    {
+        _device.SpdInverse(factor, T.CreateTruncating(Options.KfacDamping), inverse, status);
+        Span<int> host = stackalloc int[1];
+        status.CopyTo(host); // a host read every KfacRefresh steps only
+        if (host[0] != 0)
+            throw new InvalidOperationException($"ddpnopt kfac: the factor {name} of layer {t} plus the damping {Options.KfacDamping} is not positive definite (non-finite values?); raise --ddpn-kfac-damping or lower the learning rate");
+    }
+
+    /// <summary>
+    /// V_x and the rank-one V_xx factor for M⁻¹ = lr·(A⁻¹ ⊗ G⁻¹) (docs/math.md §6.3–§6.4): r = k̃·x̄ with k̃ = −lr·(the
+    /// natural gradient), and q_uᵀM⁻¹q_u = lr·(hᵀG⁻¹h)·(x̄ᵀA⁻¹x̄) per sample.
+    /// </summary>
+    private void KroneckerValueDerivatives(Workspace w, Stage s, int t, Tensor<T> g, Tensor<T> h)
+    {
+        var k = s.Kfac!;
+        var xBar = w.XBar[t] ?? w.Value[t - 1];
+        T lr = T.CreateTruncating(_optimizer.LearningRate);
+        _device.Gemm(MatrixOp.None, MatrixOp.Transpose, -lr, xBar, k.Natural, T.Zero, w.R[t]!);
+        _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, h, k.GInverse, T.Zero, w.HG[t]!);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, xBar, k.AInverse, T.Zero, w.XA[t]!);
+        _device.DdpnKroneckerValueFactor(h, w.HG[t]!, xBar, w.XA[t]!, lr, w.Factor);
+        _device.RowAxpby(w.Factor, h, w.Zeros, h, w.ScaledH[t]!);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.ScaledH[t]!, s.WeightOld!, T.Zero, w.Y[t]!);
     }
 
     private void Update(Stage s)
@@ -219,11 +291,25 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         _device.Axpby(T.One, w.XHat[t]!, -T.One, x, w.Dx[t]!);
         _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.Dx[t]!, s.WeightOld!, T.Zero, w.Z[t]!);
         _device.DdpnRankOneCorrection(null, w.HUsed[t]!, w.Z[t]!, w.D[t], _epsilon, w.Beta[t]!);
+        if (_kfac)
+        {
+            // K_t·δx = −lr·G⁻¹·(Σₙ βₙ ⊗ x̄ₙ)·A⁻¹ (docs/math.md §6.5 with the Kronecker M⁻¹).
+            var k = s.Kfac!;
+            T lr = T.CreateTruncating(_optimizer.LearningRate);
+            _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, w.XBar[t] ?? x, T.Zero, k.Natural);
+            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.GInverse, k.Natural, T.Zero, k.Scratch);
+            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, k.Scratch, k.AInverse, T.Zero, k.Natural);
+            var scaled = new DdpnClippedScaledFeedback<T>(lr, _bound);
+            _device.Map(scaled, s.Weight.Value, s.Weight.Value, k.NaturalWeight, s.WeightOld!);
+            if (s.Bias is not null) _device.Map(scaled, s.BiasValueColumn!, s.BiasValueColumn!, k.NaturalBias!, s.BiasOldColumn!);
+            return;
+        }
         _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
-        _device.Map(new DdpnPreconditionedStep<T>(), s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!);
+        var clipped = new DdpnClippedFeedback<T>(_bound);
+        _device.Map(clipped, s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!, s.WeightOld!);
         if (s.Bias is null) return;
         _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, w.Beta[t]!, T.Zero, s.FeedbackBRow!);
-        _device.Map(new DdpnPreconditionedStep<T>(), s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!);
+        _device.Map(clipped, s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!, s.BiasOld!);
     }
 
     private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer)
@@ -238,7 +324,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                     : $"ddpnopt supports feedforward stacks of linear layers and activations (the mlp model) only; layer {i} is a {layers[i].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
             Activation? activation = null;
             if (i + 1 < layers.Count && layers[i + 1] is ActivationLayer<T> act) { activation = act.Activation; i++; }
-            stages.Add(new Stage(_device, linear, activation, IndexOf(optimizer, linear.Weight), linear.Bias is null ? -1 : IndexOf(optimizer, linear.Bias), Options.Feedback));
+            stages.Add(new Stage(_device, linear, activation, IndexOf(optimizer, linear.Weight), linear.Bias is null ? -1 : IndexOf(optimizer, linear.Bias), Options.Feedback, _kfac));
         }
         return [.. stages];
     }
@@ -261,7 +347,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         private readonly List<Tensor<T>> _owned = [];
 
-        public Stage(Device device, Linear<T> linear, Activation? activation, int weightIndex, int biasIndex, bool feedback)
+        public Stage(Device device, Linear<T> linear, Activation? activation, int weightIndex, int biasIndex, bool feedback, bool kfac)
         {
             Weight = linear.Weight;
             Bias = linear.Bias;
@@ -271,11 +357,14 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             Out = Weight.Shape[0];
             In = Weight.Shape[1];
             BiasGradRow = Bias?.Grad.Reshape(1, Out);
+            BiasGradColumn = Bias?.Grad.Reshape(Out, 1);
+            BiasValueColumn = Bias?.Value.Reshape(Out, 1);
+            if (kfac) Kfac = new KroneckerFactors(device, In, Bias is not null, Out);
             if (!feedback) return;
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             WeightOld = Own(Out, In); MinvW = Own(Out, In); StepW = Own(Out, In); FeedbackW = Own(Out, In);
             if (Bias is null) return;
-            BiasOld = Own(Out); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
+            BiasOld = Own(Out); BiasOldColumn = BiasOld.Reshape(Out, 1); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
             FeedbackBRow = FeedbackB.Reshape(1, Out);
         }
 
@@ -287,8 +376,13 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public int In { get; }
         public int Out { get; }
         public Tensor<T>? BiasGradRow { get; }
+        public Tensor<T>? BiasGradColumn { get; }
+        public Tensor<T>? BiasValueColumn { get; }
+        /// <summary>K-FAC's factors of this layer (null for the other preconditioners).</summary>
+        public KroneckerFactors? Kfac { get; }
         public Tensor<T>? WeightOld { get; }
         public Tensor<T>? BiasOld { get; }
+        public Tensor<T>? BiasOldColumn { get; }
         public Tensor<T>? MinvW { get; }
         public Tensor<T>? MinvB { get; }
         public Tensor<T>? StepW { get; }
@@ -301,6 +395,42 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         {
             foreach (var t in _owned) t.Dispose();
             _owned.Clear();
+            Kfac?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One layer's Kronecker factors (docs/math.md §6.2): A [in+1, in+1] (bias-augmented inputs) and G [out, out]
+    /// (output gradients), their damped inverses, and the [out, in+1] matrices of the natural gradient.
+    /// </summary>
+    private sealed class KroneckerFactors : IDisposable
+    {
+        public KroneckerFactors(Device device, int inputs, bool bias, int outputs)
+        {
+            int augmented = inputs + (bias ? 1 : 0);
+            A = device.Allocate<T>(augmented, augmented); AInverse = device.Allocate<T>(augmented, augmented);
+            G = device.Allocate<T>(outputs, outputs); GInverse = device.Allocate<T>(outputs, outputs);
+            Natural = device.Allocate<T>(outputs, augmented); Scratch = device.Allocate<T>(outputs, augmented);
+            Status = device.Allocate<int>(1);
+            NaturalWeight = Natural.SliceColumns(0, inputs);
+            NaturalBias = bias ? Natural.SliceColumns(inputs, 1) : null;
+        }
+
+        public Tensor<T> A { get; }
+        public Tensor<T> AInverse { get; }
+        public Tensor<T> G { get; }
+        public Tensor<T> GInverse { get; }
+        /// <summary>[Q_W | Q_b], then (G + γI)⁻¹·[Q_W | Q_b]·(A + γI)⁻¹; reused for the feedback's product.</summary>
+        public Tensor<T> Natural { get; }
+        public Tensor<T> Scratch { get; }
+        public Tensor<int> Status { get; }
+        /// <summary>Views of <see cref="Natural"/>: the weight columns and the bias column (made once: a view is an object).</summary>
+        public Tensor<T> NaturalWeight { get; }
+        public Tensor<T>? NaturalBias { get; }
+
+        public void Dispose()
+        {
+            A.Dispose(); AInverse.Dispose(); G.Dispose(); GInverse.Dispose(); Natural.Dispose(); Scratch.Dispose(); Status.Dispose();
         }
     }
 
@@ -309,20 +439,28 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         private readonly List<Tensor<T>> _owned = [];
 
-        public Workspace(Device device, Stage[] stages, int rows)
+        public Workspace(Device device, Stage[] stages, int rows, bool feedback, bool kfac)
         {
             Rows = rows;
             int count = stages.Length, classes = stages[^1].Out;
-            bool feedback = stages[0].WeightOld is not null;
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             Pre = new Tensor<T>[count]; Value = new Tensor<T>[count]; D = new Tensor<T>?[count]; G = new Tensor<T>?[count];
             H = new Tensor<T>?[count]; HUsed = new Tensor<T>?[count]; Vx = new Tensor<T>?[count]; Y = new Tensor<T>?[count];
             R = new Tensor<T>?[count]; Corr = new Tensor<T>?[count]; XSquared = new Tensor<T>?[count]; P = new Tensor<T>?[count];
             ScaledH = new Tensor<T>?[count]; XHat = new Tensor<T>?[count]; PreHat = new Tensor<T>?[count]; Dx = new Tensor<T>?[count];
             Z = new Tensor<T>?[count]; Beta = new Tensor<T>?[count];
+            XBar = new Tensor<T>?[count]; XBarInputs = new Tensor<T>?[count]; HG = new Tensor<T>?[count]; XA = new Tensor<T>?[count];
             for (int t = 0; t < count; t++)
             {
                 var s = stages[t];
+                if (kfac && s.Bias is not null)
+                {
+                    // x̄ = (x, 1): the inputs are copied into the first columns each step; the ones column stays.
+                    XBar[t] = Own(rows, s.In + 1);
+                    XBarInputs[t] = XBar[t]!.SliceColumns(0, s.In);
+                    device.Fill(XBar[t]!.SliceColumns(s.In, 1), T.One);
+                }
+                if (kfac && feedback && t > 0) { HG[t] = Own(rows, s.Out); XA[t] = Own(rows, s.In + (s.Bias is null ? 0 : 1)); }
                 Pre[t] = Own(rows, s.Out);
                 Value[t] = s.Activation is null ? Pre[t] : Own(rows, s.Out);
                 if (s.Activation is not null) { D[t] = Own(rows, s.Out); G[t] = Own(rows, s.Out); }
@@ -370,6 +508,13 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public Tensor<T>?[] Dx { get; }
         public Tensor<T>?[] Z { get; }
         public Tensor<T>?[] Beta { get; }
+        /// <summary>K-FAC: the bias-augmented inputs x̄ = (x, 1) of each stage with a bias (null: x itself).</summary>
+        public Tensor<T>?[] XBar { get; }
+        /// <summary>The view of x̄'s first columns that the inputs are copied into.</summary>
+        public Tensor<T>?[] XBarInputs { get; }
+        /// <summary>K-FAC with feedback: h·G⁻¹ and x̄·A⁻¹ per sample (the value factor's quadratic forms).</summary>
+        public Tensor<T>?[] HG { get; }
+        public Tensor<T>?[] XA { get; }
         public Tensor<T> Logits { get; }
         public Tensor<T> LogitGrad { get; }
         public Tensor<T> YTop { get; }
