@@ -32,16 +32,30 @@ public static class BenchConvCommand
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
+        var algorithm = new Option<string>("--algorithm")
+        {
+            Description = "Native convolution algorithm: auto (the direct stride-1 kernel where it applies, else im2col + GEMM), im2col (always the column matrix and the packed GEMM), or both (each pass timed with auto, then im2col, then PyTorch).",
+            DefaultValueFactory = _ => "auto",
+        };
+        algorithm.AcceptOnlyFromAmong("auto", "im2col", "both");
         var command = new Command("conv", "Convolution and pooling passes beside PyTorch's, timed in the same run (median ms; ratio = PyTorch time / ours).")
         {
-            json, device, shapes, batch, repetitions, warmup, threads, noPeer,
+            json, device, shapes, batch, repetitions, warmup, threads, noPeer, algorithm,
         };
         command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(json), parse.GetValue(device), parse.GetValue(shapes), parse.GetValue(batch),
-            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(noPeer))));
+            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(noPeer), parse.GetValue(algorithm)!)));
         return command;
     }
 
-    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer)
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string algorithm)
+    {
+        string[] algorithms = algorithm == "both" ? ["auto", "im2col"] : [algorithm];
+        bool previous = Kernels.Native.NativeConvolution.ColumnsOnly;
+        try { return Run(json, deviceId, shapeArgs, batch, repetitions, warmup, threads, noPeer, algorithms); }
+        finally { Kernels.Native.NativeConvolution.ColumnsOnly = previous; }
+    }
+
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string[] algorithms)
     {
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         if (repetitions < 1) throw new ArgumentException($"--repetitions must be at least 1, got {repetitions}");
@@ -60,14 +74,21 @@ public static class BenchConvCommand
         {
             Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
             Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
-            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores)");
+            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(a => a == "im2col" ? "im2col (column matrix + packed GEMM only)" : "auto (direct at stride 1 with AVX2+FMA in float32, else im2col + packed GEMM)"))}");
             Console.WriteLine($"peer:    {peerDescription}");
             Console.WriteLine();
-            Console.WriteLine($"{"shape",-28} {"pass",-16} {"opteq ms",9} {"GFLOP/s",8} {"torch ms",9} {"ratio",6}");
+            Console.WriteLine($"{"shape",-28} {"pass",-16} {"algorithm",-9} {"opteq ms",9} {"GFLOP/s",8} {"torch ms",9} {"ratio",6}");
         }
         foreach (var shape in cases)
         {
-            try { bench.Check(shape); }
+            try
+            {
+                foreach (var algorithm in algorithms)
+                {
+                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    bench.Check(shape);
+                }
+            }
             catch (ConvCheckException e)
             {
                 Console.Error.WriteLine($"opteq: error: CONVOLUTION CHECK FAILED, no timings: {e.Message}");
@@ -75,20 +96,28 @@ public static class BenchConvCommand
             }
             foreach (var pass in shape.Passes)
             {
-                double ms = bench.Measure(shape, pass, batch, repetitions, warmup);
+                var ours = new List<(string Algorithm, double Ms)>();
+                foreach (var algorithm in algorithms)
+                {
+                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    ours.Add((algorithm, bench.Measure(shape, pass, batch, repetitions, warmup)));
+                }
                 double? torchMs = peer?.Measure(shape, pass, batch, repetitions, warmup);
-                double? ratio = torchMs / ms;
-                double? gflops = shape.IsPool ? null : 2 * shape.WorkPerSample * batch / (ms * 1e6);
-                if (json)
-                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-                    {
-                        ["bench"] = "conv", ["shape"] = shape.Name, ["pass"] = pass, ["batch"] = batch, ["device"] = dev.Id,
-                        ["ms"] = Math.Round(ms, 4), ["torch_ms"] = torchMs is { } t ? Math.Round(t, 4) : null,
-                        ["ratio"] = ratio is { } r ? Math.Round(r, 3) : null, ["stat"] = "median",
-                    }));
-                else
-                    Console.WriteLine($"{shape.Name,-28} {pass,-16} {ms,9:F3} {(gflops is { } f ? f.ToString("F1") : "-"),8} " +
-                        $"{(torchMs is { } tm ? tm.ToString("F3") : "-"),9} {(ratio is { } q ? q.ToString("F2") : "-"),6}");
+                foreach (var (algorithm, ms) in ours)
+                {
+                    double? ratio = torchMs / ms;
+                    double? gflops = shape.IsPool ? null : 2 * shape.WorkPerSample * batch / (ms * 1e6);
+                    if (json)
+                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                        {
+                            ["bench"] = "conv", ["shape"] = shape.Name, ["pass"] = pass, ["batch"] = batch, ["device"] = dev.Id, ["algorithm"] = algorithm,
+                            ["ms"] = Math.Round(ms, 4), ["torch_ms"] = torchMs is { } t ? Math.Round(t, 4) : null,
+                            ["ratio"] = ratio is { } r ? Math.Round(r, 3) : null, ["stat"] = "median",
+                        }));
+                    else
+                        Console.WriteLine($"{shape.Name,-28} {pass,-16} {algorithm,-9} {ms,9:F3} {(gflops is { } f ? f.ToString("F1") : "-"),8} " +
+                            $"{(torchMs is { } tm ? tm.ToString("F3") : "-"),9} {(ratio is { } q ? q.ToString("F2") : "-"),6}");
+                }
             }
         }
         if (peer is { Available: false } && peer.Description != peerDescription) Console.Error.WriteLine($"opteq: note: {peer.Description}");
