@@ -12,6 +12,9 @@ namespace OptEq.Kernels.Native;
 /// </summary>
 internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
 {
+    // Workspace is rented as flat vectors: the pool hands back the same tensor object for the same length only when the
+    // shape matches too, so flat rentals of equal length never allocate a new view.
+
     public void Forward<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> weight, MatrixView<T> bias, MatrixView<T> output, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -37,7 +40,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         if (typeof(T) == typeof(float) && DirectConv.Applies(g) && DirectConv.Adjoint(g) is { } adjoint)
         {
             // convᵀ at stride 1 is a convolution of gradOutput with the flipped, transposed kernel.
-            var flipped = device.Pool.Rent<float>(adjoint.OutChannels, adjoint.WeightColumns);
+            var flipped = device.Pool.Rent<float>(adjoint.OutChannels * adjoint.WeightColumns);
             float* kernel = (float*)MatrixView<float>.Of(flipped).Ptr();
             DirectConv.FlipTranspose(g, (float*)weight.Ptr(), weight.RowStride, kernel);
             Direct(adjoint, batch, Floats(gradOutput), kernel, adjoint.WeightColumns, null, Floats(gradInput), float.CreateTruncating(beta));
@@ -69,7 +72,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         // Part 0 accumulates into gradWeight itself; every other part into its own partial sum, added at the end.
-        var partials = parts > 1 ? device.Pool.Rent<T>(parts - 1, m * k) : null;
+        var partials = parts > 1 ? device.Pool.Rent<T>((parts - 1) * m * k) : null;
         var body = new BackwardWeightSamples<T>
         {
             G = g, Batch = batch, Parts = parts, Columns = cols is null ? null : MatrixView<T>.Of(cols).Ptr(),
@@ -99,7 +102,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     {
         int parts = Parts(batch);
         var plan = new DirectConv.Plan(g);
-        var workspace = device.Pool.Rent<float>(parts, plan.Workspace);
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
         NativeParallel.For(parts, WorkPerPart(g, batch, parts), new DirectSamples
         {
             G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
@@ -124,7 +127,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         if (IsPointwise(g)) return null;
         long length = (long)g.WeightColumns * g.OutPixels;
         if (length * parts > int.MaxValue) throw new ShapeException($"conv2d: the column matrix of {g} ({length} elements per sample) is too large");
-        return device.Pool.Rent<T>(parts, (int)length);
+        return device.Pool.Rent<T>((int)(length * parts));
     }
 
     /// <summary>The samples of part q of parts: [batch·q/parts, batch·(q+1)/parts).</summary>
