@@ -37,7 +37,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     public void BackwardInput<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> weight, MatrixView<T> gradInput, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && DirectConv.Applies(g) && DirectConv.Adjoint(g) is { } adjoint)
+        if (typeof(T) == typeof(float) && DirectConv.Adjoint(g) is { } adjoint && DirectConv.Applies(adjoint))
         {
             // convᵀ at stride 1 is a convolution of gradOutput with the flipped, transposed kernel.
             var flipped = device.Pool.Rent<float>(adjoint.OutChannels * adjoint.WeightColumns);

@@ -26,9 +26,13 @@ internal static unsafe class DirectConv
 {
     private const int ChannelBlock = 4, Lanes = 16;
 
-    /// <summary>float32 at stride 1 on a CPU with 256-bit vectors and FMA, not narrowed below 256 bits, unless <see cref="NativeConvolution.ColumnsOnly"/>.</summary>
+    /// <summary>
+    /// float32 at stride 1 with at least one whole block of output channels, on a CPU with 256-bit vectors and FMA, not
+    /// narrowed below 256 bits, unless <see cref="NativeConvolution.ColumnsOnly"/>. (With fewer than 4 output channels, as
+    /// in the adjoint of a one-channel input convolution, the one-channel block loses to im2col + GEMM: measured.)
+    /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        g.Stride == 1 && Fma.IsSupported && SimdWidth.Current >= VectorWidth.Bits256 && !NativeConvolution.ColumnsOnly;
+        g.Stride == 1 && g.OutChannels >= ChannelBlock && Fma.IsSupported && SimdWidth.Current >= VectorWidth.Bits256 && !NativeConvolution.ColumnsOnly;
 
     /// <summary>The sizes of one sample's workspace: the padded image, then the output in padded rows.</summary>
     public readonly struct Plan

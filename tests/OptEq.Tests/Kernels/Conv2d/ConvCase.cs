@@ -27,6 +27,7 @@ internal static class ConvCase
         "1:1×5×5→1:5×5/s1/p0",
         "2:3×3×3→2:3×3/s1/p2",
         "1:2×2×2→3:3×3/s1/p2c",
+        "2:5×6×7→9:3×3/s1/p1c", // native direct path both ways: 4-channel blocks and a remainder, wrapped border
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
