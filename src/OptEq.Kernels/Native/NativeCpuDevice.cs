@@ -23,6 +23,8 @@ public sealed class NativeCpuDevice : Device
         Register<ISymmetricEigenBackend>(new SymmetricEigenNative());
         Register<IDdpnBackend>(new DdpnNative());
         Register<ISpdInverseBackend>(new SpdInverseNative());
+        Register<IConv2dBackend>(new Conv2dNative(this));
+        Register<IPool2dBackend>(new Pool2dNative());
     }
 
     public static DeviceInfo Describe()
