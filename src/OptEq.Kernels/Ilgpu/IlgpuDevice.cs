@@ -28,6 +28,8 @@ public sealed partial class IlgpuDevice : Device
         Register<ISampleBackend>(new SampleIlgpu(this));
         Register<ISymmetricEigenBackend>(new SymmetricEigenIlgpu(this));
         Register<IDdpnBackend>(new DdpnIlgpu(this));
+        Register<IConv2dBackend>(new Conv2dIlgpu(this));
+        Register<IPool2dBackend>(new Pool2dIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

@@ -22,6 +22,8 @@ public sealed class NativeCpuDevice : Device
         Register<ISampleBackend>(new SampleNative());
         Register<ISymmetricEigenBackend>(new SymmetricEigenNative());
         Register<IDdpnBackend>(new DdpnNative());
+        Register<IConv2dBackend>(new Conv2dNative(this));
+        Register<IPool2dBackend>(new Pool2dNative());
     }
 
     public static DeviceInfo Describe()

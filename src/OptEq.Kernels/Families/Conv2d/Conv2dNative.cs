@@ -1,0 +1,248 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace OptEq.Kernels.Native;
+
+/// <summary>
+/// The convolution family on the CPU: per sample, the column matrix (<see cref="Im2Col"/>) and the packed GEMM
+/// (<see cref="NativeGemm"/>): forward W·col, backward input col2im(Wᵀ·gradOut), backward weight Σ_b gradOut_b·col_bᵀ.
+/// Samples are split across the cores, each core with its own column buffer rented from the device pool (so a call
+/// allocates nothing once the pool holds the buffer) and running its GEMMs on its own thread; a batch of one leaves
+/// the cores to the GEMM instead. A 1×1 kernel with stride 1 and no padding needs no column matrix: it is the input.
+/// </summary>
+internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
+{
+    public void Forward<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> weight, MatrixView<T> bias, MatrixView<T> output, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int parts = Parts(batch);
+        var cols = RentColumns<T>(g, parts);
+        var body = new ForwardSamples<T>
+        {
+            G = g, Batch = batch, Parts = parts, Columns = cols is null ? null : MatrixView<T>.Of(cols).Ptr(),
+            Input = input.Rows(), Weight = weight.Ptr(), LdWeight = weight.RowStride, Bias = bias.IsAbsent ? null : bias.Ptr(), Output = output.Rows(), Beta = beta,
+        };
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), body);
+        if (cols is not null) device.Pool.Return(cols);
+    }
+
+    public void BackwardInput<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> weight, MatrixView<T> gradInput, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int parts = Parts(batch);
+        var cols = RentColumns<T>(g, parts);
+        var body = new BackwardInputSamples<T>
+        {
+            G = g, Batch = batch, Parts = parts, Columns = cols is null ? null : MatrixView<T>.Of(cols).Ptr(),
+            GradOutput = gradOutput.Rows(), Weight = weight.Ptr(), LdWeight = weight.RowStride, GradInput = gradInput.Rows(), Beta = beta,
+        };
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), body);
+        if (cols is not null) device.Pool.Return(cols);
+    }
+
+    public void BackwardWeight<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> gradOutput, MatrixView<T> gradWeight, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int m = g.OutChannels, k = g.WeightColumns;
+        T* dw = gradWeight.Ptr();
+        long ldw = gradWeight.RowStride;
+        if (batch == 0)
+        {
+            for (int o = 0; o < m; o++) Scale(dw + o * ldw, k, beta);
+            return;
+        }
+        int parts = Parts(batch);
+        var cols = RentColumns<T>(g, parts);
+        // Part 0 accumulates into gradWeight itself; every other part into its own partial sum, added at the end.
+        var partials = parts > 1 ? device.Pool.Rent<T>(parts - 1, m * k) : null;
+        var body = new BackwardWeightSamples<T>
+        {
+            G = g, Batch = batch, Parts = parts, Columns = cols is null ? null : MatrixView<T>.Of(cols).Ptr(),
+            Input = input.Rows(), GradOutput = gradOutput.Rows(), GradWeight = dw, LdGradWeight = ldw,
+            Partials = partials is null ? null : MatrixView<T>.Of(partials).Ptr(), Beta = beta,
+        };
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), body);
+        if (partials is not null)
+        {
+            T* sums = MatrixView<T>.Of(partials).Ptr();
+            for (int q = 1; q < parts; q++)
+                for (int o = 0; o < m; o++) Add(sums + ((long)(q - 1) * m + o) * k, dw + o * ldw, k);
+            device.Pool.Return(partials);
+        }
+        if (cols is not null) device.Pool.Return(cols);
+    }
+
+    public void BackwardBias<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> gradBias, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => NativeParallel.For(g.OutChannels, (long)batch * g.OutPixels, new BiasSums<T>
+        {
+            Batch = batch, Pixels = g.OutPixels, GradOutput = gradOutput.Rows(), GradBias = gradBias.Ptr(), Beta = beta,
+        });
+
+    /// <summary>One part per core, but no more parts than samples.</summary>
+    private static int Parts(int batch) => Math.Max(1, Math.Min(batch, NativeParallel.Workers));
+
+    /// <summary>Multiply-adds per part: what <see cref="NativeParallel"/> weighs against the cost of waking the workers.</summary>
+    private static long WorkPerPart(in Conv2dGeometry g, int batch, int parts) => (long)g.OutputSize * g.WeightColumns * batch / parts;
+
+    /// <summary>A 1×1 kernel with stride 1 and no padding reads each pixel once, in place: the input is its own column matrix.</summary>
+    private static bool IsPointwise(in Conv2dGeometry g) => g is { KernelHeight: 1, KernelWidth: 1, Stride: 1, Padding: 0 };
+
+    private Tensor<T>? RentColumns<T>(in Conv2dGeometry g, int parts) where T : unmanaged
+    {
+        if (IsPointwise(g)) return null;
+        long length = (long)g.WeightColumns * g.OutPixels;
+        if (length * parts > int.MaxValue) throw new ShapeException($"conv2d: the column matrix of {g} ({length} elements per sample) is too large");
+        return device.Pool.Rent<T>(parts, (int)length);
+    }
+
+    /// <summary>The samples of part q of parts: [batch·q/parts, batch·(q+1)/parts).</summary>
+    private static (int Start, int End) Samples(int batch, int q, int parts) => ((int)((long)batch * q / parts), (int)((long)batch * (q + 1) / parts));
+
+    /// <summary>x[0..n) ← β·x (β = 0 clears, so NaN in x does not survive).</summary>
+    internal static void Scale<T>(T* x, int n, T beta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (beta == T.Zero) new Span<T>(x, n).Clear();
+        else if (beta != T.One) for (int i = 0; i < n; i++) x[i] *= beta;
+    }
+
+    /// <summary>y[0..n) += x[0..n).</summary>
+    private static void Add<T>(T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < n; i++) y[i] += x[i];
+    }
+
+    private struct ForwardSamples<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Conv2dGeometry G;
+        public int Batch, Parts;
+        public T* Columns, Weight, Bias;
+        public long LdWeight;
+        public RowPointer<T> Input, Output;
+        public T Beta;
+
+        public readonly void Run(int q0, int q1)
+        {
+            int m = G.OutChannels, n = G.OutPixels, k = G.WeightColumns;
+            for (int q = q0; q < q1; q++)
+            {
+                var (b0, b1) = Samples(Batch, q, Parts);
+                T* col = Columns + (long)q * k * n;
+                for (int b = b0; b < b1; b++)
+                {
+                    T* y = Output[b];
+                    if (Columns == null) col = Input[b];
+                    else Im2Col.Gather(G, Input[b], col);
+                    NativeGemm.Gemm(false, false, m, n, k, T.One, Weight, LdWeight, col, n, Beta, y, n);
+                    if (Bias != null)
+                        for (int o = 0; o < m; o++) AddScalar(y + (long)o * n, n, Bias[o]);
+                }
+            }
+        }
+
+        private static void AddScalar(T* y, int n, T value)
+        {
+            int i = 0;
+            if (SimdWidth.Current >= VectorWidth.Bits256)
+            {
+                var v = Vector256.Create(value);
+                for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.Store(Vector256.Load(y + i) + v, y + i);
+            }
+            for (; i < n; i++) y[i] += value;
+        }
+    }
+
+    private struct BackwardInputSamples<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Conv2dGeometry G;
+        public int Batch, Parts;
+        public T* Columns, Weight;
+        public long LdWeight;
+        public RowPointer<T> GradOutput, GradInput;
+        public T Beta;
+
+        public readonly void Run(int q0, int q1)
+        {
+            int m = G.WeightColumns, n = G.OutPixels, k = G.OutChannels;
+            for (int q = q0; q < q1; q++)
+            {
+                var (b0, b1) = Samples(Batch, q, Parts);
+                T* col = Columns + (long)q * m * n;
+                for (int b = b0; b < b1; b++)
+                {
+                    T* dx = GradInput[b];
+                    if (Columns == null)
+                    {
+                        // Pointwise: the columns are the input gradient itself.
+                        NativeGemm.Gemm(true, false, m, n, k, T.One, Weight, LdWeight, GradOutput[b], n, Beta, dx, n);
+                        continue;
+                    }
+                    NativeGemm.Gemm(true, false, m, n, k, T.One, Weight, LdWeight, GradOutput[b], n, T.Zero, col, n);
+                    Scale(dx, G.InputSize, Beta);
+                    Im2Col.ScatterAdd(G, col, dx);
+                }
+            }
+        }
+    }
+
+    private struct BackwardWeightSamples<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Conv2dGeometry G;
+        public int Batch, Parts;
+        public T* Columns, GradWeight, Partials;
+        public long LdGradWeight;
+        public RowPointer<T> Input, GradOutput;
+        public T Beta;
+
+        public readonly void Run(int q0, int q1)
+        {
+            int m = G.OutChannels, n = G.WeightColumns, k = G.OutPixels;
+            for (int q = q0; q < q1; q++)
+            {
+                var (b0, b1) = Samples(Batch, q, Parts);
+                T* col = Columns + (long)q * n * k;
+                T* acc = q == 0 ? GradWeight : Partials + (long)(q - 1) * m * n;
+                long ldAcc = q == 0 ? LdGradWeight : n;
+                T beta = q == 0 ? Beta : T.Zero;
+                for (int b = b0; b < b1; b++, beta = T.One)
+                {
+                    if (Columns == null) col = Input[b];
+                    else Im2Col.Gather(G, Input[b], col);
+                    NativeGemm.Gemm(false, true, m, n, k, T.One, GradOutput[b], k, col, k, beta, acc, ldAcc);
+                }
+            }
+        }
+    }
+
+    private struct BiasSums<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Batch, Pixels;
+        public RowPointer<T> GradOutput;
+        public T* GradBias;
+        public T Beta;
+
+        public readonly void Run(int o0, int o1)
+        {
+            for (int o = o0; o < o1; o++)
+            {
+                T sum = T.Zero;
+                for (int b = 0; b < Batch; b++) sum += Sum(GradOutput[b] + (long)o * Pixels, Pixels);
+                GradBias[o] = Beta == T.Zero ? sum : sum + Beta * GradBias[o];
+            }
+        }
+
+        private static T Sum(T* x, int n)
+        {
+            int i = 0;
+            T sum = T.Zero;
+            if (SimdWidth.Current >= VectorWidth.Bits256 && n >= Vector256<T>.Count)
+            {
+                var acc = Vector256<T>.Zero;
+                for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count) acc += Vector256.Load(x + i);
+                sum = Vector256.Sum(acc);
+            }
+            for (; i < n; i++) sum += x[i];
+            return sum;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using NUnit.Framework;
+using OptEq.Kernels;
+using OptEq.Kernels.Native;
+
+namespace OptEq.Tests.Kernels;
+
+/// <summary>The native convolution and pooling entries allocate nothing once the device pool holds their column buffers.</summary>
+[TestFixture]
+public sealed class Conv2dAllocationTests
+{
+    [TestCase(8, ConvPadding.Zero, 1)]
+    [TestCase(8, ConvPadding.Circular, 2)]
+    [TestCase(1, ConvPadding.Zero, 1)]
+    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride)
+    {
+        using var device = new NativeCpuDevice();
+        var g = new Conv2dGeometry(6, 14, 14, 8, 3, 3, stride, 1, padding);
+        var pointwise = new Conv2dGeometry(6, 14, 14, 8, 1, 1);
+        var pool = new Pool2dGeometry(8, g.OutHeight, g.OutWidth, 2, 2);
+        using var x = device.FromArray(Enumerable.Range(0, batch * g.InputSize).Select(i => MathF.Sin(i)).ToArray(), batch, g.InputSize);
+        using var w = device.FromArray(Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => MathF.Cos(i)).ToArray(), g.OutChannels, g.WeightColumns);
+        using var w1 = device.Allocate<float>(pointwise.OutChannels, pointwise.WeightColumns);
+        using var b = device.Allocate<float>(g.OutChannels);
+        using var y = device.Allocate<float>(batch, g.OutputSize);
+        using var y1 = device.Allocate<float>(batch, pointwise.OutputSize);
+        using var dx = device.Allocate<float>(batch, g.InputSize);
+        using var dw = device.Allocate<float>(g.OutChannels, g.WeightColumns);
+        using var pooled = device.Allocate<float>(batch, pool.OutputSize);
+
+        void Step()
+        {
+            device.Conv2d(g, x, w, b, y);
+            device.Conv2d(pointwise, x, w1, null, y1, 1f);
+            device.AvgPool2d(pool, y, pooled);
+            device.AvgPool2dBackward(pool, pooled, y, 0.5f);
+            device.Conv2dBackwardInput(g, y, w, dx);
+            device.ConvTranspose2d(pointwise, y1, w1, dx, 1f);
+            device.Conv2dBackwardWeight(g, x, y, dw, 1f);
+            device.Conv2dBackwardBias(g, y, b);
+        }
+        for (int i = 0; i < 3; i++) Step(); // the first calls fill the pool and size the GEMM's packing buffers
+        long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
+        for (int i = 0; i < 10; i++) Step();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - caller, Is.Zero, "bytes allocated by the calling thread");
+        Assert.That(WorkerTeam.WorkerAllocatedBytes - workers, Is.Zero, "bytes allocated by the worker threads");
+    }
+}

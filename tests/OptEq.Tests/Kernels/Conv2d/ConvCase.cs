@@ -1,0 +1,45 @@
+using OptEq.Kernels;
+
+namespace OptEq.Tests.Kernels;
+
+/// <summary>
+/// A convolution test case written as "batch:Cin×H×W→Cout:KH×KW/sS/pP[c]" (c: circular padding), e.g. "3:5×7×5→3:3×3/s2/p1c",
+/// so that a failing case names itself. The cases are small enough for ILGPU's CPU simulator.
+/// </summary>
+internal static class ConvCase
+{
+    /// <summary>Awkward shapes: 1×1 images, odd sizes, stride 2 on odd inputs, one channel, prime channel counts, 1×1, 3×3, 5×5 and 2×3 kernels, padding 0/1/2 zero and circular, batch 1 and 3.</summary>
+    public static readonly string[] Awkward =
+    [
+        "1:1×1×1→1:1×1/s1/p0",
+        "3:1×1×1→2:3×3/s1/p1",
+        "3:1×1×1→2:3×3/s1/p1c",
+        "1:3×5×7→5:3×3/s1/p1",
+        "3:3×5×7→5:3×3/s1/p1c",
+        "3:5×7×5→3:3×3/s2/p1",
+        "2:5×7×5→3:3×3/s2/p1c",
+        "1:7×6×5→3:5×5/s1/p2",
+        "3:2×6×5→3:5×5/s2/p2c",
+        "3:3×5×6→7:2×3/s1/p0",
+        "2:3×4×5→2:2×3/s2/p1c",
+        "3:7×4×4→5:1×1/s1/p0",
+        "2:3×5×5→4:1×1/s2/p0",
+        "1:1×5×5→1:5×5/s1/p0",
+        "2:3×3×3→2:3×3/s1/p2",
+        "1:2×2×2→3:3×3/s1/p2c",
+    ];
+
+    public static (Conv2dGeometry G, int Batch) Parse(string text)
+    {
+        var parts = text.Split(':', '→', '/');
+        int batch = int.Parse(parts[0]);
+        var input = parts[1].Split('×').Select(int.Parse).ToArray();
+        int cout = int.Parse(parts[2]);
+        var kernel = parts[3].Split('×').Select(int.Parse).ToArray();
+        int stride = int.Parse(parts[4][1..]);
+        bool circular = parts[5].EndsWith('c');
+        int padding = int.Parse(parts[5][1..].TrimEnd('c'));
+        return (new Conv2dGeometry(input[0], input[1], input[2], cout, kernel[0], kernel[1], stride, padding,
+            circular ? ConvPadding.Circular : ConvPadding.Zero), batch);
+    }
+}
