@@ -58,6 +58,7 @@ public sealed record ModelSpec
 [JsonDerivedType(typeof(ImplicitSpec), "idl")]
 [JsonDerivedType(typeof(MonotoneSpec), "mon")]
 [JsonDerivedType(typeof(DeqSpec), "deq")]
+[JsonDerivedType(typeof(MonotoneConvSpec), "conv-mon")]
 public abstract record LayerSpec
 {
     /// <summary>The prefix of the layer's parameter names (null for a layer without parameters).</summary>
