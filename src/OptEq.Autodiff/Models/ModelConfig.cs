@@ -47,6 +47,15 @@ public sealed record ModelConfig
     public double InputStd { get; init; } = 1;
     public int Seed { get; init; }
 
+    // Convolutional models (conv-mon): the equilibrium state's channels, the kernel, the padding, the pooling before the
+    // head, and the monotonicity margin m (optional in JSON: configurations written before them still load).
+    public int Channels { get; init; } = 54;
+    public int KernelSize { get; init; } = 3;
+    [JsonConverter(typeof(JsonStringEnumConverter<ConvPadding>))]
+    public ConvPadding Padding { get; init; } = ConvPadding.Circular;
+    public int Pool { get; init; } = 4;
+    public double Margin { get; init; } = 1.0;
+
     /// <summary>
     /// The model's layers. Set explicitly (a composition of one's own, with <see cref="ModelKind.Custom"/>, or as read
     /// from a checkpoint) it is used as is; otherwise <see cref="Model"/>'s recipe makes it from the options above.
@@ -110,7 +119,7 @@ public sealed record ModelConfig
             // Nulls first, so the message names the key rather than the serializer's type.
             if (StrictJson.NullValue(json) is string nullKey) throw InputException.Content(source, Where($"'{nullKey}' is null"));
             var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw InputException.Content(source, Where("it is null"));
-            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers"]) is string problem) throw InputException.Content(source, Where(problem));
+            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", .. ConvKeys]) is string problem) throw InputException.Content(source, Where(problem));
             config.Validate();
             return config;
         }
@@ -130,6 +139,9 @@ public sealed record ModelConfig
             throw InputException.Content(source, Where($"its sizes overflow ({e.Message})"), e);
         }
     }
+
+    /// <summary>The convolutional models' keys, optional when reading (older configurations lack them).</summary>
+    private static readonly string[] ConvKeys = ["channels", "kernelSize", "padding", "pool", "margin"];
 
     /// <summary>An argument exception's message without the " (Parameter 'x')" and "Actual value was" tails, which read like a programming error.</summary>
     internal static string PlainMessage(ArgumentException e)

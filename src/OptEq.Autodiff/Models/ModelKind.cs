@@ -36,6 +36,7 @@ public sealed class ModelKind
     public static ModelKind Mon { get; } = new("mon", "a monotone equilibrium layer and a linear head", ModelRecipes.Mon);
     public static ModelKind Deq { get; } = new("deq", "a generic DEQ layer written with tape ops and a linear head", ModelRecipes.Deq);
     public static ModelKind Mlp { get; } = new("mlp", "an explicit multilayer perceptron: linear + activation per --layers width, then a linear head", ModelRecipes.Mlp);
+    public static ModelKind ConvMon { get; } = new("conv-mon", "the monotone operator network's single-convolution layer (circular 3×3 convolutions A, B), 4×4 average pooling and a linear head", ModelRecipes.ConvMon);
     public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
 
     /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
@@ -44,7 +45,7 @@ public sealed class ModelKind
     private static Registry<ModelKind> Create()
     {
         var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
-        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, Custom }) registry.Register(kind.Name, kind);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvMon, Custom }) registry.Register(kind.Name, kind);
         return registry;
     }
 
@@ -100,6 +101,17 @@ internal static class ModelRecipes
         {
             Name = "mon", Hidden = c.Hidden, Activation = c.Activation, Margin = 1 - c.Gamma,
             Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
+        },
+        Head(c),
+    ];
+
+    // The image is square with one channel per pixel plane (--channels is the equilibrium state's); m is --margin, not 1 − γ.
+    public static IReadOnlyList<LayerSpec> ConvMon(ModelConfig c) =>
+    [
+        new MonotoneConvSpec
+        {
+            Name = "mon", Channels = c.Channels, KernelSize = c.KernelSize, Padding = c.Padding, Pool = c.Pool, Margin = c.Margin,
+            Activation = c.Activation, Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
         },
         Head(c),
     ];
