@@ -8,6 +8,7 @@ public static class BenchCommand
     public static Command Create() => new("bench", "Quick benchmarks that print figures beside a peer measured in the same run.")
     {
         BenchGemmCommand.Create(),
+        BenchConvCommand.Create(),
         BenchSolversCommand.Create(),
         BenchTrainingCommands.Step(),
         BenchTrainingCommands.Epoch(),

@@ -15,6 +15,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     public void Forward<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> weight, MatrixView<T> bias, MatrixView<T> output, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && DirectConv.Applies(g))
+        {
+            Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new ForwardSamples<T>
@@ -29,6 +34,16 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     public void BackwardInput<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> weight, MatrixView<T> gradInput, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && DirectConv.Applies(g) && DirectConv.Adjoint(g) is { } adjoint)
+        {
+            // convᵀ at stride 1 is a convolution of gradOutput with the flipped, transposed kernel.
+            var flipped = device.Pool.Rent<float>(adjoint.OutChannels, adjoint.WeightColumns);
+            float* kernel = (float*)MatrixView<float>.Of(flipped).Ptr();
+            DirectConv.FlipTranspose(g, (float*)weight.Ptr(), weight.RowStride, kernel);
+            Direct(adjoint, batch, Floats(gradOutput), kernel, adjoint.WeightColumns, null, Floats(gradInput), float.CreateTruncating(beta));
+            device.Pool.Return(flipped);
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new BackwardInputSamples<T>
@@ -79,6 +94,22 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Batch = batch, Pixels = g.OutPixels, GradOutput = gradOutput.Rows(), GradBias = gradBias.Ptr(), Beta = beta,
         });
 
+    /// <summary>The stride-1 float32 convolution without a column matrix (<see cref="DirectConv"/>), samples split across the cores.</summary>
+    private void Direct(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new DirectConv.Plan(g);
+        var workspace = device.Pool.Rent<float>(parts, plan.Workspace);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new DirectSamples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+    }
+
+    private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);
+
     /// <summary>One part per core, but no more parts than samples.</summary>
     private static int Parts(int batch) => Math.Max(1, Math.Min(batch, NativeParallel.Workers));
 
@@ -110,6 +141,32 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     private static void Add<T>(T* x, T* y, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < n; i++) y[i] += x[i];
+    }
+
+    private struct DirectSamples : IRangeBody
+    {
+        public Conv2dGeometry G;
+        public DirectConv.Plan Plan;
+        public int Batch, Parts;
+        public float* Workspace, Weight, Bias;
+        public long LdWeight;
+        public RowPointer<float> Input, Output;
+        public float Beta;
+
+        public readonly void Run(int q0, int q1)
+        {
+            for (int q = q0; q < q1; q++)
+            {
+                var (b0, b1) = Samples(Batch, q, Parts);
+                float* padded = Workspace + (long)q * Plan.Workspace, result = padded + Plan.PaddedLength;
+                for (int b = b0; b < b1; b++)
+                {
+                    DirectConv.Pad(G, Plan, Input[b], padded);
+                    DirectConv.Forward(G, Plan, padded, Weight, LdWeight, result);
+                    DirectConv.Store(G, Plan, result, Bias, Beta, Output[b]);
+                }
+            }
+        }
     }
 
     private struct ForwardSamples<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OptEq.Kernels.Peers;
+
+namespace OptEq.Cli.Bench;
+
+/// <summary>
+/// The PyTorch peer of <c>opteq bench conv</c>: <c>peers/torch_conv.py</c> (copied beside the executable from bench/peers)
+/// run once with the system Python as a server, so that each shape's PyTorch timing is taken right after ours, in the same
+/// run. OpenBLAS gets the same OPENBLAS_CORETYPE policy as the other peers (PyTorch's convolutions run on oneDNN).
+/// </summary>
+public sealed class TorchConvPeer : IDisposable
+{
+    private readonly Process? _process;
+
+    private TorchConvPeer(Process? process, string description)
+    {
+        _process = process;
+        Description = description;
+    }
+
+    /// <summary>What the peer is, or why there is none.</summary>
+    public string Description { get; private set; }
+
+    public bool Available => _process is not null;
+
+    public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "peers", "torch_conv.py");
+
+    /// <summary>Starts the peer; when Python, PyTorch or the script is missing, a peer that is not <see cref="Available"/> says why.</summary>
+    public static TorchConvPeer Start(int threads)
+    {
+        if (!File.Exists(ScriptPath)) return new TorchConvPeer(null, $"no PyTorch peer: the script is missing ({ScriptPath})");
+        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var start = new ProcessStartInfo(python)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var argument in new[] { ScriptPath, "--threads", threads.ToString() }) start.ArgumentList.Add(argument);
+        string? coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
+        if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
+        Process? process = null;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("no process");
+            var stderr = process.StandardError.ReadToEndAsync();
+            string? hello = ReadLine(process, TimeSpan.FromMinutes(1));
+            if (hello is null)
+            {
+                process.WaitForExit(5000);
+                string reason = process.HasExited && process.ExitCode == 3
+                    ? $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"
+                    : $"the PyTorch peer did not start: {(process.HasExited ? stderr.Result.Trim().Split('\n').LastOrDefault() : "no answer within a minute")}";
+                Stop(process);
+                return new TorchConvPeer(null, "no PyTorch peer: " + reason);
+            }
+            using var doc = JsonDocument.Parse(hello);
+            var root = doc.RootElement;
+            return new TorchConvPeer(process,
+                $"PyTorch {root.GetProperty("torch").GetString()} on {root.GetProperty("threads").GetInt32()} threads (oneDNN {(root.GetProperty("mkldnn").GetBoolean() ? "on" : "off")}), " +
+                "torch.nn.functional.conv2d / avg_pool2d and torch.autograd.grad (bench/peers/torch_conv.py)");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException or IOException)
+        {
+            if (process is not null) Stop(process);
+            return new TorchConvPeer(null, $"no PyTorch peer: it could not run ({e.Message})");
+        }
+    }
+
+    /// <summary>PyTorch's median ms for one pass of one shape, or null when the peer is unavailable or failed (then it stays unavailable).</summary>
+    public double? Measure(ConvCase shape, string pass, int batch, int repetitions, int warmup)
+    {
+        if (_process is null || _process.HasExited) return null;
+        var request = new Dictionary<string, object> { ["pass"] = pass, ["batch"] = batch, ["reps"] = repetitions, ["warmup"] = warmup };
+        if (shape.Conv is { } g)
+        {
+            request["kind"] = "conv";
+            request["cin"] = g.InChannels; request["h"] = g.Height; request["w"] = g.Width; request["cout"] = g.OutChannels;
+            request["kh"] = g.KernelHeight; request["kw"] = g.KernelWidth; request["stride"] = g.Stride; request["padding"] = g.Padding;
+            request["circular"] = g.PaddingMode == Kernels.ConvPadding.Circular;
+        }
+        else
+        {
+            var p = shape.Pool!.Value;
+            request["kind"] = "pool";
+            request["c"] = p.Channels; request["h"] = p.Height; request["w"] = p.Width; request["k"] = p.Kernel; request["stride"] = p.Stride;
+        }
+        try
+        {
+            _process.StandardInput.WriteLine(JsonSerializer.Serialize(request));
+            _process.StandardInput.Flush();
+            string? answer = ReadLine(_process, TimeSpan.FromMinutes(5));
+            if (answer is null) throw new IOException("no answer within 5 minutes");
+            using var doc = JsonDocument.Parse(answer);
+            return doc.RootElement.GetProperty("ms").GetDouble();
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            Description = $"the PyTorch peer failed at {shape.Name} {pass} ({e.Message}); no further peer timings";
+            Stop(_process);
+            return null;
+        }
+    }
+
+    private static string? ReadLine(Process process, TimeSpan timeout)
+    {
+        var line = process.StandardOutput.ReadLineAsync();
+        return line.Wait(timeout) ? line.Result : null;
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.StandardInput.Close();
+                if (!process.WaitForExit(2000)) process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { }
+    }
+
+    public void Dispose()
+    {
+        if (_process is not null)
+        {
+            Stop(_process);
+            _process.Dispose();
+        }
+    }
+}

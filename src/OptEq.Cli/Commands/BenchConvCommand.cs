@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Text.Json;
+using OptEq.Cli.Bench;
+using OptEq.Kernels;
+
+namespace OptEq.Cli.Commands;
+
+/// <summary>
+/// <c>opteq bench conv</c>: the convolution passes (forward, backward input, backward weight) and average pooling on the
+/// native CPU (or --device), each beside PyTorch's conv2d / avg_pool2d and autograd backwards timed right after it in the
+/// same run; medians of single calls, float32, after checking every pass against the float64 reference.
+/// </summary>
+public static class BenchConvCommand
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var device = CommonOptions.Device();
+        device.Description = "Device to time (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: cpu. PyTorch always runs on the CPU.";
+        var shapes = new Option<string[]>("--shapes", "-s")
+        {
+            Description = "Shapes: convolutions Cin×H×W→Cout:KH×KW/sS/pP[c] (c: circular; x and -> also accepted) or poolings pool:C×H×W/kK/sS; " +
+                $"default: the models' shapes, {string.Join(" ", ConvCase.Defaults)}",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var batch = new Option<int>("--batch", "-b") { Description = "Samples per call.", DefaultValueFactory = _ => 128 };
+        var repetitions = new Option<int>("--repetitions", "-r") { Description = "Timed calls per pass (the median is reported), after --warmup untimed ones.", DefaultValueFactory = _ => 15 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed calls per pass before timing.", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads", "-t")
+        {
+            Description = "PyTorch's threads (torch.set_num_threads). opteq's native backend uses one thread per core (set DOTNET_PROCESSOR_COUNT to change that).",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
+        var algorithm = new Option<string>("--algorithm")
+        {
+            Description = "Native convolution algorithm: auto (the direct stride-1 kernel where it applies, else im2col + GEMM), im2col (always the column matrix and the packed GEMM), or both (each pass timed with auto, then im2col, then PyTorch).",
+            DefaultValueFactory = _ => "auto",
+        };
+        algorithm.AcceptOnlyFromAmong("auto", "im2col", "both");
+        var command = new Command("conv", "Convolution and pooling passes beside PyTorch's, timed in the same run (median ms; ratio = PyTorch time / ours).")
+        {
+            json, device, shapes, batch, repetitions, warmup, threads, noPeer, algorithm,
+        };
+        command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(json), parse.GetValue(device), parse.GetValue(shapes), parse.GetValue(batch),
+            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(noPeer), parse.GetValue(algorithm)!)));
+        return command;
+    }
+
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string algorithm)
+    {
+        string[] algorithms = algorithm == "both" ? ["auto", "im2col"] : [algorithm];
+        bool previous = Kernels.Native.NativeConvolution.ColumnsOnly;
+        try { return Run(json, deviceId, shapeArgs, batch, repetitions, warmup, threads, noPeer, algorithms); }
+        finally { Kernels.Native.NativeConvolution.ColumnsOnly = previous; }
+    }
+
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string[] algorithms)
+    {
+        if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
+        if (repetitions < 1) throw new ArgumentException($"--repetitions must be at least 1, got {repetitions}");
+        if (warmup < 0) throw new ArgumentException($"--warmup must be at least 0, got {warmup}");
+        if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
+        var cases = (shapeArgs is { Length: > 0 } ? shapeArgs : ConvCase.Defaults)
+            .SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(ConvCase.Parse).ToList();
+
+        using var dev = DeviceCatalog.Open(deviceId ?? "cpu");
+        var bench = new ConvBench(dev);
+        using var peer = noPeer ? null : TorchConvPeer.Start(threads);
+        string peerDescription = peer?.Description ?? "no PyTorch peer (--no-peer)";
+        if (peer is { Available: false }) Console.Error.WriteLine($"opteq: note: {peerDescription}; timing opteq alone.");
+        if (!json)
+        {
+            Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
+            Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
+            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(a => a == "im2col" ? "im2col (column matrix + packed GEMM only)" : "auto (direct at stride 1 with AVX2+FMA in float32, else im2col + packed GEMM)"))}");
+            Console.WriteLine($"peer:    {peerDescription}");
+            Console.WriteLine();
+            Console.WriteLine($"{"shape",-28} {"pass",-16} {"algorithm",-9} {"opteq ms",9} {"GFLOP/s",8} {"torch ms",9} {"ratio",6}");
+        }
+        foreach (var shape in cases)
+        {
+            try
+            {
+                foreach (var algorithm in algorithms)
+                {
+                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    bench.Check(shape);
+                }
+            }
+            catch (ConvCheckException e)
+            {
+                Console.Error.WriteLine($"opteq: error: CONVOLUTION CHECK FAILED, no timings: {e.Message}");
+                return 1;
+            }
+            foreach (var pass in shape.Passes)
+            {
+                var ours = new List<(string Algorithm, double Ms)>();
+                foreach (var algorithm in algorithms)
+                {
+                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    ours.Add((algorithm, bench.Measure(shape, pass, batch, repetitions, warmup)));
+                }
+                double? torchMs = peer?.Measure(shape, pass, batch, repetitions, warmup);
+                foreach (var (algorithm, ms) in ours)
+                {
+                    double? ratio = torchMs / ms;
+                    double? gflops = shape.IsPool ? null : 2 * shape.WorkPerSample * batch / (ms * 1e6);
+                    if (json)
+                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                        {
+                            ["bench"] = "conv", ["shape"] = shape.Name, ["pass"] = pass, ["batch"] = batch, ["device"] = dev.Id, ["algorithm"] = algorithm,
+                            ["ms"] = Math.Round(ms, 4), ["torch_ms"] = torchMs is { } t ? Math.Round(t, 4) : null,
+                            ["ratio"] = ratio is { } r ? Math.Round(r, 3) : null, ["stat"] = "median",
+                        }));
+                    else
+                        Console.WriteLine($"{shape.Name,-28} {pass,-16} {algorithm,-9} {ms,9:F3} {(gflops is { } f ? f.ToString("F1") : "-"),8} " +
+                            $"{(torchMs is { } tm ? tm.ToString("F3") : "-"),9} {(ratio is { } q ? q.ToString("F2") : "-"),6}");
+                }
+            }
+        }
+        if (peer is { Available: false } && peer.Description != peerDescription) Console.Error.WriteLine($"opteq: note: {peer.Description}");
+        return 0;
+    }
+}

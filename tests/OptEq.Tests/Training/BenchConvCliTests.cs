@@ -1,0 +1,74 @@
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace OptEq.Tests.Training;
+
+/// <summary><c>opteq bench conv</c> through the command line on tiny shapes: the JSON rows, the table, the peer column and bad options (no timing assertions).</summary>
+[NonParallelizable]
+public class BenchConvCliTests
+{
+    private static (int Exit, string Error, string Output) Run(params string[] args)
+    {
+        var error = new StringWriter();
+        var output = new StringWriter();
+        var previous = Console.Error;
+        var previousOut = Console.Out;
+        Console.SetError(error);
+        Console.SetOut(output);
+        try { return (OptEq.Cli.Program.Main(args), error.ToString(), output.ToString()); }
+        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+    }
+
+    [Test]
+    public void PrintsOneJsonObjectPerShapeAndPassWithThePeerColumnWhereverPyTorchIs()
+    {
+        var (exit, error, output) = Run("bench", "conv", "--json", "--shapes", "3x6x5->4:3x3/s2/p1c", "pool:2x4x4/k2/s2", "--batch", "3", "-r", "3", "--warmup", "1");
+        Assert.That(exit, Is.Zero, error);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.That(rows.Select(r => (r.GetProperty("shape").GetString(), r.GetProperty("pass").GetString())), Is.EqualTo(new[]
+        {
+            ("3x6x5->4:3x3/s2/p1c", "forward"), ("3x6x5->4:3x3/s2/p1c", "backward-input"), ("3x6x5->4:3x3/s2/p1c", "backward-weight"),
+            ("pool:2x4x4/k2/s2", "forward"), ("pool:2x4x4/k2/s2", "backward"),
+        }));
+        bool peer = !error.Contains("no PyTorch peer");
+        foreach (var r in rows)
+        {
+            Assert.That(r.GetProperty("bench").GetString(), Is.EqualTo("conv"));
+            Assert.That(r.GetProperty("ms").GetDouble(), Is.GreaterThan(0));
+            if (peer)
+            {
+                Assert.That(r.GetProperty("torch_ms").GetDouble(), Is.GreaterThan(0));
+                Assert.That(r.GetProperty("ratio").GetDouble(), Is.GreaterThan(0), "ratio = PyTorch ms / opteq ms");
+            }
+            else
+            {
+                Assert.That(r.GetProperty("torch_ms").ValueKind, Is.EqualTo(JsonValueKind.Null));
+                Assert.That(r.GetProperty("ratio").ValueKind, Is.EqualTo(JsonValueKind.Null));
+            }
+        }
+    }
+
+    [Test]
+    public void WithoutThePeerTheTableSaysSoAndTheCommandSucceeds()
+    {
+        var (exit, error, output) = Run("bench", "conv", "--no-peer", "--shapes", "1×1×1→2:1×1/s1/p0", "--batch", "2", "-r", "1", "--warmup", "0");
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(output, Does.Contain("no PyTorch peer (--no-peer)").And.Contain("1x1x1->2:1x1/s1/p0"));
+        var forward = output.Split('\n').Single(l => l.Contains(" forward "));
+        Assert.That(forward.TrimEnd(), Does.EndWith("-"), "the PyTorch and ratio columns are empty without a peer");
+    }
+
+    [Test]
+    public void BadShapesAndOptionsAreUsageErrors()
+    {
+        var (exit, error, _) = Run("bench", "conv", "--no-peer", "--shapes", "3x5x5->4:7x7/s1/p0");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("shape '3x5x5->4:7x7/s1/p0'").And.Contain("larger than the 5×5 image"));
+        (exit, error, _) = Run("bench", "conv", "--no-peer", "--shapes", "conv3x3");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("neither a convolution"));
+        (exit, error, _) = Run("bench", "conv", "--no-peer", "--repetitions", "0");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--repetitions must be at least 1"));
+    }
+}
