@@ -9,9 +9,10 @@ namespace OptEq.Solvers.Maps;
 /// convolutions (A, Aᵀ, B, Bᵀ). The symmetric part of I − W is mI + AᵀA ⪰ mI, so the equilibrium is unique.
 /// <para>Forward–backward splitting runs on it with a relative step: <see cref="ForwardStep"/>(z, α) takes the step
 /// α·<see cref="StepScale"/>, and the layer sets StepScale = m/L̂² from a power-iteration estimate L̂ of L = ||I − W||₂
-/// (<see cref="LipschitzEstimate"/>). Peaceman–Rachford needs (I + α(I − W))⁻¹, a Fourier-domain solve for circular
-/// convolutions that this map does not have, so it is a forward–backward map, not a splitting map. So α = 1 is m/L², the step that minimises the contraction bound
-/// √(1 − 2αm + α²L²), and any α &lt; 2 keeps the convergence condition α·m/L² &lt; 2m/L².</para>
+/// (<see cref="LipschitzEstimate"/>). So α = 1 is m/L², the step that minimises the contraction bound
+/// √(1 − 2αm + α²L²), and any α &lt; 2 keeps the convergence condition α·m/L² &lt; 2m/L². Peaceman–Rachford needs
+/// (I + α(I − W))⁻¹, a Fourier-domain solve for circular convolutions that this map does not have, so it is a
+/// forward–backward map, not a splitting map.</para>
 /// Holds its workspace, so neither the map nor its adjoint allocates per iteration.
 /// </summary>
 public sealed class MonotoneConvMap<T> : IForwardBackwardMap<T>, IAdjointMap<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
