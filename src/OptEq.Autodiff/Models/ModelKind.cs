@@ -36,6 +36,7 @@ public sealed class ModelKind
     public static ModelKind Mon { get; } = new("mon", "a monotone equilibrium layer and a linear head", ModelRecipes.Mon);
     public static ModelKind Deq { get; } = new("deq", "a generic DEQ layer written with tape ops and a linear head", ModelRecipes.Deq);
     public static ModelKind Mlp { get; } = new("mlp", "an explicit multilayer perceptron: linear + activation per --layers width, then a linear head", ModelRecipes.Mlp);
+    public static ModelKind ConvOptEq { get; } = new("conv-opteq", "a convolutional OptEq layer (W a convolution), average pooling and a linear head", ModelRecipes.ConvOptEq);
     public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
 
     /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
@@ -44,7 +45,7 @@ public sealed class ModelKind
     private static Registry<ModelKind> Create()
     {
         var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
-        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, Custom }) registry.Register(kind.Name, kind);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, Custom }) registry.Register(kind.Name, kind);
         return registry;
     }
 
@@ -124,5 +125,31 @@ internal static class ModelRecipes
         }
         layers.Add(Head(c));
         return layers;
+    }
+
+    /// <summary>The convolutional options of a configuration (the defaults when it gives none).</summary>
+    internal static ConvModelOptions ConvOf(ModelConfig c) => c.Conv ?? new ConvModelOptions();
+
+    /// <summary>Average pooling (when Pool &gt; 1) and the linear head on C×side×side features.</summary>
+    private static IEnumerable<LayerSpec> PooledHead(ModelConfig c, int channels, int side)
+    {
+        var o = ConvOf(c);
+        if (o.Pool > 1) yield return new AvgPool2dSpec { Channels = channels, Height = side, Width = side, Kernel = o.Pool };
+        yield return Head(c);
+    }
+
+    public static IReadOnlyList<LayerSpec> ConvOptEq(ModelConfig c)
+    {
+        var o = ConvOf(c);
+        if (o.Channels.Length != 1) throw new ArgumentException($"conv-opteq has one hidden convolution: give one channel count (--channels), not {o.Channels.Length}");
+        int side = o.ImageSide(c.Input);
+        var layer = new ConvOptEqSpec
+        {
+            Name = "conv", InChannels = o.ImageChannels, Height = side, Width = side, Channels = o.Channels[0], KernelSize = o.KernelSize,
+            Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+        };
+        var hidden = layer.LayerOptions.HiddenGeometry;
+        return [layer, .. PooledHead(c, hidden.InChannels, hidden.Height)];
     }
 }
