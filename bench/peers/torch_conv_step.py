@@ -11,7 +11,8 @@ products, 4×4 average pooling, a linear head, cross-entropy and Adam.
   conv-mon:   W z = (1 − m)z − Aᵀ(A z) + B z − Bᵀ z with k×k convolutions A, B (the monotone operator network's
               single-convolution form); forward–backward splitting z ← relu((1 − α)z + α(W z + c)).
 
-Convolutions keep the image size (padding (k − 1)/2, zero or circular). The Anderson solver is torch_deq_step.py's.
+The input convolution has stride --injection-stride; W's convolutions keep the state's size (padding (k − 1)/2, zero
+or circular). The Anderson solver is torch_deq_step.py's.
 Prints one JSON line: {"peer": "pytorch", "ms_per_step": <median>, ...}. Exit code 3 when PyTorch is missing.
 """
 import argparse
@@ -68,7 +69,8 @@ def main():
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--kernel-size", type=int, default=3)
     parser.add_argument("--padding", choices=["zero", "circular"], default="zero")
-    parser.add_argument("--pool", type=int, default=4)
+    parser.add_argument("--injection-stride", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=20, help="forward solver iterations (tolerance 0)")
     parser.add_argument("--adjoint-iterations", type=int, default=20)
     parser.add_argument("--memory", type=int, default=5)
@@ -81,8 +83,9 @@ def main():
     torch.manual_seed(0)
     n, c, k, s, classes = args.batch, args.channels, args.kernel_size, args.size, 10
     conv = Convolution(k, args.padding == "circular")
-    injection = torch.nn.Conv2d(1, c, k, padding=(k - 1) // 2, padding_mode="circular" if conv.circular else "zeros")
-    pooled = s // args.pool
+    injection = torch.nn.Conv2d(1, c, k, stride=args.injection_stride, padding=(k - 1) // 2, padding_mode="circular" if conv.circular else "zeros")
+    state = (s + 2 * ((k - 1) // 2) - k) // args.injection_stride + 1
+    pooled = state // args.pool
     head = torch.nn.Linear(c * pooled * pooled, classes)
     scale = 1 / (c * k * k) ** 0.5
     if args.model == "conv-opteq":

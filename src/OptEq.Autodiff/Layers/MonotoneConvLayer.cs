@@ -12,6 +12,8 @@ public sealed record MonotoneConvLayerOptions
     public required int Channels { get; init; }
     public int KernelSize { get; init; } = 3;
     public ConvPadding Padding { get; init; } = ConvPadding.Circular;
+    /// <summary>Stride of the input convolution: the state is the image's size (1, as the paper) or smaller.</summary>
+    public int InjectionStride { get; init; } = 1;
     /// <summary>Average pooling window and stride after the equilibrium (1: none).</summary>
     public int Pool { get; init; } = 4;
     public double Margin { get; init; } = 1.0;
@@ -19,10 +21,11 @@ public sealed record MonotoneConvLayerOptions
     public SolverOptions? Forward { get; init; }
     public BackwardOptions? Backward { get; init; }
 
-    /// <summary>The geometry of A, B and the input convolution's output: C → C, k×k, stride 1, "same" padding.</summary>
-    public Conv2dGeometry Recurrent => new(Channels, Height, Width, Channels, KernelSize, KernelSize, 1, (KernelSize - 1) / 2, Padding);
-    public Conv2dGeometry Injection => new(InputChannels, Height, Width, Channels, KernelSize, KernelSize, 1, (KernelSize - 1) / 2, Padding);
-    public Pool2dGeometry Pooling => new(Channels, Height, Width, Pool, Pool);
+    /// <summary>The input convolution: image → state, k×k, stride <see cref="InjectionStride"/>, padding (k − 1)/2.</summary>
+    public Conv2dGeometry Injection => new(InputChannels, Height, Width, Channels, KernelSize, KernelSize, InjectionStride, (KernelSize - 1) / 2, Padding);
+    /// <summary>The geometry of A and B on the state: C → C, k×k, stride 1, "same" padding.</summary>
+    public Conv2dGeometry Recurrent => new(Channels, Injection.OutHeight, Injection.OutWidth, Channels, KernelSize, KernelSize, 1, (KernelSize - 1) / 2, Padding);
+    public Pool2dGeometry Pooling => new(Channels, Injection.OutHeight, Injection.OutWidth, Pool, Pool);
 
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the problem.</summary>
     public void Validate()
@@ -30,14 +33,18 @@ public sealed record MonotoneConvLayerOptions
         if (InputChannels < 1 || Height < 1 || Width < 1) throw new ArgumentException($"conv-mon: the image must be ≥ 1 channel and 1×1, got {InputChannels}×{Height}×{Width}");
         if (Channels < 1) throw new ArgumentOutOfRangeException(nameof(Channels), Channels, "conv-mon: channels must be ≥ 1");
         if (KernelSize < 1 || KernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(KernelSize), KernelSize, "conv-mon: the kernel size must be odd (W keeps the image size)");
-        if (Pool < 1 || Pool > Height || Pool > Width) throw new ArgumentOutOfRangeException(nameof(Pool), Pool, $"conv-mon: the pooling window must lie in [1, {Math.Min(Height, Width)}]");
+        if (InjectionStride < 1) throw new ArgumentOutOfRangeException(nameof(InjectionStride), InjectionStride, "conv-mon: the injection stride must be ≥ 1");
+        Conv2dGeometry injection;
+        try { injection = Injection; }
+        catch (ShapeException e) { throw new ArgumentException($"conv-mon: {e.Message}", e); }
+        int side = Math.Min(injection.OutHeight, injection.OutWidth);
+        if (Pool < 1 || Pool > side) throw new ArgumentOutOfRangeException(nameof(Pool), Pool, $"conv-mon: the pooling window must lie in [1, {side}] (the state is {Injection.OutHeight}×{Injection.OutWidth})");
         if (!(Margin > 0)) throw new ArgumentOutOfRangeException(nameof(Margin), Margin, "conv-mon: the monotonicity margin m must be > 0");
-        if (Padding == ConvPadding.Circular && ((KernelSize - 1) / 2 > Height || (KernelSize - 1) / 2 > Width))
-            throw new ArgumentException($"conv-mon: circular padding {(KernelSize - 1) / 2} is wider than the {Height}×{Width} image");
         if (Forward?.Solver is { } solver && (solver == ForwardSolvers.PeacemanRachford || solver == ForwardSolvers.Fista || solver == ForwardSolvers.HybridSteepestDescent))
             throw new ArgumentException($"conv-mon: solver '{solver.Name}' is not available (use forward-backward, anderson, picard, broyden or halpern; Peaceman–Rachford needs the Fourier-domain resolvent, not implemented)");
         if (Backward?.Mode == BackwardMode.Unrolled) throw new ArgumentException("conv-mon: the unrolled backward is not available; use implicit, jacobian-free or phantom");
-        _ = Recurrent; _ = Injection; _ = Pooling; // the geometries validate themselves
+        try { _ = Recurrent; _ = Pooling; } // the geometries validate themselves (e.g. circular padding wider than the state)
+        catch (ShapeException e) { throw new ArgumentException($"conv-mon: {e.Message}", e); }
     }
 }
 

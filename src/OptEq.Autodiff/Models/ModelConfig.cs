@@ -29,6 +29,9 @@ public sealed record ModelConfig
     public int[] Tiers { get; init; } = [32, 32, 32];
     /// <summary>Hidden widths of the mlp (one linear layer and activation each, before the head).</summary>
     public int[] Layers { get; init; } = [64, 64, 64];
+    /// <summary>Options of the convolutional kinds (conv-opteq, multitier-opteq); null (and not written) for the others.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ConvModelOptions? Conv { get; init; }
     [JsonConverter(typeof(ActivationJsonConverter))]
     public Activation Activation { get; init; } = Activation.ReLU;
     public double Gamma { get; init; } = 0.95;
@@ -46,15 +49,6 @@ public sealed record ModelConfig
     public double InputMean { get; init; }
     public double InputStd { get; init; } = 1;
     public int Seed { get; init; }
-
-    // Convolutional models (conv-mon): the equilibrium state's channels, the kernel, the padding, the pooling before the
-    // head, and the monotonicity margin m (optional in JSON: configurations written before them still load).
-    public int Channels { get; init; } = 54;
-    public int KernelSize { get; init; } = 3;
-    [JsonConverter(typeof(JsonStringEnumConverter<ConvPadding>))]
-    public ConvPadding Padding { get; init; } = ConvPadding.Circular;
-    public int Pool { get; init; } = 4;
-    public double Margin { get; init; } = 1.0;
 
     /// <summary>
     /// The model's layers. Set explicitly (a composition of one's own, with <see cref="ModelKind.Custom"/>, or as read
@@ -119,7 +113,7 @@ public sealed record ModelConfig
             // Nulls first, so the message names the key rather than the serializer's type.
             if (StrictJson.NullValue(json) is string nullKey) throw InputException.Content(source, Where($"'{nullKey}' is null"));
             var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw InputException.Content(source, Where("it is null"));
-            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", .. ConvKeys]) is string problem) throw InputException.Content(source, Where(problem));
+            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", "conv"]) is string problem) throw InputException.Content(source, Where(problem));
             config.Validate();
             return config;
         }
@@ -139,9 +133,6 @@ public sealed record ModelConfig
             throw InputException.Content(source, Where($"its sizes overflow ({e.Message})"), e);
         }
     }
-
-    /// <summary>The convolutional models' keys, optional when reading (older configurations lack them).</summary>
-    private static readonly string[] ConvKeys = ["channels", "kernelSize", "padding", "pool", "margin"];
 
     /// <summary>An argument exception's message without the " (Parameter 'x')" and "Actual value was" tails, which read like a programming error.</summary>
     internal static string PlainMessage(ArgumentException e)

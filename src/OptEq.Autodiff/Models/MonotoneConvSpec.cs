@@ -13,8 +13,10 @@ public sealed record MonotoneConvSpec : EquilibriumLayerSpec
     public required int Channels { get; init; }
     public int InputChannels { get; init; } = 1;
     public int KernelSize { get; init; } = 3;
-    [JsonConverter(typeof(JsonStringEnumConverter<ConvPadding>))]
+    [JsonConverter(typeof(ConvPaddingJsonConverter))]
     public ConvPadding Padding { get; init; } = ConvPadding.Circular;
+    /// <summary>Stride of the input convolution (1: the state at the image's resolution, as the paper).</summary>
+    public int InjectionStride { get; init; } = 1;
     public int Pool { get; init; } = 4;
     public double Margin { get; init; } = 1.0;
 
@@ -27,7 +29,7 @@ public sealed record MonotoneConvSpec : EquilibriumLayerSpec
             throw new ArgumentException($"conv-mon needs a square image: {input} input features are not {InputChannels} channel(s) of side × side");
         return new MonotoneConvLayerOptions
         {
-            InputChannels = InputChannels, Height = side, Width = side, Channels = Channels, KernelSize = KernelSize, Padding = Padding,
+            InputChannels = InputChannels, Height = side, Width = side, Channels = Channels, KernelSize = KernelSize, Padding = Padding, InjectionStride = InjectionStride,
             Pool = Pool, Margin = Margin, Activation = Activation, Forward = Forward, Backward = Backward,
         };
     }

@@ -24,7 +24,8 @@ public sealed record ConvStepShape
     public int Channels { get; init; } = 32;
     public int KernelSize { get; init; } = 3;
     public ConvPadding Padding { get; init; } = ConvPadding.Zero;
-    public int Pool { get; init; } = 4;
+    public int InjectionStride { get; init; } = 2;
+    public int Pool { get; init; } = 2;
     public int Iterations { get; init; } = 20;
     public int AdjointIterations { get; init; } = 20;
     public int Memory { get; init; } = 5;
@@ -33,12 +34,12 @@ public sealed record ConvStepShape
     public IEnumerable<string> PeerArguments() =>
     [
         "--model", Model, "--batch", Str(Batch), "--size", Str(Size), "--channels", Str(Channels), "--kernel-size", Str(KernelSize),
-        "--padding", Padding == ConvPadding.Circular ? "circular" : "zero", "--pool", Str(Pool), "--iterations", Str(Iterations),
+        "--padding", Padding == ConvPadding.Circular ? "circular" : "zero", "--injection-stride", Str(InjectionStride), "--pool", Str(Pool), "--iterations", Str(Iterations),
         "--adjoint-iterations", Str(AdjointIterations), "--memory", Str(Memory),
     ];
 
     public override string ToString() => FormattableString.Invariant(
-        $"batch {Batch}, {Size}×{Size}, {Channels} channels, {KernelSize}×{KernelSize} {(Padding == ConvPadding.Circular ? "circular" : "zero")} padding, {Pool}×{Pool} pooling, {Iterations} forward + {AdjointIterations} adjoint iterations");
+        $"batch {Batch}, {Size}×{Size}, {Channels} channels, {KernelSize}×{KernelSize} {(Padding == ConvPadding.Circular ? "circular" : "zero")} padding, injection stride {InjectionStride}, {Pool}×{Pool} pooling, {Iterations} forward + {AdjointIterations} adjoint iterations");
 
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 }
@@ -50,27 +51,31 @@ public sealed record ConvStepShape
 /// </summary>
 public static class ConvStepBench
 {
-    /// <summary>The model kinds this bench builds, with the layer spec of each for a shape.</summary>
-    public static IReadOnlyDictionary<string, Func<ConvStepShape, LayerSpec>> Models { get; } = new Dictionary<string, Func<ConvStepShape, LayerSpec>>
+    /// <summary>The model kinds this bench builds (through their recipes, as <c>opteq train</c> does), with the forward solver of each.</summary>
+    public static IReadOnlyDictionary<string, IForwardSolver> Models { get; } = new Dictionary<string, IForwardSolver>
     {
-        ["conv-mon"] = s => new MonotoneConvSpec
-        {
-            Name = "mon", Channels = s.Channels, KernelSize = s.KernelSize, Padding = s.Padding, Pool = s.Pool,
-            Forward = Exact(ForwardSolvers.ForwardBackward, s.Iterations, s.Memory),
-            Backward = new BackwardOptions { Adjoint = AdjointSolvers.Anderson, AdjointOptions = Exact(ForwardSolvers.Anderson, s.AdjointIterations, s.Memory) },
-        },
+        ["conv-opteq"] = ForwardSolvers.Anderson,
+        ["conv-mon"] = ForwardSolvers.ForwardBackward,
     };
 
-    private static SolverOptions Exact(IForwardSolver solver, int iterations, int memory)
-        => new() { Solver = solver, MaxIterations = iterations, Tolerance = 0, Memory = memory, CheckEvery = iterations, RecordTrace = false };
+    /// <summary>The configuration of a shape: its kind's recipe, fixed iteration counts (tolerance 0), Anderson adjoint.</summary>
+    public static ModelConfig Config(ConvStepShape s) => new()
+    {
+        Model = ModelKind.Parse(s.Model), Input = s.Size * s.Size, Classes = 10,
+        Conv = new ConvModelOptions { Channels = [s.Channels], KernelSize = s.KernelSize, Padding = s.Padding, InjectionStride = s.InjectionStride, Pool = s.Pool },
+        Solver = Models[s.Model], ForwardMaxIterations = s.Iterations, ForwardTolerance = 0,
+        Backward = new BackwardMethod(BackwardMode.Implicit, AdjointSolvers.Anderson), BackwardMaxIterations = s.AdjointIterations, BackwardTolerance = 0,
+    };
 
     public static int Step(string? deviceId, ConvStepShape shape, int steps, int peerSteps, bool json)
     {
-        if (!Models.TryGetValue(shape.Model, out var layerSpec))
+        if (!Models.ContainsKey(shape.Model))
             throw new ArgumentException($"--model: bench step knows opteq, {string.Join(", ", Models.Keys)}; got '{shape.Model}'");
+        var config = Config(shape);
+        config.Validate();
         using var device = DeviceCatalog.Open(deviceId);
-        var spec = new ModelSpec { Input = shape.Size * shape.Size, Layers = [layerSpec(shape), new LinearSpec { Name = "head", Output = 10 }] };
-        using var model = new Classifier<float>(device, new ModelConfig { Model = ModelKind.Custom, Input = spec.Input, Classes = 10, Spec = spec });
+        var spec = config.Spec;
+        using var model = new Classifier<float>(device, config);
         var rng = new Random(0);
         using var x = device.FromArray<float>(Enumerable.Range(0, shape.Batch * spec.Input).Select(_ => (float)rng.NextDouble()).ToArray(), shape.Batch, spec.Input);
         using var y = device.FromArray<int>(Enumerable.Range(0, shape.Batch).Select(i => i % 10).ToArray(), shape.Batch);

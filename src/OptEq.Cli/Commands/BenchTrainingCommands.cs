@@ -19,8 +19,10 @@ public static class BenchTrainingCommands
         var imageSize = new Option<int>("--image-size") { Description = "Conv models: the side of the (square, one-channel) input image.", DefaultValueFactory = _ => 28 };
         var iterations = new Option<int>("--iterations") { Description = "Conv models: forward and adjoint iterations (tolerance 0 on both sides).", DefaultValueFactory = _ => 20 };
         var padding = new Option<string>("--padding") { Description = "Conv models: zero or circular.", DefaultValueFactory = _ => "zero" };
+        var injectionStride = new Option<int>("--injection-stride") { Description = "Conv models: stride of the input convolution.", DefaultValueFactory = _ => 2 };
+        var pool = new Option<int>("--pool") { Description = "Conv models: average-pooling window before the head.", DefaultValueFactory = _ => 2 };
         var command = new Command("step", "Time one full training step and the same step in PyTorch: OptEq (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam), or a convolutional model with --model.")
-            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding };
+            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding, injectionStride, pool };
         command.SetAction(parse =>
         {
             int s = parse.GetValue(steps), p = parse.GetValue(peerSteps);
@@ -28,7 +30,7 @@ public static class BenchTrainingCommands
             if (p < 0) throw new ArgumentException($"--peer-steps must be ≥ 0, got {p}");
             string name = parse.GetValue(model)!;
             if (name == "opteq") return TrainingBench.Step(parse.GetValue(device), s, p, parse.GetValue(json));
-            foreach (var (option, value) in new[] { ("--channels", parse.GetValue(channels)), ("--batch", parse.GetValue(batch)), ("--image-size", parse.GetValue(imageSize)), ("--iterations", parse.GetValue(iterations)) })
+            foreach (var (option, value) in new[] { ("--channels", parse.GetValue(channels)), ("--batch", parse.GetValue(batch)), ("--image-size", parse.GetValue(imageSize)), ("--iterations", parse.GetValue(iterations)), ("--injection-stride", parse.GetValue(injectionStride)), ("--pool", parse.GetValue(pool)) })
                 if (value < 1) throw new ArgumentException($"{option} must be ≥ 1, got {value}");
             var pad = parse.GetValue(padding) switch
             {
@@ -40,7 +42,7 @@ public static class BenchTrainingCommands
             var shape = new ConvStepShape
             {
                 Model = name, Channels = parse.GetValue(channels), Batch = parse.GetValue(batch), Size = size, Padding = pad,
-                Pool = Math.Min(4, size), Iterations = parse.GetValue(iterations), AdjointIterations = parse.GetValue(iterations),
+                InjectionStride = parse.GetValue(injectionStride), Pool = parse.GetValue(pool), Iterations = parse.GetValue(iterations), AdjointIterations = parse.GetValue(iterations),
             };
             return ConvStepBench.Step(parse.GetValue(device), shape, s, p, parse.GetValue(json));
         });

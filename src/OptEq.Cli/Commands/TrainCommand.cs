@@ -29,12 +29,6 @@ public static class TrainCommand
         var layers = CommonOptions.IntList("--layers", "Hidden widths of mlp, one linear layer and activation each (e.g. 64,64,64).", d.Layers);
         var activation = CommonOptions.Typed("--activation", "Proximal activation (relu, tanh, softplus, leaky-relu:0.1, …).", Activation.Parse, d.Activation);
         var gamma = new Option<double>("--gamma") { Description = "Bound γ < 1 on ||W||₂ (κ for idl; 1 − m for mon).", DefaultValueFactory = _ => d.Gamma };
-        var channels = new Option<int>("--channels") { Description = "Channels of the equilibrium state (conv-mon).", DefaultValueFactory = _ => d.Channels };
-        var kernelSize = new Option<int>("--kernel-size") { Description = "Kernel size of the convolutions, odd (conv-mon).", DefaultValueFactory = _ => d.KernelSize };
-        var padding = CommonOptions.Typed("--padding", "Padding of the convolutions: circular or zero (conv-mon).", ParsePadding, d.Padding);
-        padding.HelpName = "circular|zero";
-        var pool = new Option<int>("--pool") { Description = "Average-pooling window before the head (conv-mon; 1: none).", DefaultValueFactory = _ => d.Pool };
-        var margin = new Option<double>("--margin") { Description = "Monotonicity margin m > 0 (conv-mon).", DefaultValueFactory = _ => d.Margin };
         var norm = CommonOptions.Typed("--norm", "Reparameterisation of W: frobenius or spectral.", ParseNorm, d.Norm);
         norm.HelpName = "frobenius|spectral";
         var solver = CommonOptions.Typed("--solver", $"Forward solver: {string.Join(", ", SolverRegistry.Forward.Names)}.", name => SolverRegistry.Forward[name], d.Solver);
@@ -63,11 +57,13 @@ public static class TrainCommand
         device.Description += " Under mpirun, {local_rank} is replaced by the rank's index on its machine (e.g. cuda:{local_rank}).";
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
-            model, hidden, tiers, layers, activation, gamma, norm, channels, kernelSize, padding, pool, margin, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
+            model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
             epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
+        var conv = new ConvCliOptions();
+        conv.AddTo(command);
         // Under mpirun every rank runs this action; DataParallelRun ends them all if one fails.
         command.SetAction(parse => DataParallelRun.Run(communicator => Train(parse, communicator)));
         return command;
@@ -88,11 +84,10 @@ public static class TrainCommand
             var config = new ModelConfig
             {
                 Model = parse.GetValue(model)!, Input = train.Pixels, Classes = train.Classes, Hidden = parse.GetValue(hidden), Tiers = parse.GetValue(tiers)!,
-                Layers = parse.GetValue(layers)!, Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm),
+                Layers = parse.GetValue(layers)!, Conv = conv.Parse(parse, parse.GetValue(model)!), Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm),
                 Solver = parse.GetValue(solver)!, ForwardMaxIterations = parse.GetValue(forwardIterations), ForwardTolerance = parse.GetValue(forwardTolerance),
                 Backward = parse.GetValue(backward), BackwardMaxIterations = parse.GetValue(backwardIterations),
                 InputMean = mean, InputStd = std, Seed = parse.GetValue(seed),
-                Channels = parse.GetValue(channels), KernelSize = parse.GetValue(kernelSize), Padding = parse.GetValue(padding), Pool = parse.GetValue(pool), Margin = parse.GetValue(margin),
             };
             config.Validate();
             var options = new TrainingOptions
@@ -152,13 +147,6 @@ public static class TrainCommand
         "frobenius" => NormKind.Frobenius,
         "spectral" => NormKind.Spectral,
         _ => throw new ArgumentException($"unknown norm '{text}'; valid: frobenius, spectral"),
-    };
-
-    private static ConvPadding ParsePadding(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "circular" => ConvPadding.Circular,
-        "zero" => ConvPadding.Zero,
-        _ => throw new ArgumentException($"unknown padding '{text}'; valid: circular, zero"),
     };
 
     /// <summary>Writes metrics after every epoch, so an interrupted run keeps what it measured.</summary>

@@ -231,8 +231,18 @@ public class MonotoneConvLayerTests
             Throws.InstanceOf<ArgumentException>().With.Message.Contains("Fourier"));
     }
 
-    [Test]
-    public void AReplayedTrainingStepAllocatesNothing()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AReplayedTrainingStepAllocatesNothing(bool columnsOnly)
+    {
+        // columnsOnly: the native convolutions through im2col + GEMM only (not the direct stride-1 kernel).
+        bool previous = OptEq.Kernels.Native.NativeConvolution.ColumnsOnly;
+        OptEq.Kernels.Native.NativeConvolution.ColumnsOnly = columnsOnly;
+        try { ReplayedStepAllocations(); }
+        finally { OptEq.Kernels.Native.NativeConvolution.ColumnsOnly = previous; }
+    }
+
+    private void ReplayedStepAllocations()
     {
         var options = new MonotoneConvLayerOptions
         {

@@ -3,7 +3,7 @@ using NUnit.Framework;
 
 namespace OptEq.Tests.Training;
 
-/// <summary><c>opteq bench step --model conv-mon</c> at tiny shapes through the command line (no timing assertions).</summary>
+/// <summary><c>opteq bench step --model conv-mon | conv-opteq</c> at tiny shapes through the command line (no timing assertions).</summary>
 [NonParallelizable]
 public class BenchConvStepCliTests
 {
@@ -19,18 +19,20 @@ public class BenchConvStepCliTests
         finally { Console.SetError(previous); Console.SetOut(previousOut); }
     }
 
-    [Test]
-    public void TimesTheConvMonStepBesideThePeer()
+    [TestCase("conv-mon")]
+    [TestCase("conv-opteq")]
+    public void TimesTheConvStepBesideThePeer(string model)
     {
-        var (exit, error, output) = Run("bench", "step", "--model", "conv-mon", "--batch", "4", "--image-size", "6", "--channels", "2",
+        var (exit, error, output) = Run("bench", "step", "--model", model, "--batch", "4", "--image-size", "6", "--channels", "2",
             "--iterations", "3", "--steps", "2", "--peer-steps", "1", "--padding", "circular", "--json");
         Assert.That(exit, Is.Zero, error);
         using var doc = JsonDocument.Parse(output.Trim().Split('\n').Last());
         var root = doc.RootElement;
-        Assert.That(root.GetProperty("model").GetString(), Is.EqualTo("conv-mon"));
+        Assert.That(root.GetProperty("model").GetString(), Is.EqualTo(model));
         Assert.That(root.GetProperty("ms_per_step").GetDouble(), Is.GreaterThan(0));
-        // 6×6 image, 2 channels, 4×4 pooling → 2·1·1 features: U 2·9 + b 2, A and B 2·2·9 each, head 2·10 + 10.
-        Assert.That(root.GetProperty("parameters").GetInt64(), Is.EqualTo(18 + 2 + 36 + 36 + 20 + 10));
+        // conv-mon: 6×6 image, stride-2 injection → 3×3 state, 2 channels, 2×2 pooling → 2·1·1 features:
+        // U 2·9 + b 2, A and B 2·2·9 each, head 2·10 + 10.
+        if (model == "conv-mon") Assert.That(root.GetProperty("parameters").GetInt64(), Is.EqualTo(18 + 2 + 36 + 36 + 20 + 10));
         Assert.That(root.GetProperty("shape").GetString(), Does.Contain("3 forward + 3 adjoint iterations").And.Contain("circular"));
         // The peer ran where Debian's PyTorch is installed; elsewhere the description says why not.
         var peer = root.GetProperty("peer").GetString()!;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NUnit.Framework;
 using OptEq.Autodiff.Checkpoints;
 using OptEq.Autodiff.Models;
@@ -48,7 +47,7 @@ public class ConvMonCliTests
     {
         string run = Path.Combine(_dir, "run");
         var (exit, error, _) = Run("train", "--model", "conv-mon", "--data", _data, "--epochs", "2", "--batch", "12", "--channels", "3", "--pool", "2",
-            "--padding", "zero", "--margin", "0.5", "--solver", "forward-backward", "--forward-iterations", "8", "--backward-iterations", "8", "--augment", "0", "--out", run);
+            "--padding", "zero", "--injection-stride", "1", "--solver", "forward-backward", "--forward-iterations", "8", "--backward-iterations", "8", "--augment", "0", "--out", run);
         Assert.That(exit, Is.Zero, error);
         string checkpoint = Path.Combine(run, "checkpoint.safetensors");
         Assert.That(File.Exists(checkpoint), Is.True);
@@ -56,7 +55,7 @@ public class ConvMonCliTests
         var config = ModelConfig.FromJson(Checkpoint.Load(checkpoint).Config, checkpoint);
         Assert.That(config.Model, Is.EqualTo(ModelKind.ConvMon));
         var layer = (MonotoneConvSpec)config.Spec.Layers[0];
-        Assert.That((layer.Channels, layer.Pool, layer.Padding, layer.Margin), Is.EqualTo((3, 2, ConvPadding.Zero, 0.5)));
+        Assert.That((layer.Channels, layer.Pool, layer.Padding, layer.InjectionStride, layer.Margin), Is.EqualTo((3, 2, ConvPadding.Zero, 1, 1.0)));
         Assert.That(layer.Forward.Solver.Name, Is.EqualTo("forward-backward"));
         var (evalExit, evalError, evalOutput) = Run("eval", "--checkpoint", checkpoint, "--data", _data);
         Assert.That(evalExit, Is.Zero, evalError);
@@ -73,14 +72,10 @@ public class ConvMonCliTests
     }
 
     [Test]
-    public void OlderConfigurationsWithoutTheConvKeysStillLoad()
+    public void TwoChannelCountsAreAClearError()
     {
-        var json = new ModelConfig().ToJson();
-        using var doc = JsonDocument.Parse(json);
-        var trimmed = JsonSerializer.Serialize(doc.RootElement.EnumerateObject()
-            .Where(p => p.Name is not ("channels" or "kernelSize" or "padding" or "pool" or "margin"))
-            .ToDictionary(p => p.Name, p => p.Value));
-        Assert.That(trimmed, Does.Not.Contain("\"margin\""));
-        Assert.That(ModelConfig.FromJson(trimmed, "old.json"), Is.EqualTo(new ModelConfig()));
+        var (exit, error, _) = Run("train", "--model", "conv-mon", "--data", _data, "--epochs", "1", "--channels", "2,3", "--out", Path.Combine(_dir, "two"));
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain("one channel count").And.Not.Contain("   at "));
     }
 }
