@@ -29,11 +29,18 @@ public interface IObjectiveMap<T> : IFixedPointMap<T> where T : unmanaged, IFloa
 /// A map T(z) = σ(z·Kᵀ + c) whose equilibria the splitting methods solve: they need the weight K, the injection c,
 /// and prox of α·f (the activation's penalty scaled by the step).
 /// </summary>
-public interface ISplittingMap<T> : IFixedPointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
+public interface ISplittingMap<T> : IForwardBackwardMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>result ← u·(I + α(I − K))⁻ᵀ applied row-wise to (u + α·c), i.e. the resolvent step of Peaceman–Rachford. The inverse is cached per α.</summary>
     void Resolvent(Tensor<T> u, double alpha, Tensor<T> result);
+}
 
+/// <summary>
+/// A map T(z) = σ(K z + c) that forward–backward splitting solves: the forward step with K and c, and prox of α·f. Maps
+/// with a structured K (a convolution operator) give these without the dense resolvent Peaceman–Rachford needs.
+/// </summary>
+public interface IForwardBackwardMap<T> : IFixedPointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
     /// <summary>result ← (1 − α)z + α(z·Kᵀ + c), the forward step of forward–backward splitting.</summary>
     void ForwardStep(Tensor<T> z, double alpha, Tensor<T> result);
 

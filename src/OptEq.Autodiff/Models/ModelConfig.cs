@@ -29,6 +29,9 @@ public sealed record ModelConfig
     public int[] Tiers { get; init; } = [32, 32, 32];
     /// <summary>Hidden widths of the mlp (one linear layer and activation each, before the head).</summary>
     public int[] Layers { get; init; } = [64, 64, 64];
+    /// <summary>Options of the convolutional kinds (conv-opteq, multitier-opteq); null (and not written) for the others.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ConvModelOptions? Conv { get; init; }
     [JsonConverter(typeof(ActivationJsonConverter))]
     public Activation Activation { get; init; } = Activation.ReLU;
     public double Gamma { get; init; } = 0.95;
@@ -110,7 +113,7 @@ public sealed record ModelConfig
             // Nulls first, so the message names the key rather than the serializer's type.
             if (StrictJson.NullValue(json) is string nullKey) throw InputException.Content(source, Where($"'{nullKey}' is null"));
             var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw InputException.Content(source, Where("it is null"));
-            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers"]) is string problem) throw InputException.Content(source, Where(problem));
+            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", "conv"]) is string problem) throw InputException.Content(source, Where(problem));
             config.Validate();
             return config;
         }

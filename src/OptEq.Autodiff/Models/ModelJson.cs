@@ -27,3 +27,6 @@ public sealed class ActivationJsonConverter : JsonConverter<Activation>
 
 /// <summary>A norm in JSON: "frobenius" or "spectral".</summary>
 public sealed class NormKindJsonConverter() : JsonStringEnumConverter<NormKind>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false);
+
+/// <summary>A convolution's padding in JSON: "zero" or "circular".</summary>
+public sealed class ConvPaddingJsonConverter() : JsonStringEnumConverter<ConvPadding>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false);

@@ -36,6 +36,8 @@ public sealed class ModelKind
     public static ModelKind Mon { get; } = new("mon", "a monotone equilibrium layer and a linear head", ModelRecipes.Mon);
     public static ModelKind Deq { get; } = new("deq", "a generic DEQ layer written with tape ops and a linear head", ModelRecipes.Deq);
     public static ModelKind Mlp { get; } = new("mlp", "an explicit multilayer perceptron: linear + activation per --layers width, then a linear head", ModelRecipes.Mlp);
+    public static ModelKind ConvOptEq { get; } = new("conv-opteq", "a convolutional OptEq layer (W a convolution), average pooling and a linear head", ModelRecipes.ConvOptEq);
+    public static ModelKind ConvMon { get; } = new("conv-mon", "the monotone operator network's single-convolution layer (W = (1 − m)I − AᵀA + B − Bᵀ with convolutions A, B), average pooling and a linear head", ModelRecipes.ConvMon);
     public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
 
     /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
@@ -44,7 +46,7 @@ public sealed class ModelKind
     private static Registry<ModelKind> Create()
     {
         var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
-        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, Custom }) registry.Register(kind.Name, kind);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, ConvMon, Custom }) registry.Register(kind.Name, kind);
         return registry;
     }
 
@@ -104,6 +106,24 @@ internal static class ModelRecipes
         Head(c),
     ];
 
+    // conv-mon reads the convolutional options (--channels with one count, --kernel-size, --padding, --injection-stride,
+    // --pool, --image-channels); its margin is the paper's m = 1 (not 1 − γ as for mon); pooling is inside the layer.
+    public static IReadOnlyList<LayerSpec> ConvMon(ModelConfig c)
+    {
+        var o = ConvOf(c);
+        if (o.Channels.Length != 1) throw new ArgumentException($"conv-mon has one hidden state: give one channel count (--channels), not {o.Channels.Length}");
+        return
+        [
+            new MonotoneConvSpec
+            {
+                Name = "mon", Channels = o.Channels[0], InputChannels = o.ImageChannels, KernelSize = o.KernelSize, Padding = o.Padding,
+                InjectionStride = o.InjectionStride, Pool = o.Pool, Activation = c.Activation,
+                Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.None),
+            },
+            Head(c),
+        ];
+    }
+
     public static IReadOnlyList<LayerSpec> Deq(ModelConfig c) =>
     [
         new DeqSpec
@@ -124,5 +144,31 @@ internal static class ModelRecipes
         }
         layers.Add(Head(c));
         return layers;
+    }
+
+    /// <summary>The convolutional options of a configuration (the defaults when it gives none).</summary>
+    internal static ConvModelOptions ConvOf(ModelConfig c) => c.Conv ?? new ConvModelOptions();
+
+    /// <summary>Average pooling (when Pool &gt; 1) and the linear head on C×side×side features.</summary>
+    private static IEnumerable<LayerSpec> PooledHead(ModelConfig c, int channels, int side)
+    {
+        var o = ConvOf(c);
+        if (o.Pool > 1) yield return new AvgPool2dSpec { Channels = channels, Height = side, Width = side, Kernel = o.Pool };
+        yield return Head(c);
+    }
+
+    public static IReadOnlyList<LayerSpec> ConvOptEq(ModelConfig c)
+    {
+        var o = ConvOf(c);
+        if (o.Channels.Length != 1) throw new ArgumentException($"conv-opteq has one hidden convolution: give one channel count (--channels), not {o.Channels.Length}");
+        int side = o.ImageSide(c.Input);
+        var layer = new ConvOptEqSpec
+        {
+            Name = "conv", InChannels = o.ImageChannels, Height = side, Width = side, Channels = o.Channels[0], KernelSize = o.KernelSize,
+            Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+        };
+        var hidden = layer.LayerOptions.HiddenGeometry;
+        return [layer, .. PooledHead(c, hidden.InChannels, hidden.Height)];
     }
 }

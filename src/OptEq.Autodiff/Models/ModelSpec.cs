@@ -58,6 +58,9 @@ public sealed record ModelSpec
 [JsonDerivedType(typeof(ImplicitSpec), "idl")]
 [JsonDerivedType(typeof(MonotoneSpec), "mon")]
 [JsonDerivedType(typeof(DeqSpec), "deq")]
+[JsonDerivedType(typeof(ConvOptEqSpec), "conv-opteq")]
+[JsonDerivedType(typeof(AvgPool2dSpec), "avgpool2d")]
+[JsonDerivedType(typeof(MonotoneConvSpec), "conv-mon")]
 public abstract record LayerSpec
 {
     /// <summary>The prefix of the layer's parameter names (null for a layer without parameters).</summary>
@@ -68,7 +71,7 @@ public abstract record LayerSpec
     /// <summary>Checks the spec for an input of <paramref name="input"/> features.</summary>
     public virtual void Validate(int input)
     {
-        if (this is not ActivationSpec && string.IsNullOrWhiteSpace(Name)) throw new ArgumentException($"a {GetType().Name} needs a name (it prefixes its parameters)");
+        if (this is not ActivationSpec and not AvgPool2dSpec && string.IsNullOrWhiteSpace(Name)) throw new ArgumentException($"a {GetType().Name} needs a name (it prefixes its parameters)");
     }
 
     /// <summary>Makes the layer, drawing its initial parameters from <paramref name="rng"/>.</summary>

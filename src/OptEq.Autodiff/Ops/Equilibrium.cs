@@ -91,19 +91,7 @@ public static partial class Ops
             solve.Replace(SolverRegistry.Solve(map, z0, report is { RecordTrace: true } ? spec.Forward with { RecordTrace = true } : spec.Forward));
             var forward = solve.Result!;
             device.Copy(forward.Solution, value);
-            if (report is not null)
-            {
-                report.ForwardIterations = forward.Iterations;
-                report.ForwardMeanIterations = forward.MeanIterations;
-                report.ForwardMaxRelResidual = Max(forward.RelResidual);
-                report.ForwardConverged = forward.ConvergedFraction;
-                report.ForwardNonFinite = CountNonFinite(forward.Status);
-                report.ForwardTrace = forward.TraceRel;
-                report.ForwardSampleIterations = forward.SampleIterations;
-                report.ForwardRelResidual = forward.RelResidual;
-                report.ForwardDistanceBound = forward.DistanceBound;
-                report.ForwardObjective = forward.Objective;
-            }
+            if (report is not null) ReportForward(report, forward);
         });
         var y = tape.Result(value, weight, injection);
         tape.Record(y, () =>
@@ -118,6 +106,21 @@ public static partial class Ops
             if (weight.RequiresGrad) device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, u, value, T.One, weight.GradBuffer);
         });
         return y;
+    }
+
+    /// <summary>Copies a forward solve's statistics into a report (shared by the equilibrium ops).</summary>
+    internal static void ReportForward<T>(EquilibriumReport report, SolverResult<T> forward) where T : unmanaged
+    {
+        report.ForwardIterations = forward.Iterations;
+        report.ForwardMeanIterations = forward.MeanIterations;
+        report.ForwardMaxRelResidual = Max(forward.RelResidual);
+        report.ForwardConverged = forward.ConvergedFraction;
+        report.ForwardNonFinite = CountNonFinite(forward.Status);
+        report.ForwardTrace = forward.TraceRel;
+        report.ForwardSampleIterations = forward.SampleIterations;
+        report.ForwardRelResidual = forward.RelResidual;
+        report.ForwardDistanceBound = forward.DistanceBound;
+        report.ForwardObjective = forward.Objective;
     }
 
     // Loops rather than LINQ: these run in every (replayed) training step.

@@ -14,13 +14,35 @@ public static class TorchStepPeer
     /// <summary>The script's path beside the executable.</summary>
     public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "peers", "torch_deq_step.py");
 
+    /// <summary>The convolutional step's script beside the executable.</summary>
+    public static string ConvScriptPath => Path.Combine(AppContext.BaseDirectory, "peers", "torch_conv_step.py");
+
     /// <summary>ms per step, or why there is none (Python or PyTorch missing, the script failed).</summary>
     public static (double? MsPerStep, string Description) Measure(int steps, int threads)
     {
-        if (!File.Exists(ScriptPath)) return (null, $"the peer script is missing ({ScriptPath})");
+        var (root, why, coreType) = Run(ScriptPath, ["--steps", steps.ToString(), "--threads", threads.ToString()]);
+        if (root is not JsonElement r) return (null, why);
+        return (r.GetProperty("ms_per_step").GetDouble(), $"PyTorch {r.GetProperty("torch").GetString()} on {r.GetProperty("threads").GetInt32()} threads, " +
+            $"TorchDEQ's Anderson solver and implicit backward (bench/peers/torch_deq_step.py), OPENBLAS_CORETYPE={coreType ?? "(OpenBLAS's own pick)"}, mean of {steps} steps");
+    }
+
+    /// <summary>The median ms per step of the same convolutional step in PyTorch (bench/peers/torch_conv_step.py), or why there is none.</summary>
+    public static (double? MsPerStep, string Description) MeasureConv(ConvStepShape shape, int steps, int threads)
+    {
+        var (root, why, _) = Run(ConvScriptPath, [.. shape.PeerArguments(), "--steps", steps.ToString(), "--threads", threads.ToString()]);
+        if (root is not JsonElement r) return (null, why);
+        return (r.GetProperty("ms_per_step").GetDouble(), $"PyTorch {r.GetProperty("torch").GetString()} on {r.GetProperty("threads").GetInt32()} threads, " +
+            $"the same step with F.conv2d (bench/peers/torch_conv_step.py), median of {steps} steps");
+    }
+
+    /// <summary>Runs a peer script with the system Python and returns its last output line as JSON, or why not.</summary>
+    private static (JsonElement? Root, string Why, string? CoreType) Run(string script, IEnumerable<string> arguments)
+    {
+        if (!File.Exists(script)) return (null, $"the peer script is missing ({script})", null);
         string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { ScriptPath, "--steps", steps.ToString(), "--threads", threads.ToString() }) start.ArgumentList.Add(argument);
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         string? coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
         if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
         try
@@ -31,20 +53,19 @@ public static class TorchStepPeer
             if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
             {
                 process.Kill(entireProcessTree: true);
-                return (null, "the PyTorch peer took longer than 5 minutes and was stopped");
+                return (null, "the PyTorch peer took longer than 5 minutes and was stopped", coreType);
             }
-            if (process.ExitCode == 3) return (null, $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)");
-            if (process.ExitCode != 0) return (null, $"the PyTorch peer failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}");
+            if (process.ExitCode == 3) return (null, $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)", coreType);
+            if (process.ExitCode != 0) return (null, $"the PyTorch peer failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}", coreType);
             var line = stdout.Result.Trim().Split('\n').Last();
             using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            double ms = root.GetProperty("ms_per_step").GetDouble();
-            return (ms, $"PyTorch {root.GetProperty("torch").GetString()} on {root.GetProperty("threads").GetInt32()} threads, " +
-                $"TorchDEQ's Anderson solver and implicit backward (bench/peers/torch_deq_step.py), OPENBLAS_CORETYPE={coreType ?? "(OpenBLAS's own pick)"}, mean of {steps} steps");
+            var root = doc.RootElement.Clone();
+            _ = root.GetProperty("ms_per_step").GetDouble();
+            return (root, "", coreType);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException)
         {
-            return (null, $"the PyTorch peer could not run: {e.Message}");
+            return (null, $"the PyTorch peer could not run: {e.Message}", coreType);
         }
     }
 }

@@ -68,6 +68,8 @@ public static class TrainCommand
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
+        var conv = new ConvCliOptions();
+        conv.AddTo(command);
         // Under mpirun every rank runs this action; DataParallelRun ends them all if one fails.
         command.SetAction(parse => DataParallelRun.Run(communicator => Train(parse, communicator)));
         return command;
@@ -92,7 +94,7 @@ public static class TrainCommand
             var config = new ModelConfig
             {
                 Model = parse.GetValue(model)!, Input = train.Pixels, Classes = train.Classes, Hidden = parse.GetValue(hidden), Tiers = parse.GetValue(tiers)!,
-                Layers = parse.GetValue(layers)!, Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm),
+                Layers = parse.GetValue(layers)!, Conv = conv.Parse(parse, parse.GetValue(model)!), Activation = parse.GetValue(activation)!, Gamma = parse.GetValue(gamma), Norm = parse.GetValue(norm),
                 Solver = parse.GetValue(solver)!, ForwardMaxIterations = parse.GetValue(forwardIterations), ForwardTolerance = parse.GetValue(forwardTolerance),
                 Backward = parse.GetValue(backward), BackwardMaxIterations = parse.GetValue(backwardIterations),
                 InputMean = mean, InputStd = std, Seed = parse.GetValue(seed),

@@ -4,7 +4,7 @@ namespace OptEq.Solvers;
 /// Batched conjugate gradient for the OptEq adjoint. With M symmetric and J = σ′ ⪰ 0 diagonal, S = J^½, the adjoint
 /// u = J(M u + g) becomes the SPD system (I − S M S) y = S g with u = S y (docs/math.md §1.6); w = M u + g is returned so
 /// that every adjoint solver returns the same quantity. Each sample has its own step lengths (per-row dot products);
-/// M is shared, so each CG step is one GEMM. Residual statistics: abs = ||S g − A y||, rel = abs / ||S g||.
+/// M is shared, so each CG step is one GEMM (or one application of the map's operator). Residual statistics: abs = ||S g − A y||, rel = abs / ||S g||.
 /// </summary>
 internal sealed class ConjugateGradientAdjoint : AdjointSolver
 {
@@ -67,7 +67,7 @@ internal sealed class ConjugateGradientAdjoint : AdjointSolver
             var result = tracker.Finish("cg", solution);
             device.Map(new Multiply<T>(), tmp, s, solution);                      // u
             device.Copy(gradient, solution);
-            device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, tmp, map.Weight, T.One, solution);
+            map.ApplyMetric(tmp, solution, T.One);
             return result;
         }
         finally
@@ -81,7 +81,7 @@ internal sealed class ConjugateGradientAdjoint : AdjointSolver
     {
         var device = map.Device;
         device.Map(new Multiply<T>(), tmp, s, v);
-        device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, tmp, map.Weight, T.Zero, result);
+        map.ApplyMetric(tmp, result, T.Zero);
         device.Map(new Multiply<T>(), result, s, result);
         device.Axpby(T.One, v, -T.One, result, result);
     }

@@ -33,8 +33,8 @@ public interface IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// </summary>
 public interface ISymmetricAdjointMap<T> : IAdjointMap<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>K [d, d], symmetric PSD.</summary>
-    Tensor<T> Weight { get; }
+    /// <summary>result ← K·v + β·result row by row (K symmetric PSD; a dense map runs one GEMM, an operator map its operator).</summary>
+    void ApplyMetric(Tensor<T> v, Tensor<T> result, T beta);
 
     /// <summary>J = σ′ at the prepared z*, [batch, d], entries ≥ 0.</summary>
     Tensor<T> Jacobian { get; }

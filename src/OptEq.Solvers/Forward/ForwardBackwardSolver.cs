@@ -11,13 +11,13 @@ public sealed class ForwardBackwardSolver : StepSolver
 
     protected override void Validate<T>(IFixedPointMap<T> map)
     {
-        if (map is not ISplittingMap<T>)
-            throw new ArgumentException("forward-backward needs a splitting map (σ(K z + c) with K and c known); use anderson or picard for this map");
+        if (map is not IForwardBackwardMap<T>)
+            throw new ArgumentException("forward-backward needs a forward–backward map (σ(K z + c) with K and c known); use anderson or picard for this map");
     }
 
     protected override void Step<T>(IFixedPointMap<T> map, int k, Tensor<T> z0, Tensor<T> z, Tensor<T> fz, SolverOptions options)
     {
-        var splitting = (ISplittingMap<T>)map;
+        var splitting = (IForwardBackwardMap<T>)map;
         splitting.ForwardStep(z, options.SplittingStep, fz);
         splitting.ScaledProx(fz, options.SplittingStep, fz);
     }

@@ -56,6 +56,9 @@ public sealed class OptEqMap<T> : AffineActivationMap<T>, IObjectiveMap<T>, ICon
 
     public double LipschitzBound { get; }
 
+    /// <summary>result ← v·Mᵀ + β·result (one GEMM; M symmetric).</summary>
+    public void ApplyMetric(Tensor<T> v, Tensor<T> result, T beta) => Device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, v, Weight, beta, result);
+
     public void Objective(Tensor<T> z, Tensor<T> objective)
     {
         PenaltyLaunch<T>.Run(Activation, Device, z, _penalty);

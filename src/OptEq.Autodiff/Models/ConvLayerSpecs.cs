@@ -1,0 +1,65 @@
+using System.Text.Json.Serialization;
+using OptEq.Autodiff.Layers;
+
+namespace OptEq.Autodiff.Models;
+
+/// <summary>A convolutional OptEq layer (<see cref="ConvOptEqLayer{T}"/>) on NCHW images of InChannels×Height×Width.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ConvOptEqSpec : EquilibriumLayerSpec
+{
+    public required int InChannels { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public required int Channels { get; init; }
+    public int KernelSize { get; init; } = 3;
+    [JsonConverter(typeof(ConvPaddingJsonConverter))]
+    public ConvPadding Padding { get; init; } = ConvPadding.Zero;
+    public int InjectionStride { get; init; } = 1;
+    public double Gamma { get; init; } = 0.95;
+    public int PowerSteps { get; init; } = 2;
+
+    /// <summary>The layer's options (the solvers and activation of the spec).</summary>
+    public ConvOptEqLayerOptions LayerOptions => new()
+    {
+        InChannels = InChannels, Height = Height, Width = Width, Channels = Channels, KernelSize = KernelSize, Padding = Padding,
+        InjectionStride = InjectionStride, Activation = Activation, Gamma = Gamma, PowerSteps = PowerSteps, Forward = Forward, Backward = Backward,
+    };
+
+    public override int OutputSize(int input) => LayerOptions.HiddenGeometry.InputSize;
+
+    public override void Validate(int input)
+    {
+        base.Validate(input);
+        OptEqLayerOptions.CheckGamma(Gamma);
+        LayerOptions.Validate();
+        if (input != InChannels * Height * Width)
+            throw new ArgumentException($"conv-opteq takes {InChannels}×{Height}×{Width} = {InChannels * Height * Width} inputs, it receives {input}");
+    }
+
+    public override ILayer<T> Build<T>(Device device, int input, Random rng) => new ConvOptEqLayer<T>(device, Name!, LayerOptions, rng);
+}
+
+/// <summary>Average pooling (<see cref="AvgPool2dLayer{T}"/>) of Channels×Height×Width images, kernel and stride <see cref="Kernel"/>.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record AvgPool2dSpec : LayerSpec
+{
+    public required int Channels { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public required int Kernel { get; init; }
+
+    [JsonIgnore] public override string? Name { get => null; init { } }
+
+    private Pool2dGeometry Geometry => new(Channels, Height, Width, Kernel, Kernel);
+
+    public override int OutputSize(int input) => Geometry.OutputSize;
+
+    public override void Validate(int input)
+    {
+        Positive(Channels, "pool channels"); Positive(Height, "pool height"); Positive(Width, "pool width"); Positive(Kernel, "pool kernel");
+        if (Kernel > Height || Kernel > Width) throw new ArgumentException($"the pooling kernel {Kernel} is larger than the {Height}×{Width} image");
+        if (input != Channels * Height * Width) throw new ArgumentException($"avgpool2d takes {Channels}×{Height}×{Width} = {Channels * Height * Width} inputs, it receives {input}");
+    }
+
+    public override ILayer<T> Build<T>(Device device, int input, Random rng) => new AvgPool2dLayer<T>(Geometry);
+}

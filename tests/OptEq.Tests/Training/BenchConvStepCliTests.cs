@@ -1,0 +1,52 @@
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace OptEq.Tests.Training;
+
+/// <summary><c>opteq bench step --model conv-mon | conv-opteq</c> at tiny shapes through the command line (no timing assertions).</summary>
+[NonParallelizable]
+public class BenchConvStepCliTests
+{
+    private static (int Exit, string Error, string Output) Run(params string[] args)
+    {
+        var error = new StringWriter();
+        var output = new StringWriter();
+        var previous = Console.Error;
+        var previousOut = Console.Out;
+        Console.SetError(error);
+        Console.SetOut(output);
+        try { return (OptEq.Cli.Program.Main(args), error.ToString(), output.ToString()); }
+        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+    }
+
+    [TestCase("conv-mon")]
+    [TestCase("conv-opteq")]
+    public void TimesTheConvStepBesideThePeer(string model)
+    {
+        var (exit, error, output) = Run("bench", "step", "--model", model, "--batch", "4", "--image-size", "6", "--channels", "2",
+            "--iterations", "3", "--steps", "2", "--peer-steps", "1", "--padding", "circular", "--json");
+        Assert.That(exit, Is.Zero, error);
+        using var doc = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        var root = doc.RootElement;
+        Assert.That(root.GetProperty("model").GetString(), Is.EqualTo(model));
+        Assert.That(root.GetProperty("ms_per_step").GetDouble(), Is.GreaterThan(0));
+        // conv-mon: 6×6 image, stride-2 injection → 3×3 state, 2 channels, 2×2 pooling → 2·1·1 features:
+        // U 2·9 + b 2, A and B 2·2·9 each, head 2·10 + 10.
+        if (model == "conv-mon") Assert.That(root.GetProperty("parameters").GetInt64(), Is.EqualTo(18 + 2 + 36 + 36 + 20 + 10));
+        Assert.That(root.GetProperty("shape").GetString(), Does.Contain("3 forward + 3 adjoint iterations").And.Contain("circular"));
+        // The peer ran where Debian's PyTorch is installed; elsewhere the description says why not.
+        var peer = root.GetProperty("peer").GetString()!;
+        if (root.GetProperty("peer_ms_per_step").ValueKind == JsonValueKind.Null)
+            Assert.That(peer, Does.Contain("PyTorch").Or.Contain("peer"), peer);
+        else
+            Assert.That(root.GetProperty("speedup_over_peer").GetDouble(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void AnUnknownModelIsAClearError()
+    {
+        var (exit, error, _) = Run("bench", "step", "--model", "nope", "--steps", "1", "--peer-steps", "0");
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain("--model").And.Contain("conv-mon"));
+    }
+}
