@@ -19,6 +19,7 @@ public sealed record ConvOptEqSpec : EquilibriumLayerSpec
     public int PowerSteps { get; init; } = 2;
 
     /// <summary>The layer's options (the solvers and activation of the spec).</summary>
+    [JsonIgnore]
     public ConvOptEqLayerOptions LayerOptions => new()
     {
         InChannels = InChannels, Height = Height, Width = Width, Channels = Channels, KernelSize = KernelSize, Padding = Padding,

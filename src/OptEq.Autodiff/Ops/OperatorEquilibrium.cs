@@ -62,7 +62,7 @@ public static partial class Ops
             device.Map(new ProductOp<T>(), u, map.Jacobian, adjoint);
             if (injection.RequiresGrad) Accumulate(injection.GradBuffer, u);
             bool any = false;
-            foreach (var weight in weights) any |= weight.RequiresGrad;
+            for (int i = 0; i < weights.Count; i++) any |= weights[i].RequiresGrad; // no enumerator: this runs every replayed step
             if (!any) return;
             if (gradients is null)
             {
