@@ -168,6 +168,20 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>
+    /// As <see cref="Replay(Variable{T})"/>, but the backward starts from the seed that <paramref name="seedAfterForward"/>
+    /// returns once the forward has run (a vector–Jacobian product whose seed depends on the forward's values: DDPNOpt's
+    /// value gradient at an equilibrium model's head). The callback must not rent from this tape. Allocates nothing.
+    /// </summary>
+    public void ReplaySeeded(Variable<T> output, Func<Tensor<T>> seedAfterForward)
+    {
+        ArgumentNullException.ThrowIfNull(seedAfterForward);
+        if (!IsReplayable) throw new InvalidOperationException("replay needs a tape made by Tape.ForReplay");
+        if (!ReferenceEquals(output.Tape, this)) throw new ArgumentException("replay: the output belongs to another tape");
+        foreach (var g in _gradients) Device.Fill(g, T.Zero);
+        Rerun(output, seedAfterForward);
+    }
+
+    /// <summary>
     /// Runs every captured forward computation again, and no backward: an inference pass captured on a tape made by
     /// <see cref="ForInferenceReplay"/> (or <see cref="ForReplay"/>), over the current contents of its inputs. Allocates nothing.
     /// </summary>
@@ -178,7 +192,7 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>The captured forward computations, then backward from <paramref name="output"/> when given.</summary>
-    private void Rerun(Variable<T>? output)
+    private void Rerun(Variable<T>? output, Func<Tensor<T>>? seed = null)
     {
         _replayCursor = 0;
         try
@@ -189,7 +203,8 @@ public sealed class Tape<T> : IDisposable where T : unmanaged, IFloatingPointIee
                 foreach (var forward in _forward) forward();
             }
             finally { _computing--; }
-            if (output is not null) Backward(output);
+            if (output is not null && seed is not null) Backward(output, seed());
+            else if (output is not null) Backward(output);
             if (_replayCursor != _computeRents.Count)
                 throw new InvalidOperationException("replay: the ops rented fewer tensors than when the step was captured (the step must not change between replays)");
         }

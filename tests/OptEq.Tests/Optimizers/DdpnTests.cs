@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
@@ -359,14 +360,137 @@ public class DdpnTests
         Assert.That(bytes.Skip(3), Is.All.Zero, $"managed bytes per ddpnopt step, this thread and the worker team ({string.Join(", ", bytes)}); the first three warm up");
     }
 
+    /// <summary>
+    /// An equilibrium model (docs/math.md §6.7) without feedback: its head by DDPNOpt's own kernels, the injection and the
+    /// equilibrium by the tape seeded with V_x at z*, every parameter stepped by the base optimizer — the same parameters
+    /// bit for bit as the base optimizer's own training step (float32, two epochs with a partial last batch).
+    /// </summary>
+    [TestCase("opteq", OptimizerKind.Adam)]
+    [TestCase("opteq", OptimizerKind.Sgd)]
+    [TestCase("mon", OptimizerKind.Adam)]
+    [TestCase("deep-opteq", OptimizerKind.Adam)]
+    [TestCase("deq", OptimizerKind.Adam)]
+    public void OnAnEquilibriumModelWithoutFeedbackItIsItsBaseOptimizerBitForBit(string kind, OptimizerKind optimizer)
+    {
+        using var device = new NativeCpuDevice();
+        var train = TrainerTests.Synthetic("train", 100, 1);
+        var test = TrainerTests.Synthetic("test", 30, 2);
+        var baseOptions = new TrainingOptions { Epochs = 2, Batch = 32, LearningRate = 0.01, Seed = 3, Optimizer = optimizer };
+        var ddpnOptions = baseOptions with { Optimizer = OptimizerKind.Ddpnopt, Ddpn = new DdpnOptions { Base = optimizer, Feedback = false } };
+        var config = new ModelConfig { Model = ModelKind.Parse(kind), Input = 36, Classes = 3, Hidden = 8, Tiers = [6, 5], Seed = 5 };
+        float[][] Train(TrainingOptions options)
+        {
+            using var model = new Classifier<float>(device, config);
+            using var trainer = new Trainer(device, model, options, train, test);
+            trainer.Run();
+            return model.Parameters().Select(p => p.Value.ToArray()).ToArray();
+        }
+        var expected = Train(baseOptions);
+        var actual = Train(ddpnOptions);
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(actual[i].Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected[i].Select(BitConverter.SingleToInt32Bits)), $"parameter {i} after 2 epochs of {optimizer} vs ddpnopt without feedback on {kind}");
+        Assert.That(expected[0].Distinct().Count(), Is.GreaterThan(10), "the parameters are not trivial");
+    }
+
+    /// <summary>
+    /// One step with feedback on a tiny OptEq model (float64, SGD base, ε &gt; 0, no bound): the head's Q_u, V_x at z*, and
+    /// its new parameters u + k + Σₙ Kₙ·(ẑ*ₙ − z*ₙ) match the dense DDP step of the head with x̂₀ = ẑ* (the equilibrium of
+    /// the updated injection and weights); the injection's and the equilibrium's gradients are the tape's vector–Jacobian
+    /// product of z* with seed V_x (the implicit adjoint), and they moved by the SGD step.
+    /// </summary>
     [Test]
-    public void EquilibriumModelsAreRefusedClearly()
+    public void OnOptEqTheHeadMatchesADenseDdpStepAndTheImplicitPartGetsTheAdjointOfVx()
+    {
+        using var device = new NativeCpuDevice();
+        var config = new ModelConfig { Model = ModelKind.OptEq, Input = 3, Classes = 2, Hidden = 4, Seed = 11 };
+        using var model = new Classifier<double>(device, config);
+        using var twin = new Classifier<double>(device, config);
+        const int n = 3, hidden = 4;
+        const double lr = 0.5, epsilon = 0.25;
+        var rng = new Random(7);
+        var x0 = Enumerable.Range(0, n * 3).Select(_ => 2 * rng.NextDouble() - 1).ToArray();
+        int[] labels = [1, 0, 1];
+        using var images = device.FromArray(x0, n, 3);
+        using var labelTensor = device.FromArray(labels, n);
+        double[] Equilibrium(Classifier<double> m)
+        {
+            using var tape = Tape<double>.NoGrad(device);
+            return m.Layers[0].Forward(tape.Constant(images)).Value.ToArray();
+        }
+        var head = (OptEq.Autodiff.Layers.Linear<double>)model.Layers[1];
+        var w = head.Weight.Value.ToArray();
+        var b = head.Bias!.Value.ToArray();
+        var zStar = Equilibrium(model);
+        var prefixBefore = model.Layers[0].Parameters().Select(p => p.Value.ToArray()).ToArray();
+
+        using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
+        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon, Bound = 0 });
+        Assert.That(step.HasImplicitPrefix && step.Stages == 1);
+        step.Run(images, labelTensor, new ConstantSchedule(lr));
+        var zHat = Equilibrium(model);
+        var dense = DenseDdp.Step([w], [b], [hidden, 2], zStar, labels, lr, epsilon, newX0: zHat);
+
+        const double tol = 1e-12;
+        Assert.That(head.Weight.Grad.ToArray(), Is.EqualTo(dense.QuW[0]).Within(tol), "Q_u (weight) of the head");
+        Assert.That(head.Bias.Grad.ToArray(), Is.EqualTo(dense.QuB[0]).Within(tol), "Q_u (bias) of the head");
+        Assert.That(step.ValueGradient(0).ToArray(), Is.EqualTo(dense.Vx[0]).Within(tol), "V_x at z*");
+        Assert.That(head.Weight.Value.ToArray(), Is.EqualTo(dense.NewW[0]).Within(tol), "u + k + K·δx (weight) of the head");
+        Assert.That(head.Bias.Value.ToArray(), Is.EqualTo(dense.NewB[0]).Within(tol), "u + k + K·δx (bias) of the head");
+        double feedback = 0;
+        for (int i = 0; i < w.Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[0][i] - (w[i] - lr * dense.QuW[0][i])));
+        Assert.That(feedback, Is.GreaterThan(1e-6), "K·(ẑ* − z*) changes the head's update");
+        Assert.That(zHat.Zip(zStar, (p, q) => Math.Abs(p - q)).Max(), Is.GreaterThan(1e-6), "the equilibrium moved");
+
+        // The implicit part: the tape's VJP of z* with seed V_x, on an untouched twin of the model.
+        using (var tape = new Tape<double>(device))
+        {
+            var z = twin.Layers[0].Forward(tape.Constant(images));
+            using var seed = device.FromArray(dense.Vx[0], n, hidden);
+            tape.Backward(z, seed);
+        }
+        var prefix = model.Layers[0].Parameters().ToArray();
+        var twinPrefix = twin.Layers[0].Parameters().ToArray();
+        for (int i = 0; i < prefix.Length; i++)
+        {
+            var g = twinPrefix[i].Grad.ToArray();
+            Assert.That(prefix[i].Grad.ToArray(), Is.EqualTo(g).Within(1e-12), $"Q_u of {prefix[i].Name}: the adjoint of V_x");
+            Assert.That(prefix[i].Value.ToArray(), Is.EqualTo(prefixBefore[i].Zip(g, (u, q) => u - lr * q)).Within(1e-12), $"{prefix[i].Name} moved by the SGD step");
+            Assert.That(g.Max(Math.Abs), Is.GreaterThan(1e-8), $"{prefix[i].Name} has a gradient");
+        }
+    }
+
+    [Test]
+    public void AnOptEqTrainingStepWithFeedbackAllocatesNothingAfterWarmUp()
+    {
+        using var device = new NativeCpuDevice();
+        var options = new TrainingOptions { Epochs = 2, Batch = 32, Optimizer = OptimizerKind.Ddpnopt, AugmentShift = 1 };
+        var train = TrainerTests.Synthetic("train", 12 * options.Batch, 1);
+        var test = TrainerTests.Synthetic("test", 30, 2);
+        using var model = new Classifier<float>(device, new ModelConfig { Input = 36, Classes = 3, Hidden = 16, Seed = 5 });
+        using var trainer = new Trainer(device, model, options, train, test);
+        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
+        var bytes = new long[9];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
+            long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
+            trainer.Step(batches.Current, epoch: 1);
+            bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+        }
+        Assert.That(bytes.Skip(3), Is.All.Zero, $"managed bytes per opteq ddpnopt step, this thread and the worker team ({string.Join(", ", bytes)}); the first three warm up");
+        Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
+    }
+
+    [Test]
+    public void AnEquilibriumModelWithoutALinearHeadIsRefusedClearly()
     {
         using var device = new NativeCpuDevice();
         var train = TrainerTests.Synthetic("train", 40, 1);
-        using var model = new Classifier<float>(device, new ModelConfig { Input = 36, Classes = 3, Hidden = 8 });
+        var spec = new ModelSpec { Input = 36, Layers = [new LinearSpec { Name = "in", Output = 3 }, new OptEqSpec { Name = "eq", Hidden = 3 }] };
+        using var model = new Classifier<float>(device, new ModelConfig { Input = 36, Classes = 3, Spec = spec });
         var e = Assert.Throws<NotSupportedException>(() => new Trainer(device, model, new TrainingOptions { Optimizer = OptimizerKind.Ddpnopt, Batch = 16 }, train, train).Dispose());
-        Assert.That(e!.Message, Does.Contain("mlp").And.Contain("OptEqLayer"));
+        Assert.That(e!.Message, Does.Contain("linear head"));
     }
 
     [Test]
@@ -422,8 +546,10 @@ public class DdpnTests
         /// <paramref name="inverse"/> gives M⁻¹ [dim u, dim u] of stage t from (t, the per-sample backprop vectors
         /// gₙ = d ⊙ V′_xⁿ, the per-sample inputs); null: the identity preconditioner lr·I.
         /// </summary>
+        /// <paramref name="newX0"/>: the new state x̂₀ at the first stage's input (null: x₀, the data, δx₀ = 0); an
+        /// equilibrium model's head sees ẑ* there.
         public static DenseDdp Step(double[][] w, double[][] b, int[] widths, double[] x0, int[] labels, double lr, double epsilon,
-            Func<int, double[][], double[][], double[,]>? inverse = null)
+            Func<int, double[][], double[][], double[,]>? inverse = null, double[]? newX0 = null)
         {
             int stages = w.Length, n = labels.Length;
             // Forward: xs[t][s] is the input of stage t for sample s; ds[t][s] is σ′ (1 for the head).
@@ -504,7 +630,7 @@ public class DdpnTests
                 vx = nextVx; vxx = nextVxx;
             }
             // Feedback forward pass: u ← u + k + Σₙ Kₙ·δxₙ, x̂_{t+1} = f(x̂_t, u).
-            var xHat = xs[0];
+            var xHat = newX0 is null ? xs[0] : Enumerable.Range(0, n).Select(s => newX0.Skip(s * widths[0]).Take(widths[0]).ToArray()).ToArray();
             for (int t = 0; t < stages; t++)
             {
                 int o = widths[t + 1], i = widths[t], du = o * (i + 1);

@@ -56,13 +56,18 @@ public class CliDdpnTests
     }
 
     [Test]
-    public void DdpnOptOnAnEquilibriumModelIsAClearError()
+    public void DdpnOptTrainsAnOptEqModelAndAnIdlModelIsAClearError()
     {
         using var dir = new Data.TempDirectory();
-        var (exit, _, error) = Run("train", "--model", "opteq", "--hidden", "8", "--optimizer", "ddpnopt", "--data", Wine, "--augment", "0", "--epochs", "1",
+        var (exit, output, error) = Run("train", "--model", "opteq", "--hidden", "8", "--optimizer", "ddpnopt", "--data", Wine, "--augment", "0", "--epochs", "1",
             "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(File.Exists(Path.Combine(dir.Path, "checkpoint.safetensors")), output);
+        using var idl = new Data.TempDirectory();
+        (exit, _, error) = Run("train", "--model", "idl", "--hidden", "8", "--optimizer", "ddpnopt", "--data", Wine, "--augment", "0", "--epochs", "1",
+            "--device", "cpu", "--out", idl.Path);
         Assert.That(exit, Is.EqualTo(2));
-        Assert.That(error, Does.Contain("ddpnopt supports feedforward stacks").And.Not.Contain("   at "));
+        Assert.That(error, Does.Contain("needs a linear head").And.Not.Contain("   at "));
     }
 
     [Test]

@@ -25,6 +25,13 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private readonly T _bound;
     private bool _factorsReady;
     private Workspace? _last;
+    // An equilibrium model's layers below its explicit head (null for a feedforward stack), their parameters' indices in
+    // the optimizer, and the head's pass as one delegate made once (docs/math.md §6.7).
+    private readonly DdpnImplicitPrefix<T>? _prefix;
+    private readonly int[] _prefixIndices = [];
+    private readonly Func<Tensor<T>, Tensor<T>>? _headPass;
+    private (Workspace W, Tensor<int> Labels, bool Refresh) _pending;
+    private T _headLoss = T.Zero;
 
     public DdpnStep(Device device, Classifier<T> model, Optimizer<T> optimizer, DdpnOptions options)
     {
@@ -41,8 +48,18 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         _kfac = options.EffectivePreconditioner == DdpnPreconditioner.Kfac;
         _bound = T.CreateTruncating(options.Bound);
         _epsilon = T.CreateTruncating(options.Epsilon);
-        _stages = BuildStages(model, optimizer);
+        int first = FirstStage(model);
+        if (first > 0)
+        {
+            _prefix = new DdpnImplicitPrefix<T>(device, [.. model.Layers.Take(first)]);
+            _prefixIndices = [.. _prefix.Parameters().Select(p => IndexOf(optimizer, p))];
+            _headPass = HeadPass;
+        }
+        _stages = BuildStages(model, optimizer, first);
     }
+
+    /// <summary>Whether the model has layers below its explicit stages (an equilibrium model's injection and equilibrium).</summary>
+    public bool HasImplicitPrefix => _prefix is not null;
 
     public DdpnOptions Options { get; }
 
@@ -59,15 +76,17 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         ArgumentNullException.ThrowIfNull(schedule);
         int n = images.Shape[0];
-        if (!_workspaces.TryGetValue(n, out var w)) _workspaces[n] = w = new Workspace(_device, _stages, n, Options.Feedback, _kfac);
+        if (!_workspaces.TryGetValue(n, out var w)) _workspaces[n] = w = new Workspace(_device, _stages, n, Options.Feedback, _kfac, _prefix is not null);
         _last = w;
         _optimizer.LearningRate = schedule.LearningRate(_optimizer.StepCount);
         _optimizer.ZeroGrad();
+        bool refreshFactors = _kfac && (!_factorsReady || _optimizer.StepCount % Options.KfacRefresh == 0);
+        if (_prefix is not null) return RunWithPrefix(w, images, labels, refreshFactors);
         Forward(w, images);
         T loss = Loss(w, labels);
         // K-FAC: the factors are re-estimated on this batch and inverted every KfacRefresh steps (and on the first step
         // after construction or a resume: the factors are not checkpointed), never in between.
-        bool refresh = _kfac && (!_factorsReady || _optimizer.StepCount % Options.KfacRefresh == 0);
+        bool refresh = refreshFactors;
         Backward(w, images, refresh);
         _factorsReady |= refresh;
         if (Options.Feedback) FeedbackForward(w, images);
@@ -75,7 +94,38 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         return (loss, w.Logits);
     }
 
-    /// <summary>V_x at the input of stage <paramref name="stage"/> ≥ 1 after the last step (rows: samples; docs/math.md §6.4).</summary>
+    /// <summary>
+    /// An equilibrium model's step (docs/math.md §6.7): the prefix's forward to z*, the head's DDP pass on z* (inside the
+    /// prefix's replay, <see cref="HeadPass"/>), the prefix's backward seeded with V_x at z* and the base optimizer's step
+    /// of its weights, then the feedback forward from ẑ* (the prefix at its new weights).
+    /// </summary>
+    private (T Loss, Tensor<T> Logits) RunWithPrefix(Workspace w, Tensor<T> images, Tensor<int> labels, bool refresh)
+    {
+        _pending = (w, labels, refresh);
+        var z = _prefix!.ForwardAndBackward(images, _headPass!);
+        _factorsReady |= refresh;
+        foreach (int index in _prefixIndices) _optimizer.UpdateParameter(index);
+        if (Options.Feedback)
+        {
+            _device.Copy(_prefix.ForwardAtNewWeights(images.Shape[0]), w.XHat[0]!);
+            FeedbackForward(w, z);
+        }
+        _prefix.EndStep();
+        _optimizer.CompleteStep();
+        return (_headLoss, w.Logits);
+    }
+
+    /// <summary>The head's forward, loss and DDP backward on z* (its stages updated as reached); returns V_x at z*.</summary>
+    private Tensor<T> HeadPass(Tensor<T> z)
+    {
+        var (w, labels, refresh) = _pending;
+        Forward(w, z);
+        _headLoss = Loss(w, labels);
+        Backward(w, z, refresh);
+        return w.Vx[0]!;
+    }
+
+    /// <summary>V_x at the input of stage <paramref name="stage"/> (≥ 1; ≥ 0 on an equilibrium model: V_x at z*) after the last step (rows: samples; docs/math.md §6.4).</summary>
     public Tensor<T> ValueGradient(int stage) => LastWorkspace().Vx[CheckStage(stage)]!;
 
     /// <summary>The rank-one factor y of V_xx = y·yᵀ (+ ε·I where it is used) at the input of stage ≥ 1 after the last step.</summary>
@@ -86,7 +136,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private int CheckStage(int stage)
     {
         if (!Options.Feedback) throw new InvalidOperationException("with the feedback off, V_x is plain backprop and V_xx is not formed");
-        return stage >= 1 && stage < _stages.Length ? stage : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"stage must lie in [1, {_stages.Length})");
+        int lowest = _prefix is null ? 1 : 0;
+        return stage >= lowest && stage < _stages.Length ? stage : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"stage must lie in [{lowest}, {_stages.Length})");
     }
 
     private static Tensor<T> Input(Workspace w, Tensor<T> images, int t) => t == 0 ? images : w.Value[t - 1];
@@ -145,7 +196,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             if (!feedback)
             {
                 // Q_ux = 0: V_x = Q_x, plain backprop through the weights before they move (docs/math.md §6.6).
-                if (t > 0) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, g, s.Weight.Value, T.Zero, w.Vx[t]!);
+                if (t > 0 || _prefix is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, g, s.Weight.Value, T.Zero, w.Vx[t]!);
                 Update(s);
                 continue;
             }
@@ -154,11 +205,11 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             Update(s);
             if (_kfac)
             {
-                if (t > 0) KroneckerValueDerivatives(w, s, t, g, h);
+                if (t > 0 || _prefix is not null) KroneckerValueDerivatives(w, s, t, x, g, h);
                 continue;
             }
             Precondition(s);
-            if (t == 0) continue; // V_x and V_xx at the network's input are never used
+            if (t == 0 && _prefix is null) continue; // V_x and V_xx at the network's input are never used
             // V_x = Q_x − Q_xu·M⁻¹·Q_u: with k̃ = −M⁻¹·Q_u and r = k̃·x̄ per sample, V_x = Wᵀ(g + h⟨h, r⟩ + ε·σ′²·r) (§6.4).
             _device.Map(new DdpnNegativeProduct<T>(), s.StepW!, s.StepW!, s.MinvW!, s.Weight.Grad);
             _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, x, s.StepW!, T.Zero, w.R[t]!);
@@ -218,10 +269,10 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     /// V_x and the rank-one V_xx factor for M⁻¹ = lr·(A⁻¹ ⊗ G⁻¹) (docs/math.md §6.3–§6.4): r = k̃·x̄ with k̃ = −lr·(the
     /// natural gradient), and q_uᵀM⁻¹q_u = lr·(hᵀG⁻¹h)·(x̄ᵀA⁻¹x̄) per sample.
     /// </summary>
-    private void KroneckerValueDerivatives(Workspace w, Stage s, int t, Tensor<T> g, Tensor<T> h)
+    private void KroneckerValueDerivatives(Workspace w, Stage s, int t, Tensor<T> x, Tensor<T> g, Tensor<T> h)
     {
         var k = s.Kfac!;
-        var xBar = w.XBar[t] ?? w.Value[t - 1];
+        var xBar = w.XBar[t] ?? x;
         T lr = T.CreateTruncating(_optimizer.LearningRate);
         _device.Gemm(MatrixOp.None, MatrixOp.Transpose, -lr, xBar, k.Natural, T.Zero, w.R[t]!);
         _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
@@ -272,16 +323,16 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         int last = _stages.Length - 1;
         for (int t = 0; t < last; t++)
         {
-            if (t >= 1) ApplyFeedback(w, images, t);
+            if (t >= 1 || _prefix is not null) ApplyFeedback(w, images, t);
             var s = _stages[t];
-            var xHat = t == 0 ? images : w.XHat[t]!;
+            var xHat = t == 0 && _prefix is null ? images : w.XHat[t]!;
             var next = w.XHat[t + 1]!;
             var pre = s.Activation is null ? next : w.PreHat[t]!;
             _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, xHat, s.Weight.Value, T.Zero, pre);
             if (s.Bias is not null) _device.AddBias(pre, s.Bias.Value, pre);
             if (s.Activation is not null) _device.Prox(s.Activation, pre, next);
         }
-        if (last >= 1) ApplyFeedback(w, images, last);
+        if (last >= 1 || _prefix is not null) ApplyFeedback(w, images, last);
     }
 
     private void ApplyFeedback(Workspace w, Tensor<T> images, int t)
@@ -312,11 +363,28 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         _device.Map(clipped, s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!, s.BiasOld!);
     }
 
-    private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer)
+    /// <summary>
+    /// The first layer of the explicit stack on top: 0 for a feedforward model; on a model with an equilibrium layer, the
+    /// layer after the last one that is not linear or an activation (its head).
+    /// </summary>
+    private static int FirstStage(Classifier<T> model)
+    {
+        var layers = model.Layers;
+        int last = -1;
+        for (int i = 0; i < layers.Count; i++) if (layers[i] is not (Linear<T> or ActivationLayer<T>)) last = i;
+        if (last < 0) return 0;
+        if (!model.HasEquilibrium)
+            throw new NotSupportedException($"ddpnopt supports feedforward stacks of linear layers and activations, and equilibrium models with an explicit head; layer {last} is a {layers[last].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
+        if (last == layers.Count - 1 || layers[last + 1] is not Linear<T>)
+            throw new NotSupportedException("ddpnopt: an equilibrium model needs a linear head on top of its last equilibrium layer (see docs/math.md §6.7)");
+        return last + 1;
+    }
+
+    private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer, int first)
     {
         var stages = new List<Stage>();
         var layers = model.Layers;
-        for (int i = 0; i < layers.Count; i++)
+        for (int i = first; i < layers.Count; i++)
         {
             if (layers[i] is not Linear<T> linear)
                 throw new NotSupportedException(layers[i] is ActivationLayer<T>
@@ -339,6 +407,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         foreach (var s in _stages) s.Dispose();
         foreach (var w in _workspaces.Values) w.Dispose();
+        _prefix?.Dispose();
         _workspaces.Clear();
     }
 
@@ -439,7 +508,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         private readonly List<Tensor<T>> _owned = [];
 
-        public Workspace(Device device, Stage[] stages, int rows, bool feedback, bool kfac)
+        /// <param name="prefix">Whether layers lie below stage 0 (an equilibrium model): stage 0 then needs V_x at its input and the feedback.</param>
+        public Workspace(Device device, Stage[] stages, int rows, bool feedback, bool kfac, bool prefix)
         {
             Rows = rows;
             int count = stages.Length, classes = stages[^1].Out;
@@ -460,14 +530,15 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                     XBarInputs[t] = XBar[t]!.SliceColumns(0, s.In);
                     device.Fill(XBar[t]!.SliceColumns(s.In, 1), T.One);
                 }
-                if (kfac && feedback && t > 0) { HG[t] = Own(rows, s.Out); XA[t] = Own(rows, s.In + (s.Bias is null ? 0 : 1)); }
+                bool below = t > 0 || prefix;
+                if (kfac && feedback && below) { HG[t] = Own(rows, s.Out); XA[t] = Own(rows, s.In + (s.Bias is null ? 0 : 1)); }
                 Pre[t] = Own(rows, s.Out);
                 Value[t] = s.Activation is null ? Pre[t] : Own(rows, s.Out);
                 if (s.Activation is not null) { D[t] = Own(rows, s.Out); G[t] = Own(rows, s.Out); }
-                if (t > 0) Vx[t] = Own(rows, s.In);
+                if (below) Vx[t] = Own(rows, s.In);
                 if (!feedback) continue;
                 if (s.Activation is not null) H[t] = Own(rows, s.Out);
-                if (t > 0)
+                if (below)
                 {
                     Y[t] = Own(rows, s.In); R[t] = Own(rows, s.Out); Corr[t] = Own(rows, s.Out); XSquared[t] = Own(rows, s.In);
                     P[t] = Own(rows, s.Out); ScaledH[t] = Own(rows, s.Out); XHat[t] = Own(rows, s.In); Dx[t] = Own(rows, s.In);
