@@ -47,6 +47,28 @@ public class TensorTests
     }
 
     [Test]
+    public void RentingOneLengthAsAlternatingShapesAllocatesNothingAfterTheFirstOfEach()
+    {
+        // A training step rents [batch, d] buffers and flat workspaces of the same length in turn (convolutions do).
+        using var device = new NativeCpuDevice();
+        var pool = device.Pool;
+        void Cycle()
+        {
+            var matrix = pool.Rent<float>(8, 16);
+            pool.Return(matrix);
+            var flat = pool.Rent<float>(128);
+            Assert.That(flat.Shape, Is.EqualTo(new[] { 128 }));
+            pool.Return(flat);
+        }
+        Cycle();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Cycle();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        var again = pool.Rent<float>(16, 8);
+        Assert.That(again.Shape, Is.EqualTo(new[] { 16, 8 }), "a third shape gets its own view of the same storage");
+    }
+
+    [Test]
     public void UnknownDeviceListsTheAvailableOnes()
     {
         var e = Assert.Throws<DeviceNotFoundException>(() => DeviceCatalog.Open("cuda:7"))!;

@@ -10,6 +10,9 @@ public sealed class TensorPool(Device device) : IDisposable
 {
     private readonly Dictionary<(Type, long), Stack<object>> _free = new(); // whole, contiguous Tensor<T> objects
     private readonly Dictionary<Type, Stack<object>> _objects = new();      // reusable bookkeeping objects (solver trackers, results)
+    // Other shapes a free storage was rented as before (e.g. a [batch, d] buffer also rented flat): kept so that rentals
+    // alternating between shapes of the same length hand back the same objects instead of new views each time.
+    private readonly Dictionary<object, List<object>> _shapes = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Bytes currently held in free lists.</summary>
     public long CachedElements { get; private set; }
@@ -25,10 +28,21 @@ public sealed class TensorPool(Device device) : IDisposable
             var cached = (Tensor<T>)stack.Pop();
             CachedElements -= length;
             if (cached.Shape.AsSpan().SequenceEqual(shape)) return cached; // the common case: no allocation at all
-            return new Tensor<T>(cached.Storage, 0, shape.ToArray(), ShapeUtil.RowMajorStrides(shape), ownsStorage: false);
+            return Reshaped(cached, shape);
         }
         var storage = device.CreateStorage<T>(length);
         return new Tensor<T>(storage, 0, shape.ToArray(), ShapeUtil.RowMajorStrides(shape), ownsStorage: false);
+    }
+
+    /// <summary>The storage of <paramref name="cached"/> as a tensor of <paramref name="shape"/>: made once per (storage, shape).</summary>
+    private Tensor<T> Reshaped<T>(Tensor<T> cached, ReadOnlySpan<int> shape) where T : unmanaged
+    {
+        if (!_shapes.TryGetValue(cached.Storage, out var known)) _shapes[cached.Storage] = known = [cached];
+        foreach (var candidate in known)
+            if (((Tensor<T>)candidate).Shape.AsSpan().SequenceEqual(shape)) return (Tensor<T>)candidate;
+        var view = new Tensor<T>(cached.Storage, 0, shape.ToArray(), ShapeUtil.RowMajorStrides(shape), ownsStorage: false);
+        known.Add(view);
+        return view;
     }
 
     /// <summary>Gives a rented tensor's storage back. Views of it must no longer be used.</summary>
@@ -59,6 +73,7 @@ public sealed class TensorPool(Device device) : IDisposable
     public void Dispose()
     {
         _objects.Clear();
+        _shapes.Clear();
         foreach (var stack in _free.Values)
             foreach (var t in stack) ((IPooledTensor)t).DisposeStorage();
         _free.Clear();

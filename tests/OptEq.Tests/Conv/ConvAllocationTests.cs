@@ -109,7 +109,6 @@ public class ConvAllocationTests
     }
 
     [Test]
-    [Ignore("known defect: the replayed step allocates 256 bytes per step inside Ops.OperatorEquilibrium (found by isolating each op on a replay tape; the kernels, the power-norm op and solver iterations allocate nothing). To fix before merge.")]
     public void AConvOptEqTrainingStepAllocatesNothingAfterWarmUp()
     {
         var options = new TrainingOptions { Epochs = 2, Batch = 32 };
