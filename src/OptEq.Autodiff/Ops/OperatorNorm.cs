@@ -17,6 +17,14 @@ public sealed class OperatorPowerIterationState<T> : IDisposable where T : unman
 
     /// <summary>Power steps per forward pass (a few in training, where the weights move slowly; many for an exact σ).</summary>
     public int StepsPerForward { get; set; } = 2;
+
+    /// <summary>Power steps of the first forward of a fresh state (a new layer, or one whose weights were just loaded
+    /// from a checkpoint, which does not store the vectors): enough that σ̂ starts near σ and a reloaded model evaluates as
+    /// the trained one did, not with ||W||₂ above γ.</summary>
+    public int WarmUpSteps { get; set; } = 100;
+
+    /// <summary>Whether the warm-up steps have run.</summary>
+    public bool Warm { get; internal set; }
     /// <summary>u, [1, OutputSize], unit.</summary>
     public Tensor<T> Left { get; }
     /// <summary>v, [1, InputSize], unit.</summary>
@@ -55,7 +63,9 @@ public static partial class Ops
         tape.Compute(() =>
         {
             s = 0;
-            for (int step = 0; step < power.StepsPerForward; step++)
+            int steps = power.Warm ? power.StepsPerForward : Math.Max(power.StepsPerForward, power.WarmUpSteps);
+            power.Warm = true;
+            for (int step = 0; step < steps; step++)
             {
                 operatorOfV.ApplyTranspose(power.Left, power.Right, T.Zero);
                 Normalise(power.Right, scalar);

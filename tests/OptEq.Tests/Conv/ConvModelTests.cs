@@ -94,6 +94,13 @@ public class ConvModelTests
         var accuracy = System.Text.RegularExpressions.Regex.Match(output, @"final test accuracy ([\d.]+) %");
         Assert.That(accuracy.Success, output);
         Assert.That(double.Parse(accuracy.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(90), "3 epochs learn the digits (96.7 % when this test was written)");
+        // The checkpoint holds no power-iteration vectors: a reloaded model must still scale W as the trained one did.
+        var (evalExit, evalOutput, evalError) = Run("eval", "--checkpoint", Path.Combine(dir.Path, "checkpoint.safetensors"), "--data", Digits, "--device", "cpu");
+        Assert.That(evalExit, Is.Zero, evalError);
+        var evaluated = System.Text.RegularExpressions.Regex.Match(evalOutput, @"accuracy\s+([\d.]+) %");
+        Assert.That(evaluated.Success, evalOutput);
+        Assert.That(double.Parse(evaluated.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            Is.EqualTo(double.Parse(accuracy.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Within(0.3), "eval of the checkpoint against training's last evaluation");
     }
 
     [TestCase("--channels", "4,4", "--channels")]
