@@ -179,4 +179,17 @@ public class MultiTierModelTests
     }
 
     private const double ThresholdPercent = 85;
+
+    [TestCase("--channels", "2,0", "--channels")]
+    [TestCase("--kernel-size", "2", "--kernel-size")]
+    [TestCase("--pool", "4", "pooling kernel 4 is larger than the 2×2 image")]
+    public void ABadMultiTierOptionIsAClearError(string option, string value, string named)
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "multitier-opteq", "--channels", "2,2,2", "--injection-stride", "1", option, value,
+            "--data", Digits, "--epochs", "1", "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain(named));
+        Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+    }
 }
