@@ -38,6 +38,7 @@ public sealed class ModelKind
     public static ModelKind Mlp { get; } = new("mlp", "an explicit multilayer perceptron: linear + activation per --layers width, then a linear head", ModelRecipes.Mlp);
     public static ModelKind ConvOptEq { get; } = new("conv-opteq", "a convolutional OptEq layer (W a convolution), average pooling and a linear head", ModelRecipes.ConvOptEq);
     public static ModelKind ConvMon { get; } = new("conv-mon", "the monotone operator network's single-convolution layer (W = (1 − m)I − AᵀA + B − Bᵀ with convolutions A, B), average pooling and a linear head", ModelRecipes.ConvMon);
+    public static ModelKind MultiTierOptEq { get; } = new("multitier-opteq", "a multi-tier OptEq layer (W block-bidiagonal: convolutions on the diagonal, stride-2 convolutions below), average pooling of the last tier and a linear head", ModelRecipes.MultiTierOptEq);
     public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
 
     /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
@@ -46,7 +47,7 @@ public sealed class ModelKind
     private static Registry<ModelKind> Create()
     {
         var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
-        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, ConvMon, Custom }) registry.Register(kind.Name, kind);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, ConvMon, MultiTierOptEq, Custom }) registry.Register(kind.Name, kind);
         return registry;
     }
 
@@ -170,5 +171,20 @@ internal static class ModelRecipes
         };
         var hidden = layer.LayerOptions.HiddenGeometry;
         return [layer, .. PooledHead(c, hidden.InChannels, hidden.Height)];
+    }
+
+    // multitier-opteq: one tier per --channels entry, tier 1 at the injection's resolution, the head on the last tier.
+    public static IReadOnlyList<LayerSpec> MultiTierOptEq(ModelConfig c)
+    {
+        var o = ConvOf(c);
+        int side = o.ImageSide(c.Input);
+        var layer = new MultiTierOptEqSpec
+        {
+            Name = "tiers", InChannels = o.ImageChannels, Height = side, Width = side, Channels = [.. o.Channels], KernelSize = o.KernelSize,
+            Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma,
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+        };
+        var last = layer.LayerOptions.Tiers.Diagonal[^1];
+        return [layer, .. PooledHead(c, last.InChannels, last.Height)];
     }
 }

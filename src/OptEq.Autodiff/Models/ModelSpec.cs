@@ -61,6 +61,7 @@ public sealed record ModelSpec
 [JsonDerivedType(typeof(ConvOptEqSpec), "conv-opteq")]
 [JsonDerivedType(typeof(AvgPool2dSpec), "avgpool2d")]
 [JsonDerivedType(typeof(MonotoneConvSpec), "conv-mon")]
+[JsonDerivedType(typeof(MultiTierOptEqSpec), "multitier-opteq")]
 public abstract record LayerSpec
 {
     /// <summary>The prefix of the layer's parameter names (null for a layer without parameters).</summary>
