@@ -167,7 +167,7 @@ public static class TrainCommand
             }
             if (communicator.Ranks > 1)
                 Console.WriteLine($"allreduce: {1000 * trainer.AllreduceSecondsPerStep:F3} ms per step over {communicator.Ranks} ranks (gradients of {classifier.ParameterCount:N0} parameters)");
-            if (root) TrainingReport.SavePlots(folder, trainer);
+            if (root) TrainingReport.SavePlots(folder, trainer, heldOut is null ? "test" : "holdout");
             Console.WriteLine($"\ncheckpoint {folder.Checkpoint}\nbest       {Trainer.BestCheckpointPath(folder.Checkpoint)} (epoch {trainer.BestEpoch})\nevaluate: opteq eval --checkpoint {folder.Checkpoint}\ninspect:  opteq solve --checkpoint {folder.Checkpoint} --index 0");
             return 0;
         }

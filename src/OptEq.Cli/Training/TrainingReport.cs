@@ -31,15 +31,15 @@ public static class TrainingReport
     }
 
     /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>
-    public static void SavePlots(RunFolder folder, Trainer trainer)
+    public static void SavePlots(RunFolder folder, Trainer trainer, string evaluation = "test")
     {
         var h = trainer.History;
         if (h.Count == 0) return;
         var epochs = h.Select(m => (double)m.Epoch).ToArray();
         Plots.SaveLines(folder.File("loss.png"), "Loss per epoch", "epoch", "cross-entropy",
-            [new PlotSeries("train", epochs, h.Select(m => m.TrainLoss).ToArray()), new PlotSeries("test", epochs, h.Select(m => m.TestLoss).ToArray())]);
+            [new PlotSeries("train", epochs, h.Select(m => m.TrainLoss).ToArray()), new PlotSeries(evaluation, epochs, h.Select(m => m.TestLoss).ToArray())]);
         Plots.SaveLines(folder.File("accuracy.png"), "Accuracy per epoch", "epoch", "accuracy (%)",
-            [new PlotSeries("train", epochs, h.Select(m => 100 * m.TrainAccuracy).ToArray()), new PlotSeries("test", epochs, h.Select(m => 100 * m.TestAccuracy).ToArray())]);
+            [new PlotSeries("train", epochs, h.Select(m => 100 * m.TrainAccuracy).ToArray()), new PlotSeries(evaluation, epochs, h.Select(m => 100 * m.TestAccuracy).ToArray())]);
         var series = new List<PlotSeries>();
         if (trainer.LastForwardTrace.Length > 0)
             series.Add(new PlotSeries("forward (mean over the batch)", Enumerable.Range(1, trainer.LastForwardTrace.Length).Select(i => (double)i).ToArray(), trainer.LastForwardTrace));
