@@ -95,7 +95,7 @@ public sealed class MonotoneConvLayer<T> : IEquilibriumLayer<T>, IDisposable whe
     public Variable<T> Equilibrium(Variable<T> x)
     {
         var tape = x.Tape;
-        var c = Ops.MonotoneConvInjection(x, tape.Param(U), tape.Param(Bias), Options.Injection);
+        var c = Ops.Conv2d(x, tape.Param(U), tape.Param(Bias), Options.Injection);
         var spec = new EquilibriumSpec { Activation = Options.Activation, Forward = ForwardOptions, Backward = BackwardOptions };
         return Ops.MonotoneConvEquilibrium(tape.Param(A), tape.Param(B), c, Options.Recurrent, Options.Margin, spec, _step, Report);
     }
@@ -103,7 +103,7 @@ public sealed class MonotoneConvLayer<T> : IEquilibriumLayer<T>, IDisposable whe
     public Variable<T> Forward(Variable<T> x)
     {
         var z = Equilibrium(x);
-        return Options.Pool == 1 ? z : Ops.MonotoneConvPool(z, Options.Pooling);
+        return Options.Pool == 1 ? z : Ops.AvgPool2d(z, Options.Pooling);
     }
 
     public IEnumerable<Parameter<T>> Parameters() => [U, Bias, A, B];

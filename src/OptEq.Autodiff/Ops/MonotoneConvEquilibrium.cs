@@ -70,19 +70,7 @@ public static partial class Ops
             solve.Replace(SolverRegistry.Solve(map, z0, report is { RecordTrace: true } ? spec.Forward with { RecordTrace = true } : spec.Forward));
             var forward = solve.Result!;
             device.Copy(forward.Solution, value);
-            if (report is not null)
-            {
-                report.ForwardIterations = forward.Iterations;
-                report.ForwardMeanIterations = forward.MeanIterations;
-                report.ForwardMaxRelResidual = Max(forward.RelResidual);
-                report.ForwardConverged = forward.ConvergedFraction;
-                report.ForwardNonFinite = CountNonFinite(forward.Status);
-                report.ForwardTrace = forward.TraceRel;
-                report.ForwardSampleIterations = forward.SampleIterations;
-                report.ForwardRelResidual = forward.RelResidual;
-                report.ForwardDistanceBound = forward.DistanceBound;
-                report.ForwardObjective = forward.Objective;
-            }
+            if (report is not null) ReportForward(report, forward);
         });
         var y = tape.Result(value, a, b, injection);
         tape.Record(y, () =>
@@ -94,45 +82,6 @@ public static partial class Ops
             device.Map(new ProductOp<T>(), u, map.Jacobian, w);
             if (injection.RequiresGrad) Accumulate(injection.GradBuffer, u);
             map.AccumulateWeightGradients(u, value, a.RequiresGrad ? a.GradBuffer : null, b.RequiresGrad ? b.GradBuffer : null);
-        });
-        return y;
-    }
-
-    /// <summary>
-    /// The monotone conv layer's input convolution y = conv(x, U) + b ([batch, in] → [batch, out] of
-    /// <paramref name="geometry"/>), with its backward rules (input, weight and bias gradients).
-    /// </summary>
-    internal static Variable<T> MonotoneConvInjection<T>(Variable<T> x, Variable<T> weight, Variable<T> bias, Conv2dGeometry geometry)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var tape = TapeOf(x, weight);
-        _ = TapeOf(x, bias);
-        var device = tape.Device;
-        if (x.Shape.Length != 2 || x.Shape[1] != geometry.InputSize)
-            throw new ShapeException($"conv-mon input convolution: the input must be [batch, {geometry.InputSize}] ({geometry}), got [{string.Join(", ", x.Shape)}]");
-        var value = tape.Rent(x.Shape[0], geometry.OutputSize);
-        tape.Compute(() => device.Conv2d(geometry, x.Value, weight.Value, bias.Value, value));
-        var y = tape.Result(value, x, weight, bias);
-        tape.Record(y, () =>
-        {
-            if (x.RequiresGrad) device.Conv2dBackwardInput(geometry, y.GradBuffer, weight.Value, x.GradBuffer, T.One);
-            if (weight.RequiresGrad) device.Conv2dBackwardWeight(geometry, x.Value, y.GradBuffer, weight.GradBuffer, T.One);
-            if (bias.RequiresGrad) device.Conv2dBackwardBias(geometry, y.GradBuffer, bias.GradBuffer, T.One);
-        });
-        return y;
-    }
-
-    /// <summary>The monotone conv layer's average pooling ([batch, C·H·W] → [batch, C·H'·W']), with its backward rule.</summary>
-    internal static Variable<T> MonotoneConvPool<T>(Variable<T> x, Pool2dGeometry geometry) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var tape = x.Tape;
-        var device = tape.Device;
-        var value = tape.Rent(x.Shape[0], geometry.OutputSize);
-        tape.Compute(() => device.AvgPool2d(geometry, x.Value, value));
-        var y = tape.Result(value, x);
-        tape.Record(y, () =>
-        {
-            if (x.RequiresGrad) device.AvgPool2dBackward(geometry, y.GradBuffer, x.GradBuffer, T.One);
         });
         return y;
     }
