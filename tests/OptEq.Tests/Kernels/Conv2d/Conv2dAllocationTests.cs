@@ -39,9 +39,6 @@ public sealed class Conv2dAllocationTests
             device.Conv2dBackwardBias(g, y, b);
         }
         for (int i = 0; i < 3; i++) Step(); // the first calls fill the pool and size the GEMM's packing buffers
-        long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        for (int i = 0; i < 10; i++) Step();
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - caller, Is.Zero, "bytes allocated by the calling thread");
-        Assert.That(WorkerTeam.WorkerAllocatedBytes - workers, Is.Zero, "bytes allocated by the worker threads");
+        SteadyStateAllocation.AssertNone(Step, 10, "conv and pooling kernels");
     }
 }
