@@ -64,6 +64,13 @@ public static class GradientCheckSuite
         yield return CheckFunction(device, "assemble-blocks", [R(2, 2), R(3, 2)], v => Autodiff.Ops.AssembleBlocks(5, 4, (v[0], 0, 0), (v[1], 2, 1)));
         yield return CheckFunction(device, "sum", [R(3, 4)], v => Autodiff.Ops.Sum(v[0]));
         yield return CheckFunction(device, "mean", [R(3, 4)], v => Autodiff.Ops.Mean(v[0]));
+        foreach (var (stride, mode) in new[] { (1, ConvPadding.Zero), (2, ConvPadding.Zero), (1, ConvPadding.Circular) })
+        {
+            var g = new Conv2dGeometry(2, 5, 5, 3, 3, 3, stride, 1, mode);
+            yield return CheckFunction(device, $"conv2d-stride{stride}-{mode.ToString().ToLowerInvariant()}", [R(2, g.InputSize), R(3, g.WeightColumns), R(3)],
+                v => Autodiff.Ops.Conv2d(v[0], v[1], v[2], g));
+        }
+        yield return CheckFunction(device, "avgpool2d", [R(3, 2 * 5 * 5)], v => Autodiff.Ops.AvgPool2d(v[0], new Pool2dGeometry(2, 5, 5, 2, 2)));
         yield return CheckFunction(device, "scale-to-norm-frobenius", [R(4, 4)], v => Autodiff.Ops.ScaleToNorm(v[0], 0.9, NormKind.Frobenius));
         using (var labels = device.FromArray<int>([2, 0, 4, 1], 4))
             yield return CheckFunction(device, "softmax-cross-entropy", [R(4, 5)], v => Autodiff.Ops.SoftmaxCrossEntropy(v[0], labels, out _));
@@ -115,6 +122,7 @@ public static class GradientCheckSuite
                     new SolverOptions { Solver = ForwardSolvers.PeacemanRachford, MaxIterations = 2000, Tolerance = 1e-13, Stop = StopCriterion.Absolute, RecordTrace = false }, mode);
                 yield return GradientCheck.CheckLayer("mon-relu", mode.ToString(), mon, x);
             }
+            foreach (var r in ConvLayers(device)) yield return r;
             // Models composed from specs: an explicit network, and equilibrium layers between linear ones.
             var mlp = new Models.ModelConfig { Model = Models.ModelKind.Mlp, Input = input, Classes = 4, Layers = [6, 5], Activation = Activation.Tanh, Seed = 11 };
             using (var model = new Models.Classifier<double>(device, mlp))
@@ -139,6 +147,41 @@ public static class GradientCheckSuite
             }
         }
         finally { x.Dispose(); }
+    }
+
+    /// <summary>
+    /// The convolutional equilibrium layers on 2×5×5 (or 1×6×6) images: conv-opteq (zero and circular padding; σ exact by
+    /// 2,000 power steps), multi-tier OptEq (tiers 2, 3), and the monotone conv peer (circular padding, pooled).
+    /// </summary>
+    private static IEnumerable<GradientCheckResult> ConvLayers(Device device)
+    {
+        var rng = new Random(13);
+        var cg = new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = TightAdjoint };
+        var anderson = new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.Anderson, AdjointOptions = TightAdjoint };
+        using var image = Random(device, rng, 0.5, 2, 2 * 5 * 5);
+        foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Circular })
+        {
+            var options = new ConvOptEqLayerOptions
+            {
+                InChannels = 2, Height = 5, Width = 5, Channels = 3, KernelSize = 3, Padding = padding, InjectionStride = 1, Gamma = 0.9,
+                PowerSteps = 2000, Forward = TightForward, Backward = cg,
+            };
+            using var layer = new ConvOptEqLayer<double>(device, "conv", options, new Random(14));
+            yield return GradientCheck.CheckLayer($"conv-opteq-relu-{padding.ToString().ToLowerInvariant()}", cg.ToString(), layer, image);
+        }
+        using (var tiers = new MultiTierOptEqLayer<double>(device, "tiers", new MultiTierOptEqLayerOptions
+        {
+            InChannels = 1, Height = 6, Width = 6, Channels = [2, 3], KernelSize = 3, InjectionStride = 1, Gamma = 0.9, PowerSteps = 2000,
+            Forward = TightForward, Backward = cg,
+        }, new Random(15)))
+        using (var small = Random(device, rng, 0.5, 2, 36))
+            yield return GradientCheck.CheckLayer("multitier-opteq-relu", cg.ToString(), tiers, small);
+        using (var mon = new MonotoneConvLayer<double>(device, "mon", new MonotoneConvLayerOptions
+        {
+            InputChannels = 2, Height = 5, Width = 5, Channels = 3, KernelSize = 3, Padding = ConvPadding.Circular, Pool = 1, Margin = 0.5,
+            Activation = Activation.Tanh, Forward = TightForward, Backward = anderson,
+        }, new Random(16)))
+            yield return GradientCheck.CheckLayer("conv-mon-tanh", anderson.ToString(), mon, image);
     }
 
     /// <summary>A user-style DEQ: T(z, x) = tanh(0.5·z·Wᵀ + x·Uᵀ + b), written with tape ops.</summary>

@@ -20,7 +20,7 @@ public static class TrainingReport
         ]).ToList();
         Console.WriteLine();
         string settings = model.HasEquilibrium
-            ? F($"{config.Activation}, hidden {config.Hidden}, γ {config.Gamma}, {config.Solver} / {config.Backward}")
+            ? F($"{config.Activation}, {StateSize(config)}, γ {config.Gamma}, {config.Solver} / {config.Backward}")
             : F($"{config.Activation}, layers {string.Join(",", config.Layers)}");
         SummaryTable.Print(
             F($"{config.Model} ({settings}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),
@@ -29,6 +29,11 @@ public static class TrainingReport
         string solves = model.HasEquilibrium ? F($"; forward solves converged for {last.ForwardConverged:P1} of training samples in the last epoch") : "";
         Console.WriteLine(F($"\nfinal {evaluation} accuracy {last.TestAccuracy:P2} (best {history.Max(h => h.TestAccuracy):P2}){solves}"));
     }
+
+    /// <summary>What sizes the equilibrium state: hidden units, or the convolutional models' channels, kernel and pooling.</summary>
+    private static string StateSize(ModelConfig config) => config.Conv is { } conv
+        ? F($"channels {string.Join(",", conv.Channels)}, {conv.KernelSize}×{conv.KernelSize} {conv.Padding.ToString().ToLowerInvariant()} padding, pool {conv.Pool}")
+        : F($"hidden {config.Hidden}");
 
     /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>
     public static void SavePlots(RunFolder folder, Trainer trainer, string evaluation = "test")
