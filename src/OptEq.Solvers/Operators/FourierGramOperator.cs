@@ -10,7 +10,8 @@ namespace OptEq.Solvers.Operators;
 /// <see cref="Refresh"/> once afterwards, before the next solve, not inside a solve (a refresh costs about one
 /// application). <see cref="ApplyRoot"/> reads the weight directly, so it is always current.
 /// </para>
-/// Holds the spectrum and one [batch, W.OutputSize] scratch for <see cref="ApplyRoot"/>; applications allocate nothing.
+/// Holds the spectrum and one [batch, W.OutputSize] scratch for <see cref="ApplyRoot"/>, both rented from the device pool
+/// (an operator built per forward pass reuses them); applications allocate nothing.
 /// </summary>
 public sealed class FourierGramOperator<T> : ILinearOperator<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -24,7 +25,7 @@ public sealed class FourierGramOperator<T> : ILinearOperator<T>, IDisposable whe
         CircularConvSpectrumExtensions.CheckCirculant("fourier gram operator", w.Geometry);
         Root = w;
         Batch = batch;
-        Spectrum = w.Device.Allocate<T>(CircularConvSpectrumExtensions.SpectrumShape(w.Geometry));
+        Spectrum = w.Device.Pool.Rent<T>(CircularConvSpectrumExtensions.SpectrumShape(w.Geometry));
         _scratch = w.Device.Pool.Rent<T>(batch, w.OutputSize);
         Refresh();
     }
@@ -62,6 +63,6 @@ public sealed class FourierGramOperator<T> : ILinearOperator<T>, IDisposable whe
     public void Dispose()
     {
         Device.Pool.Return(_scratch);
-        Spectrum.Dispose();
+        Device.Pool.Return(Spectrum);
     }
 }
