@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using OptEq.Kernels;
 using OptEq.Kernels.Peers;
 
 namespace OptEq.Cli.Bench;
@@ -96,6 +97,37 @@ public sealed class TorchConvPeer : IDisposable
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             Description = $"the PyTorch peer failed at {shape.Name} {pass} ({e.Message}); no further peer timings";
+            Stop(_process);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// PyTorch's median ms for WᵀW of a circular stride-1 convolution (c → c channels) by <paramref name="method"/>
+    /// ("convs", "fourier" or "fourier-refresh", see torch_conv.py), or null when the peer is unavailable or failed.
+    /// </summary>
+    public double? MeasureGram(Conv2dGeometry g, string method, int batch, int repetitions, int warmup)
+        => Ask(new Dictionary<string, object>
+        {
+            ["kind"] = "gram", ["method"] = method, ["batch"] = batch, ["reps"] = repetitions, ["warmup"] = warmup,
+            ["c"] = g.InChannels, ["h"] = g.Height, ["w"] = g.Width, ["k"] = g.KernelHeight,
+        }, $"gram {g} {method}");
+
+    private double? Ask(Dictionary<string, object> request, string what)
+    {
+        if (_process is null || _process.HasExited) return null;
+        try
+        {
+            _process.StandardInput.WriteLine(JsonSerializer.Serialize(request));
+            _process.StandardInput.Flush();
+            string? answer = ReadLine(_process, TimeSpan.FromMinutes(5));
+            if (answer is null) throw new IOException(_process.HasExited ? $"the peer exited with code {_process.ExitCode}" : "no answer within 5 minutes");
+            using var doc = JsonDocument.Parse(answer);
+            return doc.RootElement.GetProperty("ms").GetDouble();
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            Description = $"the PyTorch peer failed at {what} ({e.Message}); no further peer timings";
             Stop(_process);
             return null;
         }

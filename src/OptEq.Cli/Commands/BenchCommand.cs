@@ -9,6 +9,7 @@ public static class BenchCommand
     {
         BenchGemmCommand.Create(),
         BenchConvCommand.Create(),
+        BenchGramCommand.Create(),
         BenchSolversCommand.Create(),
         BenchTrainingCommands.Step(),
         BenchTrainingCommands.Epoch(),

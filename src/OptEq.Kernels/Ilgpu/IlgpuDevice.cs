@@ -31,6 +31,7 @@ public sealed partial class IlgpuDevice : Device
         Register<ISpdInverseBackend>(new SpdInverseIlgpu(this));
         Register<IConv2dBackend>(new Conv2dIlgpu(this));
         Register<IPool2dBackend>(new Pool2dIlgpu(this));
+        Register<ICircularConvSpectrumBackend>(new CircularConvSpectrumIlgpu(this));
     }
 
     public Accelerator Accelerator { get; }

@@ -25,6 +25,7 @@ public sealed class NativeCpuDevice : Device
         Register<ISpdInverseBackend>(new SpdInverseNative());
         Register<IConv2dBackend>(new Conv2dNative(this));
         Register<IPool2dBackend>(new Pool2dNative());
+        Register<ICircularConvSpectrumBackend>(new CircularConvSpectrumNative(this));
     }
 
     public static DeviceInfo Describe()
