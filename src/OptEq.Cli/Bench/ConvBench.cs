@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OptEq.Kernels;
 using OptEq.Kernels.Reference;
 
@@ -20,18 +19,7 @@ public sealed class ConvBench(Device device)
     {
         using var operands = new Operands(device, shape, batch, seed: 1);
         Action call = Call(shape, pass, operands);
-        for (int i = 0; i < warmup; i++) call();
-        device.Synchronize();
-        var times = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            call();
-            device.Synchronize();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return repetitions % 2 == 1 ? times[repetitions / 2] : (times[repetitions / 2 - 1] + times[repetitions / 2]) / 2;
+        return CallTiming.MedianMilliseconds(device, call, warmup, repetitions);
     }
 
     /// <summary>Every pass of the shape on two samples against the float64 reference (relative to the magnitude of each result).</summary>

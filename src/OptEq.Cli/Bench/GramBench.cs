@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OptEq.Kernels;
 using OptEq.Kernels.Reference;
 using OptEq.Solvers.Operators;
@@ -51,18 +50,7 @@ public sealed class GramBench(Device device, long cacheBytes)
             "fourier-norm" => () => fourier.OperatorNorm(norm),
             _ => throw new ArgumentException($"unknown method {method}; valid: {string.Join(", ", Methods)}"),
         };
-        for (int i = 0; i < warmup; i++) call();
-        device.Synchronize();
-        var times = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            call();
-            device.Synchronize();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return repetitions % 2 == 1 ? times[repetitions / 2] : (times[repetitions / 2 - 1] + times[repetitions / 2]) / 2;
+        return CallTiming.MedianMilliseconds(device, call, warmup, repetitions);
     }
 
     /// <summary>
