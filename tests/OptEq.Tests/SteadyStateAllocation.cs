@@ -7,9 +7,9 @@ namespace OptEq.Tests;
 /// Asserts that repeated calls allocate no managed memory, on the calling thread or in the native worker team.
 /// </summary>
 /// <remarks>
-/// Measured in rounds, passing on the first round that allocates nothing (at most five). The runtime itself may allocate
-/// once on whichever thread queues tier-up work: CI saw 536 bytes in one fresh-process run out of many, never reproduced
-/// here, the size of the Thread object of the tiered-compilation worker it creates on demand. That is not the library's
+/// Measured in rounds, passing on the first round that allocates nothing (at most five). CI once saw 536 bytes in one
+/// round of a fresh-process run, never reproduced here; the suspected source (not confirmed) is the runtime's own one-time
+/// work on the calling thread, such as starting its tiered-compilation worker. A one-time allocation is not the library's
 /// steady state; an allocation per call, or one every few calls, shows in every round and fails.
 /// </remarks>
 internal static class SteadyStateAllocation
