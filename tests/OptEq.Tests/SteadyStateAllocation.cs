@@ -14,6 +14,14 @@ namespace OptEq.Tests;
 /// </remarks>
 internal static class SteadyStateAllocation
 {
+    /// <summary>Managed bytes one run of <paramref name="action"/> allocates on this thread and in the worker team.</summary>
+    public static long Bytes(Action action)
+    {
+        long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - caller + (WorkerTeam.WorkerAllocatedBytes - workers);
+    }
+
     public static void AssertNone(Action call, int callsPerRound, string what)
     {
         var rounds = new List<string>();

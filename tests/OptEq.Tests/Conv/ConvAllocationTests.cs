@@ -128,20 +128,12 @@ public class ConvAllocationTests
             trainer.Step(batches.Current, epoch: 1);
         }
         Step(); Step(); Step();
-        long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        Step(); Step();
-        long bytes = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+        long bytes = SteadyStateAllocation.Bytes(() => { Step(); Step(); });
         Assert.That(bytes, Is.Zero, "managed bytes of two conv-opteq training steps");
     }
 
     private static SolverOptions Exactly(int iterations) => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };
 
-    private static long SteadyState(Action action) => Enumerable.Range(0, 3).Min(_ => Allocated(action));
+    private static long SteadyState(Action action) => Enumerable.Range(0, 3).Min(_ => SteadyStateAllocation.Bytes(action));
 
-    private static long Allocated(Action action)
-    {
-        long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - caller + (WorkerTeam.WorkerAllocatedBytes - workers);
-    }
 }

@@ -105,7 +105,7 @@ public class MultiTierModelTests
             {
                 var options = new SolverOptions { Solver = SolverRegistry.Forward[kind], MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false, SplittingStep = 1.0 };
                 SolverRegistry.Solve(map, z0, options).Dispose();
-                return Enumerable.Range(0, 3).Min(_ => Allocated(() => SolverRegistry.Solve(map, z0, options).Dispose()));
+                return Enumerable.Range(0, 3).Min(_ => SteadyStateAllocation.Bytes(() => SolverRegistry.Solve(map, z0, options).Dispose()));
             }
             long ten = BytesFor(10), forty = BytesFor(40);
             Assert.That(forty, Is.EqualTo(ten), $"{kind}: managed bytes of 40 iterations ({forty}) against 10 ({ten})");
@@ -134,17 +134,8 @@ public class MultiTierModelTests
             trainer.Step(batches.Current, epoch: 1);
         }
         Step(); Step(); Step();
-        long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        Step(); Step();
-        long bytes = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+        long bytes = SteadyStateAllocation.Bytes(() => { Step(); Step(); });
         Assert.That(bytes, Is.Zero, "managed bytes of two multitier-opteq training steps");
-    }
-
-    private static long Allocated(Action action)
-    {
-        long caller = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - caller + (WorkerTeam.WorkerAllocatedBytes - workers);
     }
 
     private static (int Exit, string Output, string Error) Run(params string[] args)
