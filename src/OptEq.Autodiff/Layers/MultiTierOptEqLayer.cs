@@ -26,6 +26,8 @@ public sealed record MultiTierOptEqLayerOptions
     public double Gamma { get => _gamma; init => _gamma = OptEqLayerOptions.CheckGamma(value); }
     /// <summary>Power steps on VᵀV per forward pass (the vectors persist across steps).</summary>
     public int PowerSteps { get; init; } = 2;
+    /// <summary>How many of the last tiers the layer outputs, 1 … L (they are contiguous at the end of z).</summary>
+    public int HeadTiers { get; init; } = 1;
     /// <summary>Priors on the objective (docs/math.md §1.4); the quadratic prior needs a dense P and is not available here.</summary>
     public ObjectivePriors Priors { get; init; } = new();
     public SolverOptions Forward { get; init; } = new() { Solver = ForwardSolvers.Anderson, MaxIterations = 50, Tolerance = 1e-4 };
@@ -44,6 +46,18 @@ public sealed record MultiTierOptEqLayerOptions
         }
     }
 
+    /// <summary>Features per sample of the output: the last <see cref="HeadTiers"/> tiers, Σ C_i·H_i·W_i.</summary>
+    public int OutputSize
+    {
+        get
+        {
+            var sizes = Tiers.Sizes;
+            int sum = 0;
+            for (int i = sizes.Count - HeadTiers; i < sizes.Count; i++) sum += sizes[i];
+            return sum;
+        }
+    }
+
     /// <summary>Checks the sizes; an <see cref="ArgumentException"/> names the problem.</summary>
     public void Validate()
     {
@@ -53,6 +67,8 @@ public sealed record MultiTierOptEqLayerOptions
         if (KernelSize < 1 || KernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(KernelSize), KernelSize, "the kernel size must be odd and ≥ 1 (same padding k/2)");
         if (InjectionStride < 1) throw new ArgumentOutOfRangeException(nameof(InjectionStride), InjectionStride, "the injection stride must be ≥ 1");
         if (PowerSteps < 1) throw new ArgumentOutOfRangeException(nameof(PowerSteps), PowerSteps, "power steps must be ≥ 1");
+        if (HeadTiers < 1 || HeadTiers > Channels.Length)
+            throw new ArgumentOutOfRangeException(nameof(HeadTiers), HeadTiers, $"the head reads 1 … {Channels.Length} of the last tiers");
         if (Priors.Quadratic is not null) throw new NotSupportedException("the quadratic prior needs a dense P; the multi-tier layer supports the ℓ2, ℓ1 and box priors");
         _ = Tiers; // validated by the geometries
     }
@@ -62,7 +78,8 @@ public sealed record MultiTierOptEqLayerOptions
 /// The multi-tier (deep) OptEq layer (docs/math.md §1.8): z* = argmin G(z; x) = σ(WᵀW z* + c) with W the lower
 /// block-bidiagonal operator of <see cref="MultiTierOperator{T}"/> (convolutions D_i on the diagonal, stride-2
 /// convolutions S_i below it), reparameterised as a whole, W = γ·V/σ(V), so ||W||₂ ≤ γ. The injection U∗x + b_1 enters
-/// tier 1, a per-channel bias b_i every other tier. Outputs the last tier of z*, [batch, C_L·H_L·W_L].
+/// tier 1, a per-channel bias b_i every other tier. Outputs the last tier of z*, [batch, C_L·H_L·W_L], or the last
+/// <see cref="MultiTierOptEqLayerOptions.HeadTiers"/> tiers side by side.
 /// </summary>
 public sealed class MultiTierOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -100,8 +117,8 @@ public sealed class MultiTierOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable w
     public MultiTierGeometry Tiers => _tiers;
     /// <summary>Features per sample of the whole state z: Σ C_i·H_i·W_i.</summary>
     public int StateSize => _tiers.Size;
-    /// <summary>Features per sample of the output (the last tier): C_L·H_L·W_L.</summary>
-    public int OutputSize => _tiers.Sizes[^1];
+    /// <summary>Features per sample of the output (the last <see cref="MultiTierOptEqLayerOptions.HeadTiers"/> tiers).</summary>
+    public int OutputSize => Options.OutputSize;
     /// <summary>The persistent power iteration on V's block operator.</summary>
     public OperatorPowerIterationState<T> PowerIteration => _power;
     /// <summary>V's blocks: D_1 … D_L, S_2 … S_L.</summary>
@@ -146,7 +163,9 @@ public sealed class MultiTierOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable w
         var tiers = _tiers;
         var z = Ops.OperatorEquilibrium(w, weights => new MultiTierOperator<T>(tiers, weights), c, spec, report: Report);
         State = z;
-        return _tiers.Diagonal.Count == 1 ? z : Ops.SliceColumns(z, _tiers.Starts[^1], _tiers.Sizes[^1]);
+        // The output tiers are the last HeadTiers blocks of z's columns, contiguous: one slice.
+        int first = _tiers.Diagonal.Count - Options.HeadTiers;
+        return first == 0 ? z : Ops.SliceColumns(z, _tiers.Starts[first], OutputSize);
     }
 
     public IEnumerable<Parameter<T>> Parameters() => [.. _blocks, U, .. _biases];

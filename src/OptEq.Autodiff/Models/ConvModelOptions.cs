@@ -19,6 +19,8 @@ public sealed record ConvModelOptions
     /// <summary>Average pooling kernel (= stride) before the linear head; 1 for none.</summary>
     public int Pool { get; init; } = 2;
     public int ImageChannels { get; init; } = 1;
+    /// <summary>multitier-opteq: how many of the last tiers the head reads (1: the last tier only).</summary>
+    public int HeadTiers { get; init; } = 1;
 
     /// <summary>The side of the square image for <paramref name="input"/> features, or an error that says why there is none.</summary>
     public int ImageSide(int input)
@@ -31,6 +33,6 @@ public sealed record ConvModelOptions
     }
 
     public bool Equals(ConvModelOptions? other) => other is not null && Channels.SequenceEqual(other.Channels) && KernelSize == other.KernelSize
-        && Padding == other.Padding && InjectionStride == other.InjectionStride && Pool == other.Pool && ImageChannels == other.ImageChannels;
+        && Padding == other.Padding && InjectionStride == other.InjectionStride && Pool == other.Pool && ImageChannels == other.ImageChannels && HeadTiers == other.HeadTiers;
     public override int GetHashCode() => HashCode.Combine(Channels.Length, KernelSize, Padding, InjectionStride, Pool, ImageChannels);
 }

@@ -173,7 +173,7 @@ internal static class ModelRecipes
         return [layer, .. PooledHead(c, hidden.InChannels, hidden.Height)];
     }
 
-    // multitier-opteq: one tier per --channels entry, tier 1 at the injection's resolution, the head on the last tier.
+    // multitier-opteq: one tier per --channels entry, tier 1 at the injection's resolution, the head on the last tier(s).
     public static IReadOnlyList<LayerSpec> MultiTierOptEq(ModelConfig c)
     {
         var o = ConvOf(c);
@@ -181,9 +181,12 @@ internal static class ModelRecipes
         var layer = new MultiTierOptEqSpec
         {
             Name = "tiers", InChannels = o.ImageChannels, Height = side, Width = side, Channels = [.. o.Channels], KernelSize = o.KernelSize,
-            Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma,
+            Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma, HeadTiers = o.HeadTiers,
             Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
         };
+        // Pooling needs one C×H×W image: several output tiers go to the head unpooled.
+        if (o.HeadTiers > 1 && o.Pool > 1)
+            throw new ArgumentException($"the head reads {o.HeadTiers} tiers of different sizes, which cannot be pooled together: use pool 1 with head tiers > 1");
         var last = layer.LayerOptions.Tiers.Diagonal[^1];
         return [layer, .. PooledHead(c, last.InChannels, last.Height)];
     }

@@ -3,7 +3,7 @@ using OptEq.Autodiff.Layers;
 
 namespace OptEq.Autodiff.Models;
 
-/// <summary>A multi-tier OptEq layer (<see cref="MultiTierOptEqLayer{T}"/>) on NCHW images of InChannels×Height×Width; outputs the last tier.</summary>
+/// <summary>A multi-tier OptEq layer (<see cref="MultiTierOptEqLayer{T}"/>) on NCHW images of InChannels×Height×Width; outputs the last <see cref="HeadTiers"/> tiers.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record MultiTierOptEqSpec : EquilibriumLayerSpec
 {
@@ -18,17 +18,19 @@ public sealed record MultiTierOptEqSpec : EquilibriumLayerSpec
     public int InjectionStride { get; init; } = 1;
     public double Gamma { get; init; } = 0.95;
     public int PowerSteps { get; init; } = 2;
+    /// <summary>How many of the last tiers the layer outputs (1: the last tier only).</summary>
+    public int HeadTiers { get; init; } = 1;
 
     /// <summary>The layer's options (the solvers and activation of the spec).</summary>
     [JsonIgnore]
     public MultiTierOptEqLayerOptions LayerOptions => new()
     {
         InChannels = InChannels, Height = Height, Width = Width, Channels = Channels, KernelSize = KernelSize, Padding = Padding,
-        InjectionStride = InjectionStride, Activation = Activation, Gamma = Gamma, PowerSteps = PowerSteps, Forward = Forward, Backward = Backward,
+        InjectionStride = InjectionStride, Activation = Activation, Gamma = Gamma, PowerSteps = PowerSteps, HeadTiers = HeadTiers, Forward = Forward, Backward = Backward,
     };
 
-    /// <summary>The last tier's C·H·W.</summary>
-    public override int OutputSize(int input) => LayerOptions.Tiers.Sizes[^1];
+    /// <summary>The output tiers' Σ C·H·W.</summary>
+    public override int OutputSize(int input) => LayerOptions.OutputSize;
 
     public override void Validate(int input)
     {
@@ -44,6 +46,6 @@ public sealed record MultiTierOptEqSpec : EquilibriumLayerSpec
     // A record compares arrays by reference: compare the channels by value (a JSON round trip makes a new array).
     public bool Equals(MultiTierOptEqSpec? other) => other is not null && base.Equals(other) && Channels.SequenceEqual(other.Channels)
         && InChannels == other.InChannels && Height == other.Height && Width == other.Width && KernelSize == other.KernelSize && Padding == other.Padding
-        && InjectionStride == other.InjectionStride && Gamma == other.Gamma && PowerSteps == other.PowerSteps;
+        && InjectionStride == other.InjectionStride && Gamma == other.Gamma && PowerSteps == other.PowerSteps && HeadTiers == other.HeadTiers;
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Channels.Length, InChannels, Height, KernelSize, InjectionStride, Gamma);
 }

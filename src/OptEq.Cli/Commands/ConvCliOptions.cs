@@ -7,7 +7,7 @@ namespace OptEq.Cli.Commands;
 
 /// <summary>
 /// The options of the convolutional model kinds on <c>opteq train</c> (conv-opteq, multitier-opteq and any conv peer):
-/// <c>--channels</c>, <c>--kernel-size</c>, <c>--padding</c>, <c>--injection-stride</c>, <c>--pool</c>, <c>--image-channels</c>.
+/// <c>--channels</c>, <c>--kernel-size</c>, <c>--padding</c>, <c>--injection-stride</c>, <c>--pool</c>, <c>--head-tiers</c>, <c>--image-channels</c>.
 /// </summary>
 public sealed class ConvCliOptions
 {
@@ -18,11 +18,12 @@ public sealed class ConvCliOptions
     public Option<string> Padding { get; } = new("--padding") { Description = "Padding of the hidden convolutions: zero or circular.", DefaultValueFactory = _ => "zero", HelpName = "zero|circular" };
     public Option<int> InjectionStride { get; } = new("--injection-stride") { Description = "Stride of the input convolution (2: the hidden state at half the image's resolution).", DefaultValueFactory = _ => Defaults.InjectionStride };
     public Option<int> Pool { get; } = new("--pool") { Description = "Average-pooling kernel (and stride) before the linear head; 1 for none.", DefaultValueFactory = _ => Defaults.Pool };
+    public Option<int> HeadTiers { get; } = new("--head-tiers") { Description = "multitier-opteq: how many of the last tiers the linear head reads (1: the last tier only; > 1 needs --pool 1).", DefaultValueFactory = _ => Defaults.HeadTiers };
     public Option<int> ImageChannels { get; } = new("--image-channels") { Description = "Channels of the input images (1 for MNIST); the images are square.", DefaultValueFactory = _ => Defaults.ImageChannels };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Channels, KernelSize, Padding, InjectionStride, Pool, ImageChannels }) command.Options.Add(option);
+        foreach (var option in new Option[] { Channels, KernelSize, Padding, InjectionStride, Pool, HeadTiers, ImageChannels }) command.Options.Add(option);
     }
 
     /// <summary>Whether a model kind reads these options (a convolutional kind's name starts with "conv-" or "multitier-").</summary>
@@ -45,11 +46,18 @@ public sealed class ConvCliOptions
             "circular" => ConvPadding.Circular,
             var other => throw InputException.Option(Padding.Name, $"'{other}' is not a padding: zero or circular"),
         };
+        int headTiers = parse.GetValue(HeadTiers);
+        if (headTiers != 1 && kind != ModelKind.MultiTierOptEq)
+            throw InputException.Option(HeadTiers.Name, $"only multitier-opteq has tiers; {kind.Name} takes 1");
+        OptionChecks.Range(headTiers, HeadTiers.Name, 1, channels.Length);
+        int pool = OptionChecks.Range(parse.GetValue(Pool), Pool.Name, 1, 64);
+        if (headTiers > 1 && pool > 1)
+            throw InputException.Option(HeadTiers.Name, $"a head on {headTiers} tiers of different sizes cannot be pooled: give --pool 1");
         return new ConvModelOptions
         {
             Channels = channels, KernelSize = kernel, Padding = padding,
             InjectionStride = OptionChecks.Range(parse.GetValue(InjectionStride), InjectionStride.Name, 1, 8),
-            Pool = OptionChecks.Range(parse.GetValue(Pool), Pool.Name, 1, 64),
+            Pool = pool, HeadTiers = headTiers,
             ImageChannels = OptionChecks.Range(parse.GetValue(ImageChannels), ImageChannels.Name, 1, 64),
         };
     }

@@ -32,7 +32,7 @@ public static class TrainingReport
 
     /// <summary>What sizes the equilibrium state: hidden units, or the convolutional models' channels, kernel and pooling.</summary>
     private static string StateSize(ModelConfig config) => config.Conv is { } conv
-        ? F($"channels {string.Join(",", conv.Channels)}, {conv.KernelSize}×{conv.KernelSize} {conv.Padding.ToString().ToLowerInvariant()} padding, pool {conv.Pool}")
+        ? F($"channels {string.Join(",", conv.Channels)}, {conv.KernelSize}×{conv.KernelSize} {conv.Padding.ToString().ToLowerInvariant()} padding, pool {conv.Pool}{(conv.HeadTiers > 1 ? $", head on the last {conv.HeadTiers} tiers" : "")}")
         : F($"hidden {config.Hidden}");
 
     /// <summary>loss.png and accuracy.png per epoch; residuals.png: forward and backward relative residual against iteration (last batch).</summary>
