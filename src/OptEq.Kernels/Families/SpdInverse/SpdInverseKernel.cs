@@ -4,9 +4,9 @@ using ILGPU;
 namespace OptEq.Kernels.Ilgpu.Kernels;
 
 /// <summary>
-/// (a[s] + λI)⁻¹ for each matrix s, one thread per matrix, in place in result's global memory: the same Cholesky,
-/// triangular inverse and L⁻ᵀL⁻¹ as <see cref="Native.SmallSpdInverse.Invert{T}"/>, step for step (reference:
-/// <see cref="Reference.ReferenceKernels.SpdInverse"/>). status[s] ← 0 when inverted, 1 when a pivot is not positive or not finite.
+/// (a[s] + λI)⁻¹ for each matrix s, one thread per matrix, in place in result's global memory: Cholesky, triangular
+/// inverse and L⁻ᵀL⁻¹ column by column (the native <see cref="Native.SmallSpdInverse.Invert{T}"/> computes the same three
+/// factors by rows, vectorised; reference: <see cref="Reference.ReferenceKernels.SpdInverse"/>). status[s] ← 0 when inverted, 1 when a pivot is not positive or not finite.
 /// </summary>
 public static class SpdInverseKernel
 {

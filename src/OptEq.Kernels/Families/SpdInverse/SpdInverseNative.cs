@@ -25,51 +25,53 @@ internal sealed unsafe class SpdInverseNative : ISpdInverseBackend
 }
 
 /// <summary>
-/// (a + λI)⁻¹ of one symmetric matrix in place in result (the same algorithm as the ILGPU kernel, step for step): the
-/// Cholesky factor L in result's lower triangle, then L⁻¹ over it column by column, then L⁻ᵀL⁻¹ row by row into the
-/// lower triangle, mirrored to the upper.
+/// (a + λI)⁻¹ of one symmetric matrix in place in result, every inner loop a contiguous row operation at
+/// <see cref="SimdWidth.Current"/> (dot products and axpys over row prefixes; the column-walking form of the ILGPU kernel
+/// strides through memory and was ≈ 0.6 s for a 785 × 785 K-FAC factor): the Cholesky factor L by rows, then L⁻¹ by rows
+/// over it, then L⁻ᵀL⁻¹ by rows over that, mirrored to the upper triangle. Each step is n³/6 multiply-adds.
 /// </summary>
 public static unsafe class SmallSpdInverse
 {
     /// <summary>Returns 0 when inverted, 1 when a pivot is not positive or not finite.</summary>
     public static int Invert<T>(T* a, T damping, T* r, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int j = 0; j < n; j++)
+        // L by rows: L[i, j] = (a[i, j] − L[i, :j]·L[j, :j]) / L[j, j], then the pivot from the row's own norm.
+        for (int i = 0; i < n; i++)
         {
-            T diagonal = a[j * n + j] + damping;
-            for (int k = 0; k < j; k++) diagonal -= r[j * n + k] * r[j * n + k];
+            T* row = r + (long)i * n;
+            for (int j = 0; j < i; j++)
+                row[j] = (a[(long)i * n + j] - VectorDriver.Reduce(new DotOp<T>(), row, r + (long)j * n, j)) / r[(long)j * n + j];
+            T diagonal = a[(long)i * n + i] + damping - VectorDriver.Reduce(new DotOp<T>(), row, row, i);
             if (!(diagonal > T.Zero) || !T.IsFinite(diagonal)) return 1;
-            T pivot = T.Sqrt(diagonal);
-            r[j * n + j] = pivot;
-            for (int i = j + 1; i < n; i++)
-            {
-                T s = a[i * n + j];
-                for (int k = 0; k < j; k++) s -= r[i * n + k] * r[j * n + k];
-                r[i * n + j] = s / pivot;
-            }
+            row[i] = T.Sqrt(diagonal);
         }
-        // L⁻¹ in place: column c reads L in columns ≥ c (untouched so far) and the L⁻¹ entries of column c above row i.
-        for (int c = 0; c < n; c++)
+        // M = L⁻¹ by rows, in place: M[i, :] = (e_i − Σ_{k<i} L[i, k]·M[k, :]) / L[i, i]. Row i accumulates over itself in
+        // ascending k: the axpy of k touches columns ≤ k only, so L[i, k] is still in place when its turn comes, and
+        // column k is cleared just before (the accumulator starts at zero there).
+        for (int i = 0; i < n; i++)
         {
-            r[c * n + c] = T.One / r[c * n + c];
-            for (int i = c + 1; i < n; i++)
+            T* row = r + (long)i * n;
+            for (int k = 0; k < i; k++)
             {
-                T s = T.Zero;
-                for (int k = c; k < i; k++) s += r[i * n + k] * r[k * n + c];
-                r[i * n + c] = -s / r[i * n + i];
+                T coefficient = row[k];
+                row[k] = T.Zero;
+                VectorDriver.Map(new AxpyOp<T>(coefficient), r + (long)k * n, row, row, k + 1);
             }
+            T inverse = T.One / row[i];
+            VectorDriver.Map(new ScaleOp<T>(-inverse), row, row, i);
+            row[i] = inverse;
         }
-        // (L⁻ᵀL⁻¹)[i, j] = Σ_{k ≥ i} L⁻¹[k, i]·L⁻¹[k, j] for j ≤ i: row i reads rows ≥ i, so rows are done top-down, and
-        // within a row j runs up to i (the diagonal entry of row i is read by every j and written last).
+        // X = MᵀM by rows, lower triangle: X[i, :i+1] = Σ_{k ≥ i} M[k, i]·M[k, :i+1]. Row i of M is last read here (later
+        // rows of X use rows k > i), so X's row i overwrites it: the k = i term first (a scaling), then k > i.
         for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
-            {
-                T s = T.Zero;
-                for (int k = i; k < n; k++) s += r[k * n + i] * r[k * n + j];
-                r[i * n + j] = s;
-            }
+        {
+            T* row = r + (long)i * n;
+            VectorDriver.Map(new ScaleOp<T>(row[i]), row, row, i + 1);
+            for (int k = i + 1; k < n; k++)
+                VectorDriver.Map(new AxpyOp<T>(r[(long)k * n + i]), r + (long)k * n, row, row, i + 1);
+        }
         for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++) r[i * n + j] = r[j * n + i];
+            for (int j = i + 1; j < n; j++) r[(long)i * n + j] = r[(long)j * n + i];
         return 0;
     }
 }

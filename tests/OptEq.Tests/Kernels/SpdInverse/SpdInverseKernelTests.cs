@@ -16,6 +16,8 @@ public sealed class SpdInverseKernelTests(string backend) : KernelTestsBase(back
     [TestCase(2)]
     [TestCase(7)]
     [TestCase(13)]
+    [TestCase(37)] // the native rows cross several vector widths and leave odd tails
+    [TestCase(70)]
     public void SpdInverseMatchesReference(int n)
     {
         CheckInverse<float>(n);
