@@ -41,6 +41,36 @@ public class MultiTierModelTests
     }
 
     [Test]
+    public void AHeadOnTheLastTwoTiersReadsTheirStateColumnsInOrder()
+    {
+        // Tiers 2×8×8, 3×4×4, 2×2×2 (stride-1 injection on the 8×8 digits): the head reads tiers 2 and 3, 48 + 8 features.
+        var config = Config with { Conv = Config.Conv! with { Channels = [2, 3, 2], Pool = 1, HeadTiers = 2 } };
+        var spec = config.Spec;
+        Assert.That(spec.Layers.Select(l => l.GetType().Name), Is.EqualTo(new[] { "MultiTierOptEqSpec", "LinearSpec" }));
+        Assert.That(spec.Layers[0].OutputSize(64), Is.EqualTo(3 * 4 * 4 + 2 * 2 * 2));
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<float>(device, config);
+        // D1 2×18, D2 3×27, D3 2×18, S2 3×18, S3 2×27, U 2×9, b 2 + 3 + 2, head 10×56 + 10.
+        Assert.That(model.ParameterCount, Is.EqualTo(2 * 18 + 3 * 27 + 2 * 18 + 3 * 18 + 2 * 27 + 2 * 9 + 7 + 10 * 56 + 10));
+        var layer = (OptEq.Autodiff.Layers.MultiTierOptEqLayer<float>)model.Layers[0];
+        var rng = new Random(5);
+        using var images = device.FromArray(Enumerable.Range(0, 3 * 64).Select(_ => (float)rng.NextDouble()).ToArray(), 3, 64);
+        using var tape = new OptEq.Autodiff.Tape<float>(device);
+        var output = layer.Forward(tape.Constant(images));
+        var state = layer.State!.Value.ToArray();
+        var read = output.Value.ToArray();
+        int start = layer.Tiers.Starts[1], width = layer.StateSize;
+        Assert.That(output.Shape, Is.EqualTo(new[] { 3, 56 }));
+        for (int n = 0; n < 3; n++)
+            Assert.That(read.AsSpan(n * 56, 56).ToArray(), Is.EqualTo(state.AsSpan(n * width + start, 56).ToArray()), $"sample {n}: the last two tiers of z*");
+        Assert.That(() => (config with { Conv = config.Conv! with { Pool = 2 } }).Spec, Throws.ArgumentException.With.Message.Contains("pool 1"));
+        var four = new OptEq.Autodiff.Layers.MultiTierOptEqLayerOptions { InChannels = 1, Height = 8, Width = 8, Channels = [2, 3, 2], HeadTiers = 4 };
+        Assert.That(four.Validate, Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("1 … 3"));
+        Assert.That(ModelConfig.FromJson(config.ToJson(), "cfg.json"), Is.EqualTo(config), "head tiers round trip");
+        Assert.That(config.ToJson(), Does.Contain("\"headTiers\":2"));
+    }
+
+    [Test]
     public void TheMnistRecipeWithChannels16_32_32StaysUnder85000Parameters()
     {
         var config = new ModelConfig { Model = ModelKind.MultiTierOptEq, Input = 784, Classes = 10, Conv = new ConvModelOptions { Channels = [16, 32, 32] } };
@@ -174,6 +204,8 @@ public class MultiTierModelTests
     [TestCase("--channels", "2,0", "--channels")]
     [TestCase("--kernel-size", "2", "--kernel-size")]
     [TestCase("--pool", "4", "pooling kernel 4 is larger than the 2×2 image")]
+    [TestCase("--head-tiers", "4", "--head-tiers")]
+    [TestCase("--head-tiers", "0", "--head-tiers")]
     public void ABadMultiTierOptionIsAClearError(string option, string value, string named)
     {
         using var dir = new Data.TempDirectory();
@@ -181,6 +213,18 @@ public class MultiTierModelTests
             "--data", Digits, "--epochs", "1", "--device", "cpu", "--out", dir.Path);
         Assert.That(exit, Is.Not.Zero);
         Assert.That(error, Does.Contain(named));
+        Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [TestCase("multitier-opteq", "2", "--pool 1")]
+    [TestCase("conv-opteq", "1", "only multitier-opteq has tiers")]
+    public void AHeadOnSeveralTiersNeedsTiersAndNoPooling(string model, string pool, string named)
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", model, "--channels", model == "conv-opteq" ? "2" : "2,2", "--injection-stride", "1", "--pool", pool,
+            "--head-tiers", "2", "--data", Digits, "--epochs", "1", "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("--head-tiers").And.Contain(named));
         Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
     }
 }
