@@ -51,21 +51,30 @@ public sealed class Trainer : IDisposable
             ? new ShiftAugmentation(options.Seed, options.AugmentShift, train.Rows, (float)((0 - model.Config.InputMean) / model.Config.InputStd))
             : null;
         _communicator = communicator ?? SingleProcess.Instance;
-        var shard = new BatchShard(_communicator.Rank, _communicator.Ranks);
-        _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation, shard);
-        _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
         bool ddpn = options.Optimizer == OptimizerKind.Ddpnopt;
         if (ddpn && options.ClipNorm > 0) throw new ArgumentException("--clip is not supported with ddpnopt: it updates each layer during its own backward pass");
         // DDPNOpt updates each layer inside its own backward pass, so there is no whole-model gradient to average across ranks.
         if (ddpn && _communicator.Ranks > 1) throw new ArgumentException("--optimizer ddpnopt runs in one process; run it without mpirun");
-        _optimizer = OptimizerFactory.Create(ddpn ? options.Ddpn.Base : options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
-        _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps);
-        // DDPNOpt is its own training step over the base optimizer (docs/math.md §6): the checkpoint keeps the base's state.
-        _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn) : null;
-        _evaluator = new Evaluator(device, model, options.EvalBatch);
-        _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
-        if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
-        _dataFingerprint = TrainingRecord.Fingerprint(train);
+        var shard = new BatchShard(_communicator.Rank, _communicator.Ranks);
+        _batches = new BatchIterator(device, train, options.Batch, options.Seed, dropLast: false, shuffle: true, augmentation, shard);
+        try
+        {
+            _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
+            _optimizer = OptimizerFactory.Create(ddpn ? options.Ddpn.Base : options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
+            _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps);
+            // DDPNOpt is its own training step over the base optimizer (docs/math.md §6): the checkpoint keeps the base's state.
+            _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn) : null;
+            _evaluator = new Evaluator(device, model, options.EvalBatch);
+            _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
+            if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
+            _dataFingerprint = TrainingRecord.Fingerprint(train);
+        }
+        catch
+        {
+            // A refusal (DDPNOpt on a model it cannot step, say) must not leave the parts built so far undisposed.
+            Dispose();
+            throw;
+        }
     }
 
     private readonly string _dataFingerprint;
@@ -218,11 +227,12 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
-        _batches.Dispose();
-        _optimizer.Dispose();
-        _step.Dispose();
+        // Null-conditional throughout: the constructor calls this when it fails part-way.
+        _batches?.Dispose();
+        _optimizer?.Dispose();
+        _step?.Dispose();
         _ddpn?.Dispose();
-        _evaluator.Dispose();
+        _evaluator?.Dispose();
     }
 
     private sealed class NullObserver : ITrainingObserver;
