@@ -15,7 +15,8 @@ Forward pass (rows are samples; x is [batch, input]):
                  z* solves z = σ(z·M + x·Uᵀ + b), unique because ‖M‖₂ ≤ γ² < 1 and σ is a proximal operator
   linear layer   y = x·Wᵀ + bias   (tensors weight [out, in], bias [out])
   activation     y = σ(x)
-  prediction     argmax of the last layer's output
+  prediction     argmax of the last layer's output; for a model trained with `--loss mmc[:C]` (the training record
+                 `opteq.training` says so) the nearest Max-Mahalanobis centre, argmax_k <output, mu_k> (docs/math.md §7.9)
 Other layer kinds (deep-opteq, idl, mon, deq) are not covered here; docs/math.md describes them.
 """
 import argparse
@@ -91,6 +92,29 @@ def opteq_equilibrium(x, V, U, b, gamma, norm, sigma, tolerance=1e-9, max_iterat
     return z
 
 
+def mmc_centres(classes, norm):
+    """The Max-Mahalanobis centres [classes, classes]: unit simplex by the recursion of docs/math.md §7.9, times C."""
+    mu = np.zeros((classes, classes))
+    mu[0, 0] = 1
+    for i in range(1, classes):
+        for j in range(i):
+            mu[i, j] = (-1 / (classes - 1) - mu[i, :j] @ mu[j, :j]) / mu[j, j]
+        if i < classes - 1:  # the last centre's own coordinate is 0
+            mu[i, i] = np.sqrt(abs(1 - mu[i, :i] @ mu[i, :i]))
+    return norm * mu
+
+
+def predict(metadata, logits):
+    loss = json.loads(metadata["opteq.training"]).get("loss", "ce") if "opteq.training" in metadata else "ce"
+    if loss == "ce":
+        return logits.argmax(axis=1)
+    name, _, norm = loss.partition(":")
+    if name != "mmc":
+        raise SystemExit(f"loss '{loss}' is not covered by this loader")
+    centres = mmc_centres(logits.shape[1], float(norm or 10))
+    return (logits @ centres.T).argmax(axis=1)
+
+
 def forward(config, tensors, x):
     for layer in config["spec"]["layers"]:
         kind, name = layer["layer"], layer.get("name")
@@ -122,7 +146,7 @@ def main():
     x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
     x = ((x - np.float32(config["inputMean"])) * np.float32(1 / config["inputStd"])).astype(np.float64)
     logits = forward(config, tensors, x)
-    predictions = logits.argmax(axis=1)
+    predictions = predict(metadata, logits)
     accuracy = float((predictions == labels).mean())
     if args.json:
         print(json.dumps({"accuracy": accuracy, "samples": int(len(labels)), "predictions": predictions.tolist()}))

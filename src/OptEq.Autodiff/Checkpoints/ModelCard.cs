@@ -15,15 +15,16 @@ public static class ModelCard
     public const string TensorsKey = "model.tensors";
     public const string PreprocessingKey = "model.preprocessing";
 
-    public static void Describe(Checkpoint checkpoint, ModelConfig config)
+    /// <param name="loss">The loss the model was trained with, which fixes the prediction rule (default: the cross-entropy's argmax).</param>
+    public static void Describe(Checkpoint checkpoint, ModelConfig config, Losses.ClassificationLoss? loss = null)
     {
-        checkpoint.Metadata[ForwardKey] = Forward(config.Spec);
+        checkpoint.Metadata[ForwardKey] = Forward(config.Spec, loss ?? Losses.ClassificationLoss.CrossEntropy);
         checkpoint.Metadata[TensorsKey] = Tensors(config.Spec);
         checkpoint.Metadata[PreprocessingKey] = string.Create(CultureInfo.InvariantCulture,
             $"x = (pixel / 255 - {config.InputMean:R}) / {config.InputStd:R}, each image flattened row-major to {config.Input} features; rows of x are samples");
     }
 
-    private static string Forward(ModelSpec spec)
+    private static string Forward(ModelSpec spec, Losses.ClassificationLoss loss)
     {
         var text = new StringBuilder("rows are samples; layers in order: ");
         text.AppendJoin("; then ", spec.Layers.Select(layer => layer switch
@@ -33,7 +34,7 @@ public static class ModelCard
             ActivationSpec a => $"y = {a.Activation}(x)",
             _ => $"{layer.Name}: a {layer.GetType().Name.Replace("Spec", "", StringComparison.Ordinal)} equilibrium layer (docs/math.md)",
         }));
-        return text.Append("; the prediction is the argmax of the last output").ToString();
+        return text.Append("; the prediction is ").Append(loss.PredictionRule).ToString();
     }
 
     private static string Tensors(ModelSpec spec) => string.Join("; ", spec.Layers.Select(layer => layer switch

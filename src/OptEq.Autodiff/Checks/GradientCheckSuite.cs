@@ -74,6 +74,9 @@ public static class GradientCheckSuite
         yield return CheckFunction(device, "scale-to-norm-frobenius", [R(4, 4)], v => Autodiff.Ops.ScaleToNorm(v[0], 0.9, NormKind.Frobenius));
         using (var labels = device.FromArray<int>([2, 0, 4, 1], 4))
             yield return CheckFunction(device, "softmax-cross-entropy", [R(4, 5)], v => Autodiff.Ops.SoftmaxCrossEntropy(v[0], labels, out _));
+        using (var labels = device.FromArray<int>([2, 0, 4, 1], 4))
+        using (var centres = device.FromArray(Losses.MaxMahalanobisCentres.Build(5, 5, 2), 5, 5))
+            yield return CheckFunction(device, "mmc-loss", [R(4, 5)], v => Autodiff.Ops.MmcLoss(v[0], labels, centres, out _));
     }
 
     public static IEnumerable<GradientCheckResult> Layers(Device device)

@@ -1,11 +1,13 @@
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 
 namespace OptEq.Autodiff.Evaluation;
 
 /// <summary>
 /// Evaluates a classifier on a dataset in no-grad mode, in dataset order: loss, accuracy, confusion matrix and the
-/// forward solves' per-sample iterations, residuals, certificates and objectives. Used by the trainer after every epoch,
+/// forward solves' per-sample iterations, residuals, certificates and objectives, under the loss the model was trained
+/// with (its value and its prediction rule: the argmax, or the nearest MMC centre). Used by the trainer after every epoch,
 /// by <c>opteq eval</c> and by the benchmarks. The batch buffers, host arrays and the captured inference passes are made
 /// once and kept between calls, so after the first call an evaluation allocates nothing per batch.
 /// </summary>
@@ -13,6 +15,7 @@ public sealed class Evaluator : IDisposable
 {
     private readonly Device _device;
     private readonly Classifier<float> _model;
+    private readonly DeviceLoss<float> _loss;
     private readonly float[] _logitsHost;
     private readonly List<Capture> _captures = new(2); // at most a full and a partial batch of the current dataset
     private BatchIterator? _batches;
@@ -20,7 +23,8 @@ public sealed class Evaluator : IDisposable
     private int[] _iterations = [];
     private double[] _residuals = [], _bounds = [], _objectives = [];
 
-    public Evaluator(Device device, Classifier<float> model, int batchSize)
+    /// <param name="loss">The loss the model was trained with (default: the cross-entropy).</param>
+    public Evaluator(Device device, Classifier<float> model, int batchSize, ClassificationLoss? loss = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(model);
@@ -28,10 +32,13 @@ public sealed class Evaluator : IDisposable
         _device = device;
         _model = model;
         BatchSize = batchSize;
+        _loss = new DeviceLoss<float>(device, loss ?? ClassificationLoss.CrossEntropy, model.Config.Classes);
         _logitsHost = new float[batchSize * model.Config.Classes];
     }
 
     public int BatchSize { get; }
+
+    public ClassificationLoss Loss => _loss.Loss;
 
     public EvaluationResult Evaluate(Dataset data)
     {
@@ -56,11 +63,11 @@ public sealed class Evaluator : IDisposable
                     // The generic DEQ solves eagerly and cannot be replayed: a no-grad tape per batch.
                     recording = Tape<float>.NoGrad(_device);
                     var forward = _model.Forward(recording.Constant(batch.Images));
-                    (logits, loss) = (forward.Value, Ops.SoftmaxCrossEntropy(forward, batch.Labels, out _).Value);
+                    (logits, loss) = (forward.Value, _loss.Mean(forward, batch.Labels).Value);
                 }
                 // float × int, then added in double: the order of operations the trainer has always used.
                 lossSum += ReadScalar(loss) * batch.Count;
-                correct += Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost, confusion);
+                correct += Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost, confusion, _loss.HostCentres);
             }
             finally { recording?.Dispose(); }
             var report = _model.Report;
@@ -93,7 +100,7 @@ public sealed class Evaluator : IDisposable
             }
         var tape = Tape<float>.ForInferenceReplay(_device);
         var logits = _model.Forward(tape.Constant(batch.Images));
-        var loss = Ops.SoftmaxCrossEntropy(logits, batch.Labels, out _);
+        var loss = _loss.Mean(logits, batch.Labels);
         _captures.Add(new Capture(tape, batch.Images, batch.Labels, logits, loss));
         return (logits.Value, loss.Value);
     }
@@ -175,5 +182,6 @@ public sealed class Evaluator : IDisposable
         _batches?.Dispose();
         _batches = null;
         _batchesOf = null;
+        _loss.Dispose();
     }
 }

@@ -41,6 +41,9 @@ public sealed class GrowthTrainer(Device device, GrowthOptions growth, TrainingO
     public Classifier<float> Run(Classifier<float> model, ITrainingObserver? observer = null, string? checkpointPath = null, Action<GrowthRound>? onRound = null)
     {
         Check(model.Spec, growth.Strategy);
+        // The splitting analysis differentiates the cross-entropy (docs/math.md §5): another training loss would split for the wrong objective.
+        if (training.Loss.Kind != Losses.LossKind.CrossEntropy)
+            throw new ArgumentException($"growth trains and splits on the cross-entropy; the loss '{training.Loss.Name}' is not supported with it");
         int total = training.Epochs, done = 0, round = 0;
         while (done < total)
         {

@@ -1,3 +1,4 @@
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 
 namespace OptEq.Autodiff.Training;
@@ -22,21 +23,28 @@ internal static class DivergencePolicy
             (completedEpochs > 0 ? $" and the checkpoint of epoch {completedEpochs} was kept" : "") + " (try a lower --lr or --clip)");
     }
 
-    /// <summary>A batch loss above this many times ln(classes) (the loss of a uniform guess) has exploded: no trained model gets there.</summary>
+    /// <summary>A batch loss above this many times the loss of an uninformed output (ln(classes) for the cross-entropy, a uniform
+    /// guess; ½C² for the MMC loss, the output at the origin) has exploded: no trained model gets there.</summary>
     public const double LossBoundFactor = 100;
-    /// <summary>An epoch whose training loss is above this many times the best epoch's (and above a uniform guess's) has diverged.</summary>
+    /// <summary>An epoch whose training loss is above this many times the best epoch's (and above an uninformed output's) has diverged.</summary>
     public const double EpochLossFactor = 10;
 
-    public static void CheckBound(float loss, int classes, int epoch, int batchIndex, int completedEpochs)
+    public static void CheckBound(float loss, int classes, int epoch, int batchIndex, int completedEpochs, ClassificationLoss? kind = null)
     {
-        double bound = LossBoundFactor * Math.Log(classes);
+        kind ??= ClassificationLoss.CrossEntropy;
+        double bound = LossBoundFactor * kind.UninformedLoss(classes);
         if (loss <= bound) return;
-        throw Diverged($"the loss reached {loss:G4} at epoch {epoch}, batch {batchIndex + 1}, over the bound {bound:G3} ({LossBoundFactor} × ln {classes}, the loss of a uniform guess)", completedEpochs);
+        throw Diverged($"the loss reached {loss:G4} at epoch {epoch}, batch {batchIndex + 1}, over the bound {bound:G3} ({LossBoundFactor} × {Uninformed(kind, classes)})", completedEpochs);
     }
 
+    private static string Uninformed(ClassificationLoss kind, int classes) => kind.Kind == LossKind.CrossEntropy
+        ? $"ln {classes}, the loss of a uniform guess"
+        : $"½C² = {kind.UninformedLoss(classes):G3}, the MMC loss of an output at the origin";
+
     /// <summary>Checked after an epoch's evaluation and before its checkpoint is written.</summary>
-    public static void CheckEpoch(EpochMetrics metrics, IReadOnlyList<EpochMetrics> earlier, Classifier<float> model, int completedEpochs)
+    public static void CheckEpoch(EpochMetrics metrics, IReadOnlyList<EpochMetrics> earlier, Classifier<float> model, int completedEpochs, ClassificationLoss? kind = null)
     {
+        kind ??= ClassificationLoss.CrossEntropy;
         foreach (var p in model.Parameters())
         {
             var values = p.Value.ToArray();
@@ -46,10 +54,10 @@ internal static class DivergencePolicy
         if (!double.IsFinite(metrics.TestLoss) || !double.IsFinite(metrics.TrainLoss))
             throw Diverged($"the loss became non-finite at epoch {metrics.Epoch} (train {metrics.TrainLoss}, test {metrics.TestLoss})", completedEpochs);
         if (earlier.Count == 0) return;
-        double best = earlier.Min(m => m.TrainLoss), uniform = Math.Log(model.Config.Classes);
+        double best = earlier.Min(m => m.TrainLoss), uniform = kind.UninformedLoss(model.Config.Classes);
         if (metrics.TrainLoss > EpochLossFactor * best && metrics.TrainLoss > uniform)
             throw Diverged($"the training loss of epoch {metrics.Epoch}, {metrics.TrainLoss:G4}, is over {EpochLossFactor} × the best epoch's ({best:G4}) " +
-                           $"and over a uniform guess's (ln {model.Config.Classes} = {uniform:G3})", completedEpochs);
+                           $"and over an uninformed output's ({Uninformed(kind, model.Config.Classes)}: {uniform:G3})", completedEpochs);
     }
 
     private static TrainingDivergedException Diverged(string what, int completedEpochs) => new(

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Distributed;
 using OptEq.Autodiff.Evaluation;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
@@ -11,7 +12,7 @@ namespace OptEq.Autodiff.Training;
 
 /// <summary>
 /// Trains a classifier: the epoch loop over shuffled mini-batches (order from (seed, epoch)), each optionally shifted
-/// as it is gathered, one optimizer step per batch under the schedule, then a test evaluation and a checkpoint after
+/// as it is gathered, one optimizer step per batch under the schedule on the options' loss (cross-entropy or MMC), then a test evaluation and a checkpoint after
 /// every epoch. The other concerns live beside it: <see cref="TrainingStep"/> (record once, replay),
 /// <see cref="DivergencePolicy"/>, <see cref="Evaluator"/>, <see cref="TrainingCheckpoint"/>, <see cref="OptimizerFactory"/>.
 /// Resuming from a checkpoint restores parameters, optimizer state and the epoch counter, so the continued run
@@ -27,6 +28,7 @@ public sealed class Trainer : IDisposable
     private readonly Optimizer<float> _optimizer;
     private readonly ILearningRateSchedule _schedule;
     private readonly BatchIterator _batches;
+    private readonly DeviceLoss<float> _loss;
     private readonly TrainingStep _step;
     private readonly DdpnStep<float>? _ddpn;
     private readonly Evaluator _evaluator;
@@ -61,10 +63,11 @@ public sealed class Trainer : IDisposable
         {
             _schedule = options.Schedule.Build(options.LearningRate, options.Epochs * _batches.BatchesPerEpoch);
             _optimizer = OptimizerFactory.Create(ddpn ? options.Ddpn.Base : options.Optimizer, model.Parameters(), options.LearningRate, options.WeightDecay);
-            _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps);
+            _loss = new DeviceLoss<float>(device, options.Loss, model.Config.Classes);
+            _step = new TrainingStep(device, model, _batches.ShardSize, options.ReplaySteps, _loss);
             // DDPNOpt is its own training step over the base optimizer (docs/math.md §6): the checkpoint keeps the base's state.
-            _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn) : null;
-            _evaluator = new Evaluator(device, model, options.EvalBatch);
+            _ddpn = ddpn ? new DdpnStep<float>(device, model, _optimizer, options.Ddpn, options.Loss) : null;
+            _evaluator = new Evaluator(device, model, options.EvalBatch, options.Loss);
             _logitsHost = new float[_batches.ShardSize * model.Config.Classes];
             if (_communicator.Ranks > 1) _gradients = new GradientBuckets(_communicator, _optimizer.Parameters);
             _dataFingerprint = TrainingRecord.Fingerprint(train);
@@ -116,7 +119,7 @@ public sealed class Trainer : IDisposable
         for (int epoch = CompletedEpochs + 1; epoch <= Options.Epochs; epoch++)
         {
             var metrics = TrainEpoch(epoch, observer);
-            DivergencePolicy.CheckEpoch(metrics, History, Model, CompletedEpochs);
+            DivergencePolicy.CheckEpoch(metrics, History, Model, CompletedEpochs, Options.Loss);
             History.Add(metrics);
             CompletedEpochs = epoch;
             bool best = metrics.TestAccuracy > BestTestAccuracy;
@@ -187,8 +190,8 @@ public sealed class Trainer : IDisposable
         {
             (loss, var logits) = _ddpn is null ? _step.Run(batch.Images, batch.Labels) : _ddpn.Run(batch.Images, batch.Labels, _schedule);
             DivergencePolicy.Check(loss, report.ForwardNonFinite, epoch, batch.Index, CompletedEpochs);
-            DivergencePolicy.CheckBound(loss, Model.Config.Classes, epoch, batch.Index, CompletedEpochs);
-            correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost);
+            DivergencePolicy.CheckBound(loss, Model.Config.Classes, epoch, batch.Index, CompletedEpochs, Options.Loss);
+            correct = Predictions.CountCorrect(logits, batch.HostLabels.Span, _logitsHost, centres: _loss.HostCentres);
         }
         if (_ddpn is null)
         {
@@ -233,6 +236,7 @@ public sealed class Trainer : IDisposable
         _step?.Dispose();
         _ddpn?.Dispose();
         _evaluator?.Dispose();
+        _loss?.Dispose();
     }
 
     private sealed class NullObserver : ITrainingObserver;

@@ -17,7 +17,7 @@ internal static class TrainingCheckpoint
     {
         var checkpoint = new Checkpoint(model.Config.ToJson()) { Epoch = completedEpochs, Step = optimizer.StepCount, Training = record?.ToJson() };
         checkpoint.Seeds["training"] = seed;
-        ModelCard.Describe(checkpoint, model.Config);
+        ModelCard.Describe(checkpoint, model.Config, record is null ? null : Losses.ClassificationLoss.Parse(record.Loss));
         checkpoint.AddParameters(model.Parameters());
         checkpoint.AddGroup(Checkpoint.OptimizerGroup, optimizer.State());
         checkpoint.Save(path);

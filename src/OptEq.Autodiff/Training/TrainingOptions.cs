@@ -18,6 +18,8 @@ public sealed record TrainingOptions
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     /// <summary>DDPNOpt's base optimizer, ε and feedback, read when <see cref="Optimizer"/> is ddpnopt (docs/math.md §6).</summary>
     public Optimizers.Ddpn.DdpnOptions Ddpn { get; init; } = new();
+    /// <summary>The loss trained on, and so the prediction rule: cross-entropy (argmax) or MMC (nearest centre; docs/math.md §7.9).</summary>
+    public Losses.ClassificationLoss Loss { get; init; } = Losses.ClassificationLoss.CrossEntropy;
     public double WeightDecay { get; init; }
     /// <summary>Clip gradients to this global norm (0: off).</summary>
     public double ClipNorm { get; init; }

@@ -11,7 +11,7 @@ namespace OptEq.Autodiff.Training;
 /// <summary>
 /// What a training checkpoint keeps besides the model and the optimizer state (metadata "opteq.training"): the options
 /// that shape the run — optimizer, learning rate, schedule and its length (the run's total epochs), batch, augmentation,
-/// seed, weight decay, clipping — a fingerprint of the training data, the best test accuracy so far and every epoch's
+/// seed, weight decay, clipping, loss — a fingerprint of the training data, the best test accuracy so far and every epoch's
 /// metrics. A resume compares it field by field with the options it is given, and continues the history.
 /// </summary>
 public sealed record TrainingRecord
@@ -31,6 +31,9 @@ public sealed record TrainingRecord
     /// <summary>DDPNOpt's options (<see cref="Optimizers.Ddpn.DdpnOptions.Describe"/>) when the optimizer is ddpnopt, else null
     /// (absent in checkpoints written before it was recorded).</summary>
     public string? Ddpn { get; init; }
+    /// <summary>The loss trained on (<see cref="Losses.ClassificationLoss.Name"/>: "ce", "mmc", "mmc:C"), which also fixes the
+    /// prediction rule; "ce" in checkpoints written before it was recorded.</summary>
+    public string Loss { get; init; } = "ce";
     public double BestTestAccuracy { get; init; } = -1;
     public int BestEpoch { get; init; }
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
@@ -41,7 +44,18 @@ public sealed record TrainingRecord
         Epochs = options.Epochs, Batch = options.Batch, AugmentShift = options.AugmentShift, Seed = options.Seed,
         WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm, DataFingerprint = dataFingerprint,
         Ddpn = options.Optimizer == OptimizerKind.Ddpnopt ? options.Ddpn.Describe() : null,
+        Loss = options.Loss.Name,
     };
+
+    /// <summary>The loss named by <see cref="Loss"/>; an unknown name is an error naming <paramref name="source"/>.</summary>
+    public Losses.ClassificationLoss ParsedLoss(string source)
+    {
+        try { return Losses.ClassificationLoss.Parse(Loss); }
+        catch (ArgumentException e)
+        {
+            throw Validation.InputException.Content(source, $"metadata '{Checkpoints.Checkpoint.TrainingKey}' names an unknown loss: {e.Message}", e);
+        }
+    }
 
     public static string Fingerprint(Dataset train)
     {
@@ -75,8 +89,16 @@ public sealed record TrainingRecord
         Compare("--weight-decay", WeightDecay, run.WeightDecay);
         Compare("--clip", ClipNorm, run.ClipNorm);
         if (Ddpn is not null) Compare("--ddpn-* options", Ddpn, run.Ddpn);
+        Compare("--loss", Canonical(Loss), Canonical(run.Loss));
         Compare("training data (SHA-256 fingerprint)", DataFingerprint, run.DataFingerprint);
         return differences;
+    }
+
+    // "mmc" and "mmc:10" are the same loss; a name that does not parse is compared as written.
+    private static string Canonical(string loss)
+    {
+        try { return Losses.ClassificationLoss.Parse(loss).Name; }
+        catch (ArgumentException) { return loss; }
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

@@ -1,3 +1,4 @@
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 
 namespace OptEq.Autodiff.Training;
@@ -7,7 +8,7 @@ namespace OptEq.Autodiff.Training;
 /// iterator writes every full batch into the same tensors), which computes exactly what recording it would, without
 /// building a graph or allocating. A partial last batch, and models that cannot be replayed, are recorded on a new tape.
 /// </summary>
-internal sealed class TrainingStep(Device device, Classifier<float> model, int batchSize, bool replay) : IDisposable
+internal sealed class TrainingStep(Device device, Classifier<float> model, int batchSize, bool replay, DeviceLoss<float> loss) : IDisposable
 {
     private Capture? _capture;
     private Tensor<float>? _partialLogits;
@@ -15,7 +16,7 @@ internal sealed class TrainingStep(Device device, Classifier<float> model, int b
     /// <summary>A captured training step: its tape, the inputs it reads, and the variables read after each replay.</summary>
     private sealed record Capture(Tape<float> Tape, Tensor<float> Images, Tensor<int> Labels, Variable<float> Logits, Variable<float> Loss);
 
-    /// <summary>Accumulates the gradients of the batch's mean cross-entropy; returns the loss and the logits [count, classes]
+    /// <summary>Accumulates the gradients of the batch's mean loss (cross-entropy or MMC); returns the loss and the logits [count, classes]
     /// (valid until the next step).</summary>
     public (float Loss, Tensor<float> Logits) Run(Tensor<float> images, Tensor<int> labels)
     {
@@ -27,16 +28,16 @@ internal sealed class TrainingStep(Device device, Classifier<float> model, int b
                 _capture?.Tape.Dispose();
                 var tape = Tape<float>.ForReplay(device);
                 var logits = model.Forward(tape.Constant(images));
-                var loss = Ops.SoftmaxCrossEntropy(logits, labels, out _);
-                tape.Backward(loss);
-                _capture = new Capture(tape, images, labels, logits, loss);
+                var mean = loss.Mean(logits, labels);
+                tape.Backward(mean);
+                _capture = new Capture(tape, images, labels, logits, mean);
             }
             else _capture.Tape.Replay(_capture.Loss);
             return (ReadScalar(_capture.Loss.Value), _capture.Logits.Value);
         }
         using var recording = new Tape<float>(device);
         var recordedLogits = model.Forward(recording.Constant(images));
-        var recordedLoss = Ops.SoftmaxCrossEntropy(recordedLogits, labels, out _);
+        var recordedLoss = loss.Mean(recordedLogits, labels);
         recording.Backward(recordedLoss);
         // This tape gives its tensors back when it is disposed below, so the logits are copied out for the accuracy count.
         _partialLogits ??= device.Allocate<float>(batchSize, model.Config.Classes);

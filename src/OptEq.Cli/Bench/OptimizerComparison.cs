@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
@@ -13,8 +14,9 @@ namespace OptEq.Cli.Bench;
 /// <summary>One optimizer as the comparison runs it: a name, the kind, DDPNOpt's settings, and its learning-rate grid.</summary>
 public sealed record ComparedOptimizer(string Name, OptimizerKind Kind, double[] LearningRates, DdpnOptions? Ddpn = null);
 
-/// <summary>One dataset of the comparison: the data, the 5-layer network's hidden widths and activation, batch and epochs.</summary>
-public sealed record ComparisonSetup(string Data, string Description, Dataset Train, Dataset Test, int[] Hidden, Activation Activation, int Batch, int Epochs);
+/// <summary>One dataset of the comparison: the data, the 5-layer network's hidden widths and activation, batch, epochs and the loss (null: cross-entropy).</summary>
+public sealed record ComparisonSetup(string Data, string Description, Dataset Train, Dataset Test, int[] Hidden, Activation Activation, int Batch, int Epochs,
+    ClassificationLoss? Loss = null);
 
 /// <summary>One training run's outcome: the JSON object of <c>opteq optimizers compare --json</c>.</summary>
 public sealed record OptimizerRun(string Data, string Optimizer, double LearningRate, int Seed, double TestAccuracy, double? TestLoss, double MillisecondsPerStep, bool Diverged);
@@ -51,7 +53,7 @@ public sealed class OptimizerComparison(Device device)
     public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {
         using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
-        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup.Batch, setup.Epochs), setup.Train, setup.Test);
+        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup), setup.Train, setup.Test);
         var clock = new Stopwatch();
         var timer = new StepTimer(clock);
         bool diverged = false;
@@ -66,7 +68,7 @@ public sealed class OptimizerComparison(Device device)
     public VanishingRun RunVanishing(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {
         using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
-        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup.Batch, setup.Epochs), setup.Train, setup.Test);
+        using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup), setup.Train, setup.Test);
         var weights = model.Parameters().Where(p => p.Name.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
         var losses = new List<double>();
         var accuracies = new List<double>();
@@ -105,7 +107,7 @@ public sealed class OptimizerComparison(Device device)
             {
                 var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, 0));
                 models.Add(model);
-                trainers.Add(new Trainer(device, model, Options(o, o.LearningRates[0], 0, setup.Batch, rounds), setup.Train, setup.Test));
+                trainers.Add(new Trainer(device, model, Options(o, o.LearningRates[0], 0, setup with { Epochs = rounds }), setup.Train, setup.Test));
             }
             var times = optimizers.Select(_ => new List<double>()).ToArray();
             for (int round = 0; round < rounds; round++)
@@ -139,10 +141,10 @@ public sealed class OptimizerComparison(Device device)
         Model = ModelKind.Mlp, Input = train.Pixels, Classes = train.Classes, Layers = hidden, Activation = activation, Seed = seed,
     };
 
-    private static TrainingOptions Options(ComparedOptimizer optimizer, double lr, int seed, int batch, int epochs) => new()
+    private static TrainingOptions Options(ComparedOptimizer optimizer, double lr, int seed, ComparisonSetup setup) => new()
     {
-        Epochs = epochs, Batch = batch, LearningRate = lr, Schedule = ScheduleSpec.Parse("constant"), Optimizer = optimizer.Kind,
-        Ddpn = optimizer.Ddpn ?? new DdpnOptions(), AugmentShift = 0, Seed = seed, EvalBatch = 1000,
+        Epochs = setup.Epochs, Batch = setup.Batch, LearningRate = lr, Schedule = ScheduleSpec.Parse("constant"), Optimizer = optimizer.Kind,
+        Ddpn = optimizer.Ddpn ?? new DdpnOptions(), AugmentShift = 0, Seed = seed, EvalBatch = 1000, Loss = setup.Loss ?? ClassificationLoss.CrossEntropy,
     };
 
     /// <summary>Times the training steps only: the clock runs from an epoch's start to its last batch (the test evaluation is outside).</summary>

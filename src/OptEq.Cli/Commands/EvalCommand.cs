@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Evaluation;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Cli.Reporting;
 using OptEq.Kernels;
@@ -24,21 +25,22 @@ public static class EvalCommand
         {
             OptionChecks.Range(parse.GetValue(batch), batch.Name, 1, TrainOptionChecks.MaxBatch);
             using var dev = DeviceCatalog.Open(parse.GetValue(device));
-            using var model = ModelCheckpoint.Load(dev, parse.GetValue(checkpoint)!);
+            // The loss it was trained with fixes the prediction rule (argmax, or the nearest MMC centre) and the loss reported.
+            using var model = ModelCheckpoint.LoadWithLoss(dev, parse.GetValue(checkpoint)!, out var trainedLoss);
             var config = model.Config;
             var (_, test) = DatasetLoader.Load(parse.GetValue(data), config.Classes);
             if (test.Pixels != config.Input)
                 throw new ShapeException($"the checkpoint's model expects {config.Input} inputs; the test images have {test.Pixels} pixels");
             test.Standardize(config.InputMean, config.InputStd);
             int classes = config.Classes;
-            using var evaluator = new Evaluator(dev, model, parse.GetValue(batch));
+            using var evaluator = new Evaluator(dev, model, parse.GetValue(batch), trainedLoss);
             var result = evaluator.Evaluate(test);
             var forward = result.Forward;
             var confusion = result.Confusion;
             var stats = new Dictionary<string, object>
             {
                 ["eval"] = "test", ["checkpoint"] = Path.GetFullPath(parse.GetValue(checkpoint)!), ["model"] = config.Model, ["parameters"] = model.ParameterCount,
-                ["samples"] = result.Samples, ["accuracy"] = result.Accuracy, ["loss"] = result.Loss,
+                ["samples"] = result.Samples, ["accuracy"] = result.Accuracy, ["loss"] = result.Loss, ["loss_kind"] = trainedLoss.Name,
                 ["forward_iterations_mean"] = forward.MeanIterations, ["forward_iterations_max"] = forward.MaxIterations,
                 ["rel_residual_max"] = forward.MaxRelResidual, ["rel_residual_median"] = forward.MedianRelResidual,
             };
@@ -53,6 +55,7 @@ public static class EvalCommand
             string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
             Console.WriteLine(F($"{config.Model}: {model.ParameterCount:N0} parameters; {result.Samples:N0} test images"));
             Console.WriteLine(F($"accuracy                {result.Accuracy:P2}"));
+            Console.WriteLine(F($"loss                    {result.Loss:F4} ({trainedLoss.Name}; the prediction is {(trainedLoss.Kind == LossKind.Mmc ? "the nearest MMC centre" : "the argmax")})"));
             Console.WriteLine(F($"forward iterations      mean {forward.MeanIterations:F1}, max {forward.MaxIterations}"));
             Console.WriteLine(F($"relative residual       median {forward.MedianRelResidual:E2}, max {forward.MaxRelResidual:E2}"));
             if (forward.MaxDistanceBound is double bound) Console.WriteLine(F($"certificate ||z − z*||  median {forward.MedianDistanceBound:E2}, max {bound:E2}  (residual / (1 − ρ))"));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Cli.Bench;
@@ -29,6 +30,9 @@ public static class OptimizersCompareCommand
         var mnistTest = new Option<int>("--mnist-test") { Description = "MNIST: the first N test images.", DefaultValueFactory = _ => 1000 };
         var vanishing = new Option<bool>("--vanishing") { Description = "Also run the vanishing-gradient case (10-layer sigmoid network on DIGITS).", DefaultValueFactory = _ => true };
         var vanishingSeeds = new Option<int>("--vanishing-seeds") { Description = "Seeds of the vanishing-gradient case.", DefaultValueFactory = _ => 3 };
+        var vanishingLoss = CommonOptions.Typed("--vanishing-loss", "Loss of the vanishing-gradient case: mmc[:C] (the paper's, Max-Mahalanobis centres of norm C, default 10) or ce.",
+            ClassificationLoss.Parse, ClassificationLoss.Mmc());
+        vanishingLoss.HelpName = "mmc|ce|mmc:C";
         var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "DDPNOpt's Tikhonov ε (V_xx + ε·I).", DefaultValueFactory = _ => new DdpnOptions().Epsilon };
         var ddpnBound = new Option<double>("--ddpn-bound") { Description = "DDPNOpt's feedback bound ρ: |(K·δx)ᵢ| ≤ ρ·|kᵢ| (0: unbounded).", DefaultValueFactory = _ => new DdpnOptions().Bound };
         var only = new Option<string?>("--optimizers") { Description = $"Only these optimizers of the grid, comma-separated (default: all of {string.Join(", ", OptimizerComparison.Default.Select(o => o.Name))}); the timing and the vanishing case always run all." };
@@ -36,7 +40,7 @@ public static class OptimizersCompareCommand
         var device = CommonOptions.Device();
         var compare = new Command("compare", "Train a 5-layer network with DDPNOpt, SGD (momentum), RMSprop and Adam over seeds and learning rates; report accuracy, its spread across learning rates and time per step.")
         {
-            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, ddpnEpsilon, ddpnBound, only, timing, device,
+            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, vanishingLoss, ddpnEpsilon, ddpnBound, only, timing, device,
         };
         compare.SetAction(parse =>
         {
@@ -77,7 +81,7 @@ public static class OptimizersCompareCommand
             if (seedCount > 0) summary.AppendLine(Summary(setups, runs, seedCount));
             if (parse.GetValue(timing)) summary.AppendLine(Overhead(comparison, setups, asJson));
             if (parse.GetValue(vanishing))
-                summary.AppendLine(Vanishing(comparison, folder, epochOverride, parse.GetValue(vanishingSeeds), asJson));
+                summary.AppendLine(Vanishing(comparison, folder, epochOverride, parse.GetValue(vanishingSeeds), parse.GetValue(vanishingLoss)!, asJson));
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(summary.ToString()));
             if (!asJson) Console.WriteLine(summary);
             Console.Error.WriteLine($"opteq: wrote {Path.Combine(folder, "summary.md")}, runs.jsonl and plots");
@@ -199,13 +203,16 @@ public static class OptimizersCompareCommand
         Plots.SaveLines(Path.Combine(folder, $"{setup.Data}-accuracy-vs-lr.png"), $"{setup.Data}: final test accuracy (mean over seeds)", "log10 learning rate", "test accuracy (%)", series);
     }
 
-    /// <summary>A 10-layer sigmoid network on DIGITS (docs/math.md §6): accuracy and per-layer update norms per epoch.</summary>
-    private static string Vanishing(OptimizerComparison comparison, string folder, int epochOverride, int seeds, bool asJson)
+    /// <summary>A 10-layer sigmoid network on DIGITS (docs/math.md §6) under <paramref name="loss"/> (the paper's MMC by default): accuracy and per-layer update norms per epoch.</summary>
+    private static string Vanishing(OptimizerComparison comparison, string folder, int epochOverride, int seeds, ClassificationLoss loss, bool asJson)
     {
+        string lossText = loss.Kind == LossKind.Mmc
+            ? $"MMC loss ({loss.Name}: centres of norm {loss.CentreNorm:G}, predict the nearest centre)"
+            : "softmax cross-entropy";
         var setup = Setup("digits", epochOverride > 0 ? epochOverride : 15, 0, 0) with
         {
-            Hidden = Enumerable.Repeat(32, 9).ToArray(), Activation = Activation.Sigmoid,
-            Description = "10 linear layers (9 × 32 sigmoid + head), softmax cross-entropy, batch 64",
+            Hidden = Enumerable.Repeat(32, 9).ToArray(), Activation = Activation.Sigmoid, Loss = loss,
+            Description = $"10 linear layers (9 × 32 sigmoid + head), {lossText}, batch 64",
         };
         ComparedOptimizer[] optimizers =
         [
@@ -225,9 +232,10 @@ public static class OptimizersCompareCommand
                 runs.Add(run);
                 if (!asJson) Console.WriteLine($"  vanishing {o.Name,-12} seed {seed}: final train loss {(run.TrainLoss.Length > 0 ? run.TrainLoss[^1] : double.NaN):F4}, test accuracy {(run.TestAccuracy.Length > 0 ? run.TestAccuracy[^1] : double.NaN):P1}");
             }
-        AtomicFile.Write(Path.Combine(folder, "vanishing.json"), JsonSerializer.SerializeToUtf8Bytes(runs, new JsonSerializerOptions { WriteIndented = true }));
+        var record = new { loss = loss.Name, description = setup.Description, epochs = setup.Epochs, seeds, runs };
+        AtomicFile.Write(Path.Combine(folder, "vanishing.json"), JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true }));
         var text = new StringBuilder();
-        text.AppendLine($"\n## Vanishing gradients: DIGITS, {setup.Description}, {setup.Epochs} epochs, {seeds} seeds (cross-entropy, not the paper's MMC loss)\n");
+        text.AppendLine($"\n## Vanishing gradients: DIGITS, {setup.Description}, {setup.Epochs} epochs, {seeds} seeds (loss: {loss.Name})\n");
         text.AppendLine("| optimizer | lr | final train loss | final test accuracy | mean update norm per layer, bottom → head (‖ΔW‖_F per epoch, mean over epochs and seeds) |");
         text.AppendLine("|---|---|---|---|---|");
         var normSeries = new List<PlotSeries>();
@@ -236,11 +244,11 @@ public static class OptimizersCompareCommand
         {
             var mine = runs.Where(r => r.Optimizer == o.Name && r.TrainLoss.Length > 0).ToList();
             if (mine.Count == 0) { text.AppendLine($"| {o.Name} | {o.LearningRates[0]:G3} | diverged | | |"); continue; }
-            var loss = MeanStd(mine.Select(r => r.TrainLoss[^1]));
+            var trainLoss = MeanStd(mine.Select(r => r.TrainLoss[^1]));
             var accuracy = MeanStd(mine.Select(r => r.TestAccuracy[^1]));
             int layers = mine[0].UpdateNorms[0].Length;
             var norms = Enumerable.Range(0, layers).Select(l => mine.Average(r => r.UpdateNorms.Average(e => e[l]))).ToArray();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {o.Name} | {o.LearningRates[0]:G3} | {loss.Mean:F3} ± {loss.Std:F3} | {100 * accuracy.Mean:F1} ± {100 * accuracy.Std:F1} % | {string.Join(" ", norms.Select(n => n.ToString("G2", CultureInfo.InvariantCulture)))} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {o.Name} | {o.LearningRates[0]:G3} | {trainLoss.Mean:F3} ± {trainLoss.Std:F3} | {100 * accuracy.Mean:F1} ± {100 * accuracy.Std:F1} % | {string.Join(" ", norms.Select(n => n.ToString("G2", CultureInfo.InvariantCulture)))} |");
             normSeries.Add(new PlotSeries(o.Name, Enumerable.Range(1, layers).Select(l => (double)l).ToArray(), norms));
             int epochs = mine.Min(r => r.TestAccuracy.Length);
             accuracySeries.Add(new PlotSeries(o.Name, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(),

@@ -3,6 +3,7 @@ using System.Globalization;
 using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Distributed;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
@@ -49,6 +50,8 @@ public static class TrainCommand
         var ddpnKfacDamping = new Option<double>("--ddpn-kfac-damping") { Description = "ddpnopt kfac: damping γ added to both Kronecker factors before inversion.", DefaultValueFactory = _ => t.Ddpn.KfacDamping };
         var ddpnKfacDecay = new Option<double>("--ddpn-kfac-decay") { Description = "ddpnopt kfac: running-average decay of the factors, in [0, 1).", DefaultValueFactory = _ => t.Ddpn.KfacDecay };
         var ddpnKfacRefresh = new Option<int>("--ddpn-kfac-refresh") { Description = "ddpnopt kfac: re-estimate and invert the factors every N steps.", DefaultValueFactory = _ => t.Ddpn.KfacRefresh };
+        var loss = CommonOptions.Typed("--loss", "Training loss: ce (softmax cross-entropy, predict the argmax) or mmc[:C] (Max-Mahalanobis centres of norm C, default 10; predict the nearest centre; docs/math.md §7.9).", ClassificationLoss.Parse, t.Loss);
+        loss.HelpName = "ce|mmc|mmc:C";
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => t.WeightDecay };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => t.ClipNorm };
         var augment = new Option<int>("--augment") { Description = "Random shifts of up to N pixels (0: off).", DefaultValueFactory = _ => t.AugmentShift };
@@ -64,7 +67,7 @@ public static class TrainCommand
         var command = new Command("train", "Train an equilibrium classifier; the defaults train the reference OptEq model on the bundled MNIST.")
         {
             model, hidden, tiers, layers, activation, gamma, norm, solver, forwardIterations, forwardTolerance, backward, backwardIterations,
-            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, ddpnBound, ddpnPrecond, ddpnKfacDamping, ddpnKfacDecay, ddpnKfacRefresh, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter, holdout,
+            epochs, batch, lr, schedule, optimizer, ddpnBase, ddpnEpsilon, ddpnFeedback, ddpnBound, ddpnPrecond, ddpnKfacDamping, ddpnKfacDecay, ddpnKfacRefresh, loss, weightDecay, clip, augment, seed, data, output, resume, device, allowOptionChange, stopAfter, holdout,
         };
         var grow = new GrowOptions();
         grow.AddTo(command);
@@ -103,7 +106,7 @@ public static class TrainCommand
             var options = new TrainingOptions
             {
                 Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), LearningRate = parse.GetValue(lr), Schedule = scheduleSpec,
-                Optimizer = optimizerKind, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
+                Optimizer = optimizerKind, Loss = parse.GetValue(loss)!, WeightDecay = parse.GetValue(weightDecay), ClipNorm = parse.GetValue(clip),
                 AugmentShift = parse.GetValue(augment), Seed = parse.GetValue(seed),
                 Ddpn = new DdpnOptions
                 {
@@ -119,6 +122,7 @@ public static class TrainCommand
             {
                 // Growth changes the model's shape between rounds; the data-parallel path averages fixed-shape gradients.
                 if (communicator.Ranks > 1) throw InputException.Option("--grow", "growth runs in one process; run it without mpirun");
+                if (options.Loss.Kind != LossKind.CrossEntropy) throw InputException.Option("--loss", $"growth splits on the cross-entropy; '{options.Loss.Name}' is not supported with --grow");
                 return GrowTraining.Run(dev, config, options, growth, train, evaluation, folder, parse.GetValue(resume));
             }
             using var classifier = new Classifier<float>(dev, config);

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using OptEq.Autodiff;
 using OptEq.Autodiff.Data;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
@@ -20,15 +21,22 @@ public class DdpnTests
         => new() { Model = ModelKind.Mlp, Input = input, Classes = classes, Layers = layers, Activation = activation, Seed = seed };
 
     /// <summary>With the feedback off, training with ddpnopt over a base optimizer gives that optimizer's parameters bit for bit (float32).</summary>
-    [TestCase(OptimizerKind.Adam)]
-    [TestCase(OptimizerKind.Sgd)]
-    [TestCase(OptimizerKind.Rmsprop)]
-    public void WithoutFeedbackItIsItsBaseOptimizerBitForBit(OptimizerKind kind)
+    /// <remarks>Under the MMC loss (docs/math.md §7.9) as well: the terminal is the loss's gradient whichever loss it is.</remarks>
+    [TestCase(OptimizerKind.Adam, "ce")]
+    [TestCase(OptimizerKind.Sgd, "ce")]
+    [TestCase(OptimizerKind.Rmsprop, "ce")]
+    [TestCase(OptimizerKind.Adam, "mmc")]
+    [TestCase(OptimizerKind.Sgd, "mmc:2")]
+    public void WithoutFeedbackItIsItsBaseOptimizerBitForBit(OptimizerKind kind, string loss)
     {
         using var device = new NativeCpuDevice();
         var train = TrainerTests.Synthetic("train", 100, 1); // batch 32: the last batch is partial
         var test = TrainerTests.Synthetic("test", 30, 2);
-        var baseOptions = new TrainingOptions { Epochs = 2, Batch = 32, LearningRate = 0.01, Seed = 3, AugmentShift = 1, Schedule = ScheduleSpec.Parse("cosine"), Optimizer = kind };
+        var baseOptions = new TrainingOptions
+        {
+            Epochs = 2, Batch = 32, LearningRate = 0.01, Seed = 3, AugmentShift = 1, Schedule = ScheduleSpec.Parse("cosine"), Optimizer = kind,
+            Loss = ClassificationLoss.Parse(loss),
+        };
         var ddpnOptions = baseOptions with { Optimizer = OptimizerKind.Ddpnopt, Ddpn = new DdpnOptions { Base = kind, Feedback = false } };
         float[][] Train(TrainingOptions options)
         {
@@ -44,7 +52,7 @@ public class DdpnTests
         {
             var e = expected[i].Select(BitConverter.SingleToInt32Bits).ToArray();
             var a = actual[i].Select(BitConverter.SingleToInt32Bits).ToArray();
-            Assert.That(a, Is.EqualTo(e), $"parameter {i} after 2 epochs of {kind} vs ddpnopt without feedback");
+            Assert.That(a, Is.EqualTo(e), $"parameter {i} after 2 epochs of {kind} vs ddpnopt without feedback ({loss})");
         }
         Assert.That(expected[0].Distinct().Count(), Is.GreaterThan(10), "the parameters are not trivial");
     }
@@ -99,6 +107,62 @@ public class DdpnTests
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - lr * dense.QuW[t][i])));
         Assert.That(feedback, Is.GreaterThan(1e-4), "K·δx changes the update");
+    }
+
+    /// <summary>
+    /// The dense DDP step under the MMC loss (docs/math.md §7.9): the terminal V_x = (f − μ_y)/N with V_xx its Gauss–Newton
+    /// outer product, everything below as with the cross-entropy. One step on the 3-4-3-3 tanh network (float64, SGD
+    /// base, centres of norm 2): Q_u, V_x, V_xx = y·yᵀ and the new parameters match, for ε = 0 and ε &gt; 0.
+    /// </summary>
+    [TestCase(0.0)]
+    [TestCase(0.25)]
+    public void UnderMmcGainsAndValueDerivativesMatchADenseDdpStep(double epsilon)
+    {
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<double>(device, MlpConfig(3, 3, [4, 3], Activation.Tanh, 11));
+        const int n = 3;
+        const double lr = 0.05;
+        var loss = ClassificationLoss.Mmc(2);
+        var centres = loss.Centres(3);
+        var rng = new Random(7);
+        var x0 = Enumerable.Range(0, n * 3).Select(_ => 2 * rng.NextDouble() - 1).ToArray();
+        int[] labels = [1, 0, 2];
+        var layers = model.Parameters().ToArray();
+        var weights = Enumerable.Range(0, 3).Select(t => layers[2 * t].Value.ToArray()).ToArray();
+        var biases = Enumerable.Range(0, 3).Select(t => layers[2 * t + 1].Value.ToArray()).ToArray();
+        var dense = DenseDdp.Step(weights, biases, [3, 4, 3, 3], x0, labels, lr, epsilon,
+            lossGradient: (f, label) => f.Select((v, j) => v - centres[label * 3 + j]).ToArray());
+
+        using var optimizer = new Sgd<double>(model.Parameters(), new SgdOptions { LearningRate = lr });
+        using var step = new DdpnStep<double>(device, model, optimizer, new DdpnOptions { Base = OptimizerKind.Sgd, Epsilon = epsilon, Bound = 0 }, loss);
+        using var images = device.FromArray(x0, n, 3);
+        using var labelTensor = device.FromArray(labels, n);
+        var (meanLoss, _) = step.Run(images, labelTensor, new ConstantSchedule(lr));
+        Assert.That(meanLoss, Is.GreaterThan(0.5), "the MMC loss of an untrained network (the centres have norm 2)");
+
+        const double tol = 1e-12;
+        for (int t = 0; t < 3; t++)
+        {
+            Assert.That(layers[2 * t].Grad.ToArray(), Is.EqualTo(dense.QuW[t]).Within(tol), $"Q_u (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Grad.ToArray(), Is.EqualTo(dense.QuB[t]).Within(tol), $"Q_u (bias) of stage {t}");
+            Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
+        }
+        for (int t = 1; t < 3; t++)
+        {
+            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
+            var y = step.ValueHessianFactor(t).ToArray();
+            int width = dense.Widths[t];
+            for (int s = 0; s < n; s++)
+                for (int i = 0; i < width; i++)
+                    for (int j = 0; j < width; j++)
+                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
+            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
+        }
+        double feedback = 0;
+        for (int t = 1; t < 3; t++)
+            for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - lr * dense.QuW[t][i])));
+        Assert.That(feedback, Is.GreaterThan(1e-5), "K·δx changes the update");
     }
 
     /// <summary>
@@ -549,7 +613,7 @@ public class DdpnTests
         /// <paramref name="newX0"/>: the new state x̂₀ at the first stage's input (null: x₀, the data, δx₀ = 0); an
         /// equilibrium model's head sees ẑ* there.
         public static DenseDdp Step(double[][] w, double[][] b, int[] widths, double[] x0, int[] labels, double lr, double epsilon,
-            Func<int, double[][], double[][], double[,]>? inverse = null, double[]? newX0 = null)
+            Func<int, double[][], double[][], double[,]>? inverse = null, double[]? newX0 = null, Func<double[], int, double[]>? lossGradient = null)
         {
             int stages = w.Length, n = labels.Length;
             // Forward: xs[t][s] is the input of stage t for sample s; ds[t][s] is σ′ (1 for the head).
@@ -567,13 +631,17 @@ public class DdpnTests
                     ds[t][s] = head ? a.Select(_ => 1.0).ToArray() : a.Select(v => 1 - Math.Tanh(v) * Math.Tanh(v)).ToArray();
                 }
             }
-            // Terminal: V_x = (softmax − onehot)/N, V_xx = N·V_x·V_xᵀ (the Gauss–Newton outer product of the mean loss).
+            // Terminal: V_x = ∇ℓ/N (default ℓ the cross-entropy: ∇ℓ = softmax − onehot), V_xx = N·V_x·V_xᵀ (the Gauss–Newton
+            // outer product of the mean loss).
+            lossGradient ??= (z, label) =>
+            {
+                double max = z.Max(), sum = z.Sum(v => Math.Exp(v - max));
+                return z.Select((v, j) => Math.Exp(v - max) / sum - (j == label ? 1 : 0)).ToArray();
+            };
             var vx = new double[n][]; var vxx = new double[n][,];
             for (int s = 0; s < n; s++)
             {
-                var z = xs[stages][s];
-                double max = z.Max(), sum = z.Sum(v => Math.Exp(v - max));
-                vx[s] = z.Select((v, j) => (Math.Exp(v - max) / sum - (j == labels[s] ? 1 : 0)) / n).ToArray();
+                vx[s] = lossGradient(xs[stages][s], labels[s]).Select(v => v / n).ToArray();
                 vxx[s] = Outer(vx[s], vx[s], n);
             }
             var result = new DenseDdp

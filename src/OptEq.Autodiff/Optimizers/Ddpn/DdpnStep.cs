@@ -1,4 +1,5 @@
 using OptEq.Autodiff.Layers;
+using OptEq.Autodiff.Losses;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers.Schedules;
 using OptEq.Kernels.Activations;
@@ -23,6 +24,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private readonly T _epsilon;
     private readonly bool _kfac;
     private readonly T _bound;
+    private readonly DeviceLoss<T> _loss;
     private bool _factorsReady;
     private Workspace? _last;
     // An equilibrium model's layers below its explicit head (null for a feedforward stack), their parameters' indices in
@@ -33,7 +35,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private (Workspace W, Tensor<int> Labels, bool Refresh) _pending;
     private T _headLoss = T.Zero;
 
-    public DdpnStep(Device device, Classifier<T> model, Optimizer<T> optimizer, DdpnOptions options)
+    /// <param name="loss">The terminal cost Φ (default: the cross-entropy); V_x and V_xx at the top come from its gradient (docs/math.md §6.3).</param>
+    public DdpnStep(Device device, Classifier<T> model, Optimizer<T> optimizer, DdpnOptions options, ClassificationLoss? loss = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -56,6 +59,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             _headPass = HeadPass;
         }
         _stages = BuildStages(model, optimizer, first);
+        _loss = new DeviceLoss<T>(device, loss ?? ClassificationLoss.CrossEntropy, model.Config.Classes);
     }
 
     /// <summary>Whether the model has layers below its explicit stages (an equilibrium model's injection and equilibrium).</summary>
@@ -68,7 +72,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
 
     /// <summary>
     /// One step on a batch: forward, loss, the DDP backward pass with the base optimizer's update of each layer as it is
-    /// reached, then the feedback forward pass. Returns the batch's mean cross-entropy and its logits [count, classes]
+    /// reached, then the feedback forward pass. Returns the batch's mean loss and its logits [count, classes]
     /// at the parameters before the step (valid until the next step). The learning rate comes from the schedule at the
     /// optimizer's step count.
     /// </summary>
@@ -154,11 +158,12 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         }
     }
 
-    // As Ops.SoftmaxCrossEntropy: per-row loss and the gradient (softmax − onehot)/N in one pass, then the mean.
+    // As the tape's loss op: per-row loss and the gradient ∇ℓ/N in one pass ((softmax − onehot)/N, or (f − μ_y)/N for
+    // MMC), then the mean. Everything above the head's output follows from that gradient alone.
     private T Loss(Workspace w, Tensor<int> labels)
     {
         T mean = T.One / T.CreateChecked(w.Rows);
-        _device.SoftmaxCrossEntropy(w.Logits, labels, w.Losses, w.LogitGrad, mean);
+        _loss.PerRow(w.Logits, labels, w.Losses, w.LogitGrad, mean);
         _device.RowReduce(RowReduction.Sum, w.LossRow, null, w.LossValue);
         _device.Axpby(mean, w.LossValue, T.Zero, w.LossValue, w.LossValue);
         if (Options.Feedback)
@@ -409,6 +414,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         foreach (var w in _workspaces.Values) w.Dispose();
         _prefix?.Dispose();
         _workspaces.Clear();
+        _loss.Dispose();
     }
 
     /// <summary>One linear layer and its activation, with the per-layer tensors of a step (sized by the weights).</summary>

@@ -12,6 +12,47 @@ internal sealed unsafe class LossNative : ILossBackend
             Logits = logits.Rows(), Labels = labels.Ptr(), Loss = loss.Ptr(), Gradient = gradient.Rows(), GradientScale = gradientScale, Cols = cols,
         });
 
+    public void MmcLoss<T>(int rows, int cols, int classes, MatrixView<T> features, MatrixView<int> labels, MatrixView<T> centres, MatrixView<T> loss, MatrixView<T> gradient, T gradientScale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        NativeParallel.For(rows, cols * 3L, new MmcRows<T>
+        {
+            Features = features.Rows(), Centres = centres.Rows(), Labels = labels.Ptr(), Loss = loss.Ptr(), Gradient = gradient.Rows(),
+            GradientScale = gradientScale, Cols = cols, Classes = classes,
+        });
+
+    /// <summary>½‖f − μ_label‖² and scale·(f − μ_label) per row; the loss is summed before any gradient element is written.</summary>
+    private struct MmcRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public RowPointer<T> Features, Centres, Gradient;
+        public int* Labels;
+        public T* Loss;
+        public T GradientScale;
+        public int Cols, Classes;
+
+        public readonly void Run(int r0, int r1)
+        {
+            T half = T.One / (T.One + T.One);
+            for (int r = r0; r < r1; r++)
+            {
+                T* f = Features[r];
+                int label = Labels[r];
+                if ((uint)label >= (uint)Classes)
+                {
+                    Loss[r] = T.NaN;
+                    if (!Gradient.IsNull) for (int j = 0; j < Cols; j++) Gradient[r][j] = T.NaN;
+                    continue;
+                }
+                T* mu = Centres[label];
+                T sum = T.Zero;
+                for (int j = 0; j < Cols; j++) { T e = f[j] - mu[j]; sum += e * e; }
+                Loss[r] = half * sum;
+                if (Gradient.IsNull) continue;
+                T* g = Gradient[r];
+                for (int j = 0; j < Cols; j++) g[j] = GradientScale * (f[j] - mu[j]);
+            }
+        }
+    }
+
     private struct SoftmaxCrossEntropyRows<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public RowPointer<T> Logits, Gradient;
