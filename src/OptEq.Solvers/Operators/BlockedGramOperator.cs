@@ -53,6 +53,13 @@ public sealed class BlockedGramOperator<T> : IGramOperator<T> where T : unmanage
     {
         if (v.Rank != 2 || v.Shape[0] != Batch || result.Rank != 2 || result.Shape[0] != Batch)
             throw new ShapeException($"blocked gram operator: v and result must have {Batch} rows, got [{string.Join(", ", v.Shape)}] and [{string.Join(", ", result.Shape)}]");
+        if (RowsPerBlock >= Batch)
+        {
+            // One block: the whole batch, no views to make (the two convolutions of GramOperator).
+            Root.Apply(v, _scratch, T.Zero);
+            Root.ApplyTranspose(_scratch, result, beta);
+            return;
+        }
         var vBlocks = BlocksOf(v);
         var resultBlocks = BlocksOf(result);
         for (int i = 0; i < vBlocks.Length; i++)

@@ -96,6 +96,8 @@ public class GramMethodTests
         // A spectrum not refreshed after V changed would give the recorded equilibrium again: far outside the tolerance.
         Assert.That(Distance(expected.Recorded, expected.Output), Is.GreaterThan(100 * tolerance * Norm(expected.Output)), "the replay's new V moves z*");
         Assert.That(Distance(actual.Output, expected.Output), Is.LessThanOrEqualTo(tolerance * Norm(expected.Output)), $"z* by {gram}, {typeof(T).Name}");
+        TestContext.Out.WriteLine($"{gram} {typeof(T).Name}: z* differs by {Distance(actual.Output, expected.Output) / Norm(expected.Output):e2} (tolerance {tolerance:e2}), " +
+            $"gradients by {string.Join(", ", expected.Grads.Select((e, p) => (Distance(actual.Grads[p], e) / Norm(e)).ToString("e2")))}; the replay moved z* by {Distance(expected.Recorded, expected.Output) / Norm(expected.Output):e2}");
         string[] names = ["V", "U", "b"];
         for (int p = 0; p < expected.Grads.Length; p++)
         {
