@@ -1,6 +1,7 @@
 using OptEq.Autodiff.Layers;
 using OptEq.Kernels.Activations;
 using OptEq.Solvers;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Autodiff.Checks;
 
@@ -153,8 +154,8 @@ public static class GradientCheckSuite
     }
 
     /// <summary>
-    /// The convolutional equilibrium layers on 2×5×5 (or 1×6×6) images: conv-opteq (zero and circular padding; σ exact by
-    /// 2,000 power steps), multi-tier OptEq (tiers 2, 3), and the monotone conv peer (circular padding, pooled).
+    /// The convolutional equilibrium layers on 2×5×5 (or 1×6×6) images: conv-opteq (zero and circular padding, each WᵀW
+    /// method; σ exact by 2,000 power steps), multi-tier OptEq (tiers 2, 3), and the monotone conv peer (circular padding, pooled).
     /// </summary>
     private static IEnumerable<GradientCheckResult> ConvLayers(Device device)
     {
@@ -162,15 +163,18 @@ public static class GradientCheckSuite
         var cg = new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.ConjugateGradient, AdjointOptions = TightAdjoint };
         var anderson = new BackwardOptions { Mode = BackwardMode.Implicit, Adjoint = AdjointSolvers.Anderson, AdjointOptions = TightAdjoint };
         using var image = Random(device, rng, 0.5, 2, 2 * 5 * 5);
-        foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Circular })
+        // Each WᵀW method the solves can use (the fourier one needs circular padding); convs keeps the plain target name.
+        foreach (var (padding, gram) in new[] { (ConvPadding.Zero, GramMethod.Convolutions), (ConvPadding.Zero, GramMethod.Blocked),
+                     (ConvPadding.Circular, GramMethod.Convolutions), (ConvPadding.Circular, GramMethod.Blocked), (ConvPadding.Circular, GramMethod.Fourier) })
         {
             var options = new ConvOptEqLayerOptions
             {
                 InChannels = 2, Height = 5, Width = 5, Channels = 3, KernelSize = 3, Padding = padding, InjectionStride = 1, Gamma = 0.9,
-                PowerSteps = 2000, Forward = TightForward, Backward = cg,
+                PowerSteps = 2000, Forward = TightForward, Backward = cg, Gram = gram,
             };
             using var layer = new ConvOptEqLayer<double>(device, "conv", options, new Random(14));
-            yield return GradientCheck.CheckLayer($"conv-opteq-relu-{padding.ToString().ToLowerInvariant()}", cg.ToString(), layer, image);
+            string method = gram == GramMethod.Convolutions ? "" : "-" + GramMethods.Name(gram);
+            yield return GradientCheck.CheckLayer($"conv-opteq-relu-{padding.ToString().ToLowerInvariant()}{method}", cg.ToString(), layer, image);
         }
         using (var tiers = new MultiTierOptEqLayer<double>(device, "tiers", new MultiTierOptEqLayerOptions
         {

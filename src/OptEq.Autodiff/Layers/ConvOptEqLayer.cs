@@ -19,6 +19,12 @@ public sealed record ConvOptEqLayerOptions
     public int KernelSize { get; init; } = 3;
     /// <summary>W's padding: zero or circular (U always pads with zeros).</summary>
     public ConvPadding Padding { get; init; } = ConvPadding.Zero;
+    /// <summary>
+    /// How the solves apply WᵀW (docs/math.md §1.7): two convolutions (the default), cache-blocked, the Fourier domain
+    /// (circular padding only), or <see cref="GramMethod.Auto"/> (<see cref="GramMethods.Resolve"/>). The same equilibrium
+    /// and gradients up to rounding; only the speed differs.
+    /// </summary>
+    public GramMethod Gram { get; init; } = GramMethod.Convolutions;
     /// <summary>U's stride: 2 puts the hidden state at half the resolution (a quarter of the cost per iteration).</summary>
     public int InjectionStride { get; init; } = 1;
     public Activation Activation { get; init; } = Activation.ReLU;
@@ -53,7 +59,10 @@ public sealed record ConvOptEqLayerOptions
         if (PowerSteps < 1) throw new ArgumentOutOfRangeException(nameof(PowerSteps), PowerSteps, "power steps must be ≥ 1");
         if (Priors.Quadratic is not null) throw new NotSupportedException("the quadratic prior needs a dense P; the convolutional layer supports the ℓ2, ℓ1 and box priors");
         _ = InjectionGeometry; // validated by the geometry record
-        _ = HiddenGeometry;
+        if (GramMethods.Problem(Gram, HiddenGeometry) is string problem)
+            throw new ArgumentException(Gram == GramMethod.Fourier && Padding != ConvPadding.Circular
+                ? "the fourier WᵀW needs circular padding: only a circular convolution is diagonalised by the DFT (use circular padding, or the convs, blocked or auto method)"
+                : problem);
     }
 }
 
@@ -82,6 +91,7 @@ public sealed class ConvOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where 
         U = new Parameter<T>($"{name}.U", Init.Uniform<T>(device, rng, bound, _injection.OutChannels, _injection.WeightColumns));
         B = new Parameter<T>($"{name}.b", Init.Uniform<T>(device, rng, bound, options.Channels)) { NoWeightDecay = true };
         _operatorOfV = new Conv2dOperator<T>(_hidden, V.Value);
+        Gram = GramMethods.Resolve(options.Gram, _hidden, device.Kind);
         _power = new OperatorPowerIterationState<T>(device, _hidden.InputSize, _hidden.OutputSize, rng.Next()) { StepsPerForward = options.PowerSteps };
     }
 
@@ -89,6 +99,8 @@ public sealed class ConvOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where 
     /// <summary>Features per sample of the hidden state (and of the output): Channels·H′·W′.</summary>
     public int HiddenSize => _hidden.InputSize;
     public Conv2dGeometry HiddenGeometry => _hidden;
+    /// <summary>How the solves apply WᵀW: <see cref="ConvOptEqLayerOptions.Gram"/>, with <see cref="GramMethod.Auto"/> resolved for this device.</summary>
+    public GramMethod Gram { get; }
     /// <summary>The persistent power iteration on V's operator.</summary>
     public OperatorPowerIterationState<T> PowerIteration => _power;
     public Parameter<T> V { get; }
@@ -116,7 +128,9 @@ public sealed class ConvOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where 
         }
         var spec = new EquilibriumSpec { Activation = activation, SymmetricRho = rho, Forward = Options.Forward, Backward = Options.Backward };
         var geometry = _hidden;
-        return Ops.OperatorEquilibrium([w], weights => new Conv2dOperator<T>(geometry, weights[0]), c, spec, report: Report);
+        var gram = Gram;
+        return Ops.OperatorEquilibrium([w], weights => new Conv2dOperator<T>(geometry, weights[0]), c, spec, report: Report,
+            metric: (root, batch) => GramMethods.Create(gram, (Conv2dOperator<T>)root, batch));
     }
 
     public IEnumerable<Parameter<T>> Parameters() => [V, U, B];

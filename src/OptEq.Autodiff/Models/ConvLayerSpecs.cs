@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using OptEq.Autodiff.Layers;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Autodiff.Models;
 
@@ -17,6 +18,9 @@ public sealed record ConvOptEqSpec : EquilibriumLayerSpec
     public int InjectionStride { get; init; } = 1;
     public double Gamma { get; init; } = 0.95;
     public int PowerSteps { get; init; } = 2;
+    /// <summary>How the solves apply WᵀW (<see cref="ConvOptEqLayerOptions.Gram"/>); a spec written before it existed has none and means convs.</summary>
+    [JsonConverter(typeof(GramMethodJsonConverter))]
+    public GramMethod Gram { get; init; } = GramMethod.Convolutions;
 
     /// <summary>The layer's options (the solvers and activation of the spec).</summary>
     [JsonIgnore]
@@ -24,6 +28,7 @@ public sealed record ConvOptEqSpec : EquilibriumLayerSpec
     {
         InChannels = InChannels, Height = Height, Width = Width, Channels = Channels, KernelSize = KernelSize, Padding = Padding,
         InjectionStride = InjectionStride, Activation = Activation, Gamma = Gamma, PowerSteps = PowerSteps, Forward = Forward, Backward = Backward,
+        Gram = Gram,
     };
 
     public override int OutputSize(int input) => LayerOptions.HiddenGeometry.InputSize;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Autodiff.Models;
 
@@ -21,6 +22,9 @@ public sealed record ConvModelOptions
     public int ImageChannels { get; init; } = 1;
     /// <summary>multitier-opteq: how many of the last tiers the head reads (1: the last tier only).</summary>
     public int HeadTiers { get; init; } = 1;
+    /// <summary>conv-opteq: how the solves apply WᵀW (<see cref="GramMethod"/>); a configuration written before it existed has none and means convs.</summary>
+    [JsonConverter(typeof(GramMethodJsonConverter))]
+    public GramMethod Gram { get; init; } = GramMethod.Convolutions;
 
     /// <summary>The side of the square image for <paramref name="input"/> features, or an error that says why there is none.</summary>
     public int ImageSide(int input)
@@ -33,6 +37,6 @@ public sealed record ConvModelOptions
     }
 
     public bool Equals(ConvModelOptions? other) => other is not null && Channels.SequenceEqual(other.Channels) && KernelSize == other.KernelSize
-        && Padding == other.Padding && InjectionStride == other.InjectionStride && Pool == other.Pool && ImageChannels == other.ImageChannels && HeadTiers == other.HeadTiers;
+        && Padding == other.Padding && InjectionStride == other.InjectionStride && Pool == other.Pool && ImageChannels == other.ImageChannels && HeadTiers == other.HeadTiers && Gram == other.Gram;
     public override int GetHashCode() => HashCode.Combine(Channels.Length, KernelSize, Padding, InjectionStride, Pool, ImageChannels);
 }

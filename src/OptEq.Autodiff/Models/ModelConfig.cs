@@ -113,7 +113,7 @@ public sealed record ModelConfig
             // Nulls first, so the message names the key rather than the serializer's type.
             if (StrictJson.NullValue(json) is string nullKey) throw InputException.Content(source, Where($"'{nullKey}' is null"));
             var config = JsonSerializer.Deserialize<ModelConfig>(json, ModelJson.Options) ?? throw InputException.Content(source, Where("it is null"));
-            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", "conv"]) is string problem) throw InputException.Content(source, Where(problem));
+            if (StrictJson.Problem(json, config.ToJson(), optional: ["spec", "layers", "conv", "conv.headTiers", "spec.layers[].headTiers", "conv.gram", "spec.layers[].gram"]) is string problem) throw InputException.Content(source, Where(problem));
             config.Validate();
             return config;
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OptEq.Kernels.Activations;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Autodiff.Models;
 
@@ -30,3 +31,16 @@ public sealed class NormKindJsonConverter() : JsonStringEnumConverter<NormKind>(
 
 /// <summary>A convolution's padding in JSON: "zero" or "circular".</summary>
 public sealed class ConvPaddingJsonConverter() : JsonStringEnumConverter<ConvPadding>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false);
+
+/// <summary>A WᵀW method in JSON: "auto", "convs", "blocked" or "fourier" (<see cref="GramMethods"/>).</summary>
+public sealed class GramMethodJsonConverter : JsonConverter<GramMethod>
+{
+    public override GramMethod Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException($"a WᵀW method must be a string: {GramMethods.NameList}");
+        string? name = reader.GetString();
+        return GramMethods.TryParse(name, out var method) ? method : throw new JsonException($"'{name}' is not a WᵀW method: {GramMethods.NameList}");
+    }
+
+    public override void Write(Utf8JsonWriter writer, GramMethod value, JsonSerializerOptions options) => writer.WriteStringValue(GramMethods.Name(value));
+}

@@ -113,6 +113,7 @@ internal static class ModelRecipes
     {
         var o = ConvOf(c);
         if (o.Channels.Length != 1) throw new ArgumentException($"conv-mon has one hidden state: give one channel count (--channels), not {o.Channels.Length}");
+        OnlyConvOptEqHasAGram(o, "conv-mon");
         return
         [
             new MonotoneConvSpec
@@ -150,6 +151,13 @@ internal static class ModelRecipes
     /// <summary>The convolutional options of a configuration (the defaults when it gives none).</summary>
     internal static ConvModelOptions ConvOf(ModelConfig c) => c.Conv ?? new ConvModelOptions();
 
+    // The other conv kinds apply their operators as they are: a WᵀW method for them would be silently ignored.
+    private static void OnlyConvOptEqHasAGram(ConvModelOptions o, string kind)
+    {
+        if (o.Gram != Solvers.Operators.GramMethod.Convolutions)
+            throw new ArgumentException($"the WᵀW method ({Solvers.Operators.GramMethods.Name(o.Gram)}) is a conv-opteq setting; {kind} applies its operator as it is (leave it convs)");
+    }
+
     /// <summary>Average pooling (when Pool &gt; 1) and the linear head on C×side×side features.</summary>
     private static IEnumerable<LayerSpec> PooledHead(ModelConfig c, int channels, int side)
     {
@@ -167,7 +175,7 @@ internal static class ModelRecipes
         {
             Name = "conv", InChannels = o.ImageChannels, Height = side, Width = side, Channels = o.Channels[0], KernelSize = o.KernelSize,
             Padding = o.Padding, InjectionStride = o.InjectionStride, Activation = c.Activation, Gamma = c.Gamma,
-            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric),
+            Forward = c.ForwardOptions, Backward = c.BackwardOptions.For(AdjointStructure.Symmetric), Gram = o.Gram,
         };
         var hidden = layer.LayerOptions.HiddenGeometry;
         return [layer, .. PooledHead(c, hidden.InChannels, hidden.Height)];
@@ -177,6 +185,7 @@ internal static class ModelRecipes
     public static IReadOnlyList<LayerSpec> MultiTierOptEq(ModelConfig c)
     {
         var o = ConvOf(c);
+        OnlyConvOptEqHasAGram(o, "multitier-opteq");
         int side = o.ImageSide(c.Input);
         var layer = new MultiTierOptEqSpec
         {

@@ -12,10 +12,14 @@ public static partial class Ops
     /// The forward solve records nothing; the backward rule is one adjoint solve (CG applies: the adjoint is symmetric),
     /// u = J ⊙ w, then dc += u and, for W's weights, the gradient of ⟨u, WᵀW z*⟩ = ⟨W u, W z*⟩:
     /// ∂/∂θ = (∂(W u)/∂θ)ᵀ(W z*) + (∂(W z*)/∂θ)ᵀ(W u), which the operator gives from two weight-gradient calls.
-    /// <paramref name="spec"/>.SymmetricRho must be ρ ≥ ||W||₂² (the reparameterisation's bound).
+    /// <paramref name="spec"/>.SymmetricRho must be ρ ≥ ||W||₂² (the reparameterisation's bound). <paramref name="metric"/>
+    /// chooses how the map applies WᵀW in the solves (given W and the batch; default: W then Wᵀ, <see cref="GramOperator{T}"/>);
+    /// its <see cref="IGramOperator{T}.Refresh"/> runs once per forward pass, before the solve. The weight gradient always
+    /// uses W itself (W u, W z*), so it is exact whichever metric the solves used.
     /// </summary>
     public static Variable<T> OperatorEquilibrium<T>(IReadOnlyList<Variable<T>> weights, Func<IReadOnlyList<Tensor<T>>, IParameterisedOperator<T>> root,
-        Variable<T> injection, EquilibriumSpec spec, Tensor<T>? initialState = null, EquilibriumReport? report = null)
+        Variable<T> injection, EquilibriumSpec spec, Tensor<T>? initialState = null, EquilibriumReport? report = null,
+        Func<IParameterisedOperator<T>, int, IGramOperator<T>>? metric = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -35,7 +39,9 @@ public static partial class Ops
         for (int i = 0; i < values.Length; i++) values[i] = weights[i].Value;
         var w = root(values);
         if (w.InputSize != d) throw new ShapeException($"operator equilibrium: W takes {w.InputSize} features, the injection has {d}");
-        var map = new OperatorOptEqMap<T>(spec.Activation, w, injection.Value, rho);
+        var map = metric is null
+            ? new OperatorOptEqMap<T>(spec.Activation, w, injection.Value, rho)
+            : OperatorOptEqMap<T>.WithMetric(spec.Activation, metric(w, batch), injection.Value, rho);
         tape.Own(map);
         var z0 = initialState ?? tape.Zeros(batch, d);
         var value = tape.Rent(batch, d);
@@ -43,6 +49,7 @@ public static partial class Ops
         tape.Own(solve);
         tape.Compute(() =>
         {
+            map.Metric.Refresh(); // W's weights are rewritten every forward (W = γV/σ): once here, not per iteration
             solve.Replace(SolverRegistry.Solve(map, z0, report is { RecordTrace: true } ? spec.Forward with { RecordTrace = true } : spec.Forward));
             device.Copy(solve.Result!.Solution, value);
             if (report is not null) ReportForward(report, solve.Result!);

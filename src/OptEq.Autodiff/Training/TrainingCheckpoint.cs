@@ -35,7 +35,7 @@ internal static class TrainingCheckpoint
         var checkpoint = Checkpoint.Load(path);
         var config = ModelConfig.FromJson(checkpoint.Config, path);
         // The initialisation seed does not matter once the weights are restored; the training seed is compared below.
-        var modelDifferences = JsonDifferences.Of(config.ToJson(), model.Config.ToJson(), "the checkpoint", "this run", "seed");
+        var modelDifferences = JsonDifferences.Of(WithoutGram(config.ToJson()), WithoutGram(model.Config.ToJson()), "the checkpoint", "this run", "seed");
         if (modelDifferences.Count > 0)
             throw InputException.Option("--resume", $"{path} holds another model than this run builds: {string.Join("; ", modelDifferences)} " +
                                                     "(give the model options of the run that wrote it)");
@@ -52,5 +52,25 @@ internal static class TrainingCheckpoint
         checkpoint.RestoreGroup(Checkpoint.OptimizerGroup, optimizer.State(), "optimizer state", "the optimizer");
         optimizer.StepCount = (int)checkpoint.Step;
         return ((int)checkpoint.Epoch, stored);
+    }
+
+    // conv-opteq's WᵀW method ("gram": convs, blocked, fourier, auto) is how the solves run, not what the model is (the same
+    // results up to rounding, as on another device): a run may resume with another one, e.g. an old checkpoint under --gram auto.
+    private static string WithoutGram(string json)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        Strip(root);
+        return root.ToJsonString();
+
+        static void Strip(System.Text.Json.Nodes.JsonNode? node)
+        {
+            if (node is System.Text.Json.Nodes.JsonObject o)
+            {
+                foreach (var key in o.Select(p => p.Key).Where(k => string.Equals(k, "gram", StringComparison.OrdinalIgnoreCase)).ToList()) o.Remove(key);
+                foreach (var (_, child) in o) Strip(child);
+            }
+            else if (node is System.Text.Json.Nodes.JsonArray a)
+                foreach (var child in a) Strip(child);
+        }
     }
 }

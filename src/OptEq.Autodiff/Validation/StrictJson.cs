@@ -10,7 +10,10 @@ namespace OptEq.Autodiff.Validation;
 public static class StrictJson
 {
     /// <summary>The first problem found, as "missing key 'spec.layers[0].gamma'", or null when the document is complete.</summary>
-    /// <param name="optional">Top-level keys that may be absent (files written before they existed still load).</param>
+    /// <param name="optional">
+    /// Keys that may be absent (files written before they existed still load), as paths: "spec" (top level), "conv.headTiers",
+    /// "spec.layers[].headTiers" ("[]" for any array index).
+    /// </param>
     public static string? Problem(string json, string canonical, params string[] optional)
     {
         if (NullValue(json) is string nullPath) return $"'{nullPath}' is null";
@@ -44,6 +47,8 @@ public static class StrictJson
         }
     }
 
+    private static readonly System.Text.RegularExpressions.Regex AnyIndex = new(@"\[\d+\]", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private static string? Compare(JsonElement given, JsonElement expected, string path, string[] optional)
     {
         if (given.ValueKind == JsonValueKind.Null && expected.ValueKind != JsonValueKind.Null) return $"'{path}' is null";
@@ -57,7 +62,7 @@ public static class StrictJson
                 string child = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
                 if (!keys.TryGetValue(property.Name, out var value))
                 {
-                    if (path.Length == 0 && optional.Contains(property.Name, StringComparer.OrdinalIgnoreCase)) continue;
+                    if (optional.Contains(AnyIndex.Replace(child, "[]"), StringComparer.OrdinalIgnoreCase)) continue;
                     return $"missing key '{child}'";
                 }
                 if (Compare(value, property.Value, child, optional) is string problem) return problem;

@@ -8,6 +8,7 @@ using OptEq.Autodiff.Optimizers;
 using OptEq.Kernels;
 using OptEq.Kernels.Activations;
 using OptEq.Solvers;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Cli.Bench;
 
@@ -29,6 +30,8 @@ public sealed record ConvStepShape
     public int Iterations { get; init; } = 20;
     public int AdjointIterations { get; init; } = 20;
     public int Memory { get; init; } = 5;
+    /// <summary>conv-opteq: how the solves apply WᵀW (ours only; the peer always runs two convolutions).</summary>
+    public GramMethod Gram { get; init; } = GramMethod.Convolutions;
 
     /// <summary>The peer script's arguments for this shape.</summary>
     public IEnumerable<string> PeerArguments() =>
@@ -39,7 +42,7 @@ public sealed record ConvStepShape
     ];
 
     public override string ToString() => FormattableString.Invariant(
-        $"batch {Batch}, {Size}×{Size}, {Channels} channels, {KernelSize}×{KernelSize} {(Padding == ConvPadding.Circular ? "circular" : "zero")} padding, injection stride {InjectionStride}, {Pool}×{Pool} pooling, {Iterations} forward + {AdjointIterations} adjoint iterations");
+        $"batch {Batch}, {Size}×{Size}, {Channels} channels, {KernelSize}×{KernelSize} {(Padding == ConvPadding.Circular ? "circular" : "zero")} padding, injection stride {InjectionStride}, {Pool}×{Pool} pooling, {Iterations} forward + {AdjointIterations} adjoint iterations{(Model == "conv-opteq" ? $", WᵀW {GramMethods.Name(Gram)}" : "")}");
 
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 }
@@ -48,6 +51,7 @@ public sealed record ConvStepShape
 /// <c>opteq bench step --model conv-mon | conv-opteq</c>: one training step of a convolutional equilibrium model (input
 /// convolution, fixed-iteration forward solve, implicit backward with the same count, 4×4 average pooling, linear head,
 /// cross-entropy, Adam) recorded once and replayed, timed per step (median), beside the same step in PyTorch.
+/// conv-opteq's WᵀW method is <c>--gram</c> (<see cref="ConvStepShape.Gram"/>), so the methods can be timed one after another.
 /// </summary>
 public static class ConvStepBench
 {
@@ -62,7 +66,7 @@ public static class ConvStepBench
     public static ModelConfig Config(ConvStepShape s) => new()
     {
         Model = ModelKind.Parse(s.Model), Input = s.Size * s.Size, Classes = 10,
-        Conv = new ConvModelOptions { Channels = [s.Channels], KernelSize = s.KernelSize, Padding = s.Padding, InjectionStride = s.InjectionStride, Pool = s.Pool },
+        Conv = new ConvModelOptions { Channels = [s.Channels], KernelSize = s.KernelSize, Padding = s.Padding, InjectionStride = s.InjectionStride, Pool = s.Pool, Gram = s.Gram },
         Solver = Models[s.Model], ForwardMaxIterations = s.Iterations, ForwardTolerance = 0,
         Backward = new BackwardMethod(BackwardMode.Implicit, AdjointSolvers.Anderson), BackwardMaxIterations = s.AdjointIterations, BackwardTolerance = 0,
     };
@@ -71,9 +75,14 @@ public static class ConvStepBench
     {
         if (!Models.ContainsKey(shape.Model))
             throw new ArgumentException($"--model: bench step knows opteq, {string.Join(", ", Models.Keys)}; got '{shape.Model}'");
+        if (shape.Model != "conv-opteq" && shape.Gram != GramMethod.Convolutions)
+            throw new ArgumentException($"--gram: {shape.Model} applies its operator as it is; the WᵀW method is a conv-opteq setting");
         var config = Config(shape);
         config.Validate();
         using var device = DeviceCatalog.Open(deviceId);
+        // What auto becomes here, and what the table names: the method the layer resolves on this device.
+        shape = shape with { Gram = config.Spec.Layers.OfType<ConvOptEqSpec>().FirstOrDefault() is { } layer
+            ? GramMethods.Resolve(shape.Gram, layer.LayerOptions.HiddenGeometry, device.Kind) : shape.Gram };
         var spec = config.Spec;
         using var model = new Classifier<float>(device, config);
         var rng = new Random(0);
@@ -109,6 +118,7 @@ public static class ConvStepBench
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["bench"] = "step", ["model"] = shape.Model, ["device"] = device.Id, ["shape"] = shape.ToString(), ["parameters"] = model.ParameterCount,
+                ["gram"] = GramMethods.Name(shape.Gram),
                 ["ms_per_step"] = Math.Round(ms, 3), ["steps"] = steps, ["managed_bytes_per_step"] = Math.Round((double)allocated / steps, 1),
                 ["peer"] = peerDescription, ["peer_ms_per_step"] = peerMs is double p ? Math.Round(p, 3) : null!,
                 ["speedup_over_peer"] = peerMs is double q ? Math.Round(q / ms, 2) : null!,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OptEq.Cli.Bench;
 using OptEq.Kernels;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Cli.Commands;
 
@@ -21,8 +22,13 @@ public static class BenchTrainingCommands
         var padding = new Option<string>("--padding") { Description = "Conv models: zero or circular.", DefaultValueFactory = _ => "zero" };
         var injectionStride = new Option<int>("--injection-stride") { Description = "Conv models: stride of the input convolution.", DefaultValueFactory = _ => 2 };
         var pool = new Option<int>("--pool") { Description = "Conv models: average-pooling window before the head.", DefaultValueFactory = _ => 2 };
+        var gram = new Option<string>("--gram")
+        {
+            Description = $"conv-opteq: how the solves apply WᵀW ({GramMethods.NameList}; fourier needs --padding circular; see opteq train --gram). Default auto.",
+            DefaultValueFactory = _ => "auto", HelpName = GramMethods.NameList,
+        };
         var command = new Command("step", "Time one full training step and the same step in PyTorch: OptEq (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam), or a convolutional model with --model.")
-            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding, injectionStride, pool };
+            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding, injectionStride, pool, gram };
         command.SetAction(parse =>
         {
             int s = parse.GetValue(steps), p = parse.GetValue(peerSteps);
@@ -38,11 +44,19 @@ public static class BenchTrainingCommands
                 "circular" => ConvPadding.Circular,
                 var other => throw new ArgumentException($"--padding must be zero or circular, got '{other}'"),
             };
+            if (!GramMethods.TryParse(parse.GetValue(gram), out var gramMethod))
+                throw new ArgumentException($"--gram must be one of {GramMethods.NameList}, got '{parse.GetValue(gram)}'");
+            if (name != "conv-opteq" && parse.GetResult(gram) is { Implicit: false })
+                throw new ArgumentException($"--gram is a conv-opteq setting; {name} applies its operator as it is");
+            if (name != "conv-opteq") gramMethod = GramMethod.Convolutions;
+            if (gramMethod == GramMethod.Fourier && pad != ConvPadding.Circular)
+                throw new ArgumentException("--gram fourier needs --padding circular: only a circular convolution is diagonalised by the DFT");
             int size = parse.GetValue(imageSize);
             var shape = new ConvStepShape
             {
                 Model = name, Channels = parse.GetValue(channels), Batch = parse.GetValue(batch), Size = size, Padding = pad,
                 InjectionStride = parse.GetValue(injectionStride), Pool = parse.GetValue(pool), Iterations = parse.GetValue(iterations), AdjointIterations = parse.GetValue(iterations),
+                Gram = gramMethod,
             };
             return ConvStepBench.Step(parse.GetValue(device), shape, s, p, parse.GetValue(json));
         });

@@ -2,12 +2,13 @@ using System.CommandLine;
 using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Validation;
 using OptEq.Kernels;
+using OptEq.Solvers.Operators;
 
 namespace OptEq.Cli.Commands;
 
 /// <summary>
 /// The options of the convolutional model kinds on <c>opteq train</c> (conv-opteq, multitier-opteq and any conv peer):
-/// <c>--channels</c>, <c>--kernel-size</c>, <c>--padding</c>, <c>--injection-stride</c>, <c>--pool</c>, <c>--head-tiers</c>, <c>--image-channels</c>.
+/// <c>--channels</c>, <c>--kernel-size</c>, <c>--padding</c>, <c>--injection-stride</c>, <c>--pool</c>, <c>--head-tiers</c>, <c>--gram</c>, <c>--image-channels</c>.
 /// </summary>
 public sealed class ConvCliOptions
 {
@@ -19,11 +20,18 @@ public sealed class ConvCliOptions
     public Option<int> InjectionStride { get; } = new("--injection-stride") { Description = "Stride of the input convolution (2: the hidden state at half the image's resolution).", DefaultValueFactory = _ => Defaults.InjectionStride };
     public Option<int> Pool { get; } = new("--pool") { Description = "Average-pooling kernel (and stride) before the linear head; 1 for none.", DefaultValueFactory = _ => Defaults.Pool };
     public Option<int> HeadTiers { get; } = new("--head-tiers") { Description = "multitier-opteq: how many of the last tiers the linear head reads (1: the last tier only; > 1 needs --pool 1).", DefaultValueFactory = _ => Defaults.HeadTiers };
+    public Option<string?> Gram { get; } = new("--gram")
+    {
+        Description = "conv-opteq: how the solves apply WᵀW — convs (a convolution then a transposed convolution), blocked (the same over " +
+            "cache-sized row blocks), fourier (per frequency, refreshed once per step; needs --padding circular) or auto (blocked below " +
+            $"{GramMethods.FourierFromChannels} channels; from there fourier with circular padding, else convs; convs off the CPU). Default auto. Same results up to rounding.",
+        HelpName = GramMethods.NameList,
+    };
     public Option<int> ImageChannels { get; } = new("--image-channels") { Description = "Channels of the input images (1 for MNIST); the images are square.", DefaultValueFactory = _ => Defaults.ImageChannels };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Channels, KernelSize, Padding, InjectionStride, Pool, HeadTiers, ImageChannels }) command.Options.Add(option);
+        foreach (var option in new Option[] { Channels, KernelSize, Padding, InjectionStride, Pool, HeadTiers, Gram, ImageChannels }) command.Options.Add(option);
     }
 
     /// <summary>Whether a model kind reads these options (a convolutional kind's name starts with "conv-" or "multitier-").</summary>
@@ -53,12 +61,26 @@ public sealed class ConvCliOptions
         int pool = OptionChecks.Range(parse.GetValue(Pool), Pool.Name, 1, 64);
         if (headTiers > 1 && pool > 1)
             throw InputException.Option(HeadTiers.Name, $"a head on {headTiers} tiers of different sizes cannot be pooled: give --pool 1");
+        var gram = ParseGram(parse.GetValue(Gram), kind, padding);
         return new ConvModelOptions
         {
-            Channels = channels, KernelSize = kernel, Padding = padding,
+            Channels = channels, KernelSize = kernel, Padding = padding, Gram = gram,
             InjectionStride = OptionChecks.Range(parse.GetValue(InjectionStride), InjectionStride.Name, 1, 8),
             Pool = pool, HeadTiers = headTiers,
             ImageChannels = OptionChecks.Range(parse.GetValue(ImageChannels), ImageChannels.Name, 1, 64),
         };
+    }
+
+    /// <summary>--gram: auto when not given for conv-opteq, convs for the other kinds (which take no other value).</summary>
+    private GramMethod ParseGram(string? given, ModelKind kind, ConvPadding padding)
+    {
+        if (given is null) return kind == ModelKind.ConvOptEq ? GramMethod.Auto : GramMethod.Convolutions;
+        if (!GramMethods.TryParse(given, out var gram))
+            throw InputException.Option(Gram.Name, $"'{given}' is not a WᵀW method: {GramMethods.NameList}");
+        if (kind != ModelKind.ConvOptEq && gram != GramMethod.Convolutions)
+            throw InputException.Option(Gram.Name, $"{given} is a conv-opteq setting; {kind.Name} applies its operator as it is");
+        if (gram == GramMethod.Fourier && padding != ConvPadding.Circular)
+            throw InputException.Option(Gram.Name, "fourier needs --padding circular: only a circular convolution is diagonalised by the DFT");
+        return gram;
     }
 }

@@ -17,7 +17,27 @@ public sealed class OperatorOptEqMap<T> : OperatorActivationMap<T>, IObjectiveMa
     /// <param name="injection">c, [batch, d].</param>
     /// <param name="spectralNormSquared">ρ ≥ ||W||₂² (known to the caller from the reparameterisation).</param>
     public OperatorOptEqMap(Activation activation, ILinearOperator<T> root, Tensor<T> injection, double spectralNormSquared)
-        : base(activation, new GramOperator<T>(root, injection.Shape[0]), injection)
+        : this(activation, new GramOperator<T>(root, injection.Shape[0]), injection, spectralNormSquared)
+    {
+    }
+
+    // A named factory rather than a public constructor overload: a Gram operator is also an ILinearOperator, and passing
+    // one as W to the other constructor keeps meaning K = (WᵀW)ᵀ(WᵀW).
+    /// <summary>
+    /// The map with K = WᵀW applied by <paramref name="metric"/> (two convolutions, cache-blocked, the Fourier domain:
+    /// <see cref="GramMethods.Create{T}"/>); the map owns and disposes it. The caller refreshes the metric after each
+    /// rewrite of W's weights (<see cref="IGramOperator{T}.Refresh"/>).
+    /// </summary>
+    /// <param name="injection">c, [batch, d].</param>
+    /// <param name="spectralNormSquared">ρ ≥ ||W||₂² (known to the caller from the reparameterisation).</param>
+    public static OperatorOptEqMap<T> WithMetric(Activation activation, IGramOperator<T> metric, Tensor<T> injection, double spectralNormSquared)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        return new(activation, metric, injection, spectralNormSquared);
+    }
+
+    private OperatorOptEqMap(Activation activation, IGramOperator<T> metric, Tensor<T> injection, double spectralNormSquared)
+        : base(activation, metric, injection)
     {
         if (!(spectralNormSquared >= 0) || !double.IsFinite(spectralNormSquared))
             throw new ArgumentOutOfRangeException(nameof(spectralNormSquared), spectralNormSquared, "ρ = ||W||₂² must be finite and ≥ 0");
@@ -28,7 +48,7 @@ public sealed class OperatorOptEqMap<T> : OperatorActivationMap<T>, IObjectiveMa
     }
 
     /// <summary>K = WᵀW.</summary>
-    public GramOperator<T> Metric => (GramOperator<T>)Operator;
+    public IGramOperator<T> Metric => (IGramOperator<T>)Operator;
     /// <summary>W.</summary>
     public ILinearOperator<T> Root => Metric.Root;
 

@@ -7,9 +7,11 @@ namespace OptEq.Solvers.Operators;
 /// `opteq bench conv` measures against it. Row views of each argument are made on its first use and kept (keyed by
 /// the tensor), so the applications of a solve allocate nothing after the first.
 /// </summary>
-public sealed class BlockedGramOperator<T> : ILinearOperator<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class BlockedGramOperator<T> : IGramOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int MaxCachedTensors = 16;
+    // The arguments of a training step's solves (solver iterates and history, adjoint vectors) come from pools and are
+    // the same tensors every step: well under this bound, so a step allocates nothing once they are all seen.
+    private const int MaxCachedTensors = 64;
     private readonly Tensor<T> _scratch;
     private readonly Tensor<T>[] _scratchBlocks;
     private readonly Dictionary<Tensor<T>, Tensor<T>[]> _blocks = new(ReferenceEqualityComparer.Instance);
@@ -51,6 +53,13 @@ public sealed class BlockedGramOperator<T> : ILinearOperator<T>, IDisposable whe
     {
         if (v.Rank != 2 || v.Shape[0] != Batch || result.Rank != 2 || result.Shape[0] != Batch)
             throw new ShapeException($"blocked gram operator: v and result must have {Batch} rows, got [{string.Join(", ", v.Shape)}] and [{string.Join(", ", result.Shape)}]");
+        if (RowsPerBlock >= Batch)
+        {
+            // One block: the whole batch, no views to make (the two convolutions of GramOperator).
+            Root.Apply(v, _scratch, T.Zero);
+            Root.ApplyTranspose(_scratch, result, beta);
+            return;
+        }
         var vBlocks = BlocksOf(v);
         var resultBlocks = BlocksOf(result);
         for (int i = 0; i < vBlocks.Length; i++)
@@ -62,6 +71,16 @@ public sealed class BlockedGramOperator<T> : ILinearOperator<T>, IDisposable whe
 
     /// <summary>K is symmetric: the same as <see cref="Apply"/>.</summary>
     public void ApplyTranspose(Tensor<T> v, Tensor<T> result, T beta) => Apply(v, result, beta);
+
+    /// <summary>W·v over the whole batch into the operator's scratch, [batch, W.OutputSize] (valid until the next call); for ||W v||².</summary>
+    public Tensor<T> ApplyRoot(Tensor<T> v)
+    {
+        Root.Apply(v, _scratch, T.Zero);
+        return _scratch;
+    }
+
+    /// <summary>Nothing to refresh: each application reads W's weights.</summary>
+    public void Refresh() { }
 
     public void Dispose() => Device.Pool.Return(_scratch);
 

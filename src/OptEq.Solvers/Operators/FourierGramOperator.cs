@@ -13,7 +13,7 @@ namespace OptEq.Solvers.Operators;
 /// Holds the spectrum and one [batch, W.OutputSize] scratch for <see cref="ApplyRoot"/>, both rented from the device pool
 /// (an operator built per forward pass reuses them); applications allocate nothing.
 /// </summary>
-public sealed class FourierGramOperator<T> : ILinearOperator<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class FourierGramOperator<T> : IGramOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T> _scratch;
 
@@ -32,6 +32,7 @@ public sealed class FourierGramOperator<T> : ILinearOperator<T>, IDisposable whe
 
     /// <summary>W, with K = WᵀW.</summary>
     public Conv2dOperator<T> Root { get; }
+    ILinearOperator<T> IGramOperator<T>.Root => Root;
     public Conv2dGeometry Geometry => Root.Geometry;
     public int Batch { get; }
     public Device Device => Root.Device;

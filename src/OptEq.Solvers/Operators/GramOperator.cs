@@ -5,7 +5,7 @@ namespace OptEq.Solvers.Operators;
 /// Symmetric positive semidefinite. Holds one [batch, W.OutputSize] scratch from the device pool, rented at
 /// construction, so applications allocate nothing; it serves rows of that batch size only.
 /// </summary>
-public sealed class GramOperator<T> : ILinearOperator<T>, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class GramOperator<T> : IGramOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T> _scratch;
 
@@ -41,6 +41,9 @@ public sealed class GramOperator<T> : ILinearOperator<T>, IDisposable where T : 
         Root.Apply(v, _scratch, T.Zero);
         return _scratch;
     }
+
+    /// <summary>Nothing to refresh: each application reads W's weights.</summary>
+    public void Refresh() { }
 
     public void Dispose() => Device.Pool.Return(_scratch);
 }

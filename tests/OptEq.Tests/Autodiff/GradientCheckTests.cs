@@ -25,8 +25,9 @@ public class GradientCheckTests
         var results = GradientCheckSuite.Layers(Device).ToList();
         foreach (var r in results) TestContext.Out.WriteLine(Describe(r));
         Assert.That(results.Count, Is.GreaterThan(15));
-        foreach (var convolutional in new[] { "conv-opteq-relu-zero", "conv-opteq-relu-circular", "multitier-opteq-relu", "conv-mon-tanh" })
-            Assert.That(results.Select(r => r.Target), Does.Contain(convolutional), "the convolutional layers are checked too");
+        foreach (var convolutional in new[] { "conv-opteq-relu-zero", "conv-opteq-relu-circular", "conv-opteq-relu-zero-blocked", "conv-opteq-relu-circular-blocked",
+                     "conv-opteq-relu-circular-fourier", "multitier-opteq-relu", "conv-mon-tanh" })
+            Assert.That(results.Select(r => r.Target), Does.Contain(convolutional), "the convolutional layers are checked too, conv-opteq with each WᵀW method");
         Assert.That(results.Where(r => !r.Passes).Select(Describe), Is.Empty);
     }
 

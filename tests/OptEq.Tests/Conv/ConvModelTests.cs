@@ -107,6 +107,9 @@ public class ConvModelTests
     [TestCase("--kernel-size", "4", "--kernel-size")]
     [TestCase("--padding", "reflect", "--padding")]
     [TestCase("--injection-stride", "0", "--injection-stride")]
+    [TestCase("--gram", "fft", "--gram: 'fft' is not a WᵀW method")]
+    [TestCase("--gram", "Fourier", "--gram")]
+    [TestCase("--gram", "fourier", "--gram: fourier needs --padding circular")] // zero padding (the default) is not circulant
     public void ABadConvOptionIsAnErrorNamingIt(string option, string value, string named)
     {
         using var dir = new Data.TempDirectory();
@@ -114,5 +117,35 @@ public class ConvModelTests
         Assert.That(exit, Is.Not.Zero);
         Assert.That(error, Does.Contain(named));
         Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void GramIsAConvOptEqOptionOnly()
+    {
+        using var dir = new Data.TempDirectory();
+        var (exit, _, error) = Run("train", "--model", "multitier-opteq", "--channels", "2,2", "--gram", "blocked", "--data", Digits, "--epochs", "1", "--device", "cpu", "--out", dir.Path);
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain("--gram").And.Contain("conv-opteq setting"));
+        Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void TrainingWithTheFourierMethodStoresItAndAResumeMayChangeIt()
+    {
+        using var dir = new Data.TempDirectory();
+        string[] common = ["--model", "conv-opteq", "--channels", "4", "--injection-stride", "1", "--padding", "circular", "--pool", "2",
+            "--data", Digits, "--batch", "32", "--lr", "0.03", "--augment", "0", "--device", "cpu"];
+        var (exit, _, error) = Run(["train", .. common, "--gram", "fourier", "--epochs", "2", "--stop-after", "1", "--out", Path.Combine(dir.Path, "first")]);
+        Assert.That(exit, Is.Zero, error);
+        string checkpoint = Path.Combine(dir.Path, "first", "checkpoint.safetensors");
+        using (var device = new NativeCpuDevice())
+        using (var model = ModelCheckpoint.Load(device, checkpoint))
+        {
+            Assert.That(model.Config.Conv!.Gram, Is.EqualTo(OptEq.Solvers.Operators.GramMethod.Fourier), "the checkpoint keeps the method");
+            Assert.That(((ConvOptEqSpec)model.Spec.Layers[0]).Gram, Is.EqualTo(OptEq.Solvers.Operators.GramMethod.Fourier));
+        }
+        // The method is how the solves run, not the model: the run resumes under the default (auto) without --allow-option-change.
+        var (resumed, resumedOutput, resumedError) = Run(["train", .. common, "--epochs", "2", "--resume", checkpoint, "--out", Path.Combine(dir.Path, "resumed")]);
+        Assert.That(resumed, Is.Zero, resumedError + resumedOutput);
     }
 }

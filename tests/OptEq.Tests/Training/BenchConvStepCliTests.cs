@@ -49,4 +49,29 @@ public class BenchConvStepCliTests
         Assert.That(exit, Is.Not.Zero);
         Assert.That(error, Does.Contain("--model").And.Contain("conv-mon"));
     }
+
+    [TestCase("auto", "blocked")] // 2 channels on the CPU
+    [TestCase("convs", "convs")]
+    [TestCase("blocked", "blocked")]
+    [TestCase("fourier", "fourier")]
+    public void TimesConvOptEqWithEachWtwMethod(string gram, string resolved)
+    {
+        var (exit, error, output) = Run("bench", "step", "--model", "conv-opteq", "--batch", "4", "--image-size", "6", "--channels", "2",
+            "--iterations", "3", "--steps", "2", "--peer-steps", "0", "--padding", "circular", "--gram", gram, "--json");
+        Assert.That(exit, Is.Zero, error);
+        using var doc = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        Assert.That(doc.RootElement.GetProperty("gram").GetString(), Is.EqualTo(resolved));
+        Assert.That(doc.RootElement.GetProperty("shape").GetString(), Does.Contain($"WᵀW {resolved}"));
+    }
+
+    [TestCase("conv-opteq", "fft", "zero", "--gram must be one of auto|convs|blocked|fourier")]
+    [TestCase("conv-opteq", "fourier", "zero", "--gram fourier needs --padding circular")]
+    [TestCase("conv-mon", "blocked", "circular", "--gram is a conv-opteq setting")]
+    public void ABadGramIsAClearError(string model, string gram, string padding, string message)
+    {
+        var (exit, error, _) = Run("bench", "step", "--model", model, "--gram", gram, "--padding", padding, "--steps", "1", "--peer-steps", "0");
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain(message));
+        Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+    }
 }
