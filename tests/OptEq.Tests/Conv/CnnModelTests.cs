@@ -79,6 +79,17 @@ public class CnnModelTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    /// <summary>The size limit counts a convolution's kernel, not a dense map of its image: the paper-sized cnn on MNIST passes.</summary>
+    [Test]
+    public void TheSizeLimitAdmitsACnnOnMnist()
+    {
+        var mnist = Config with { Input = 784, Conv = new ConvModelOptions { Channels = [16, 32], KernelSize = 3, InjectionStride = 1, Pool = 2 } };
+        Assert.DoesNotThrow(() => ModelLimits.Check(mnist.Spec));
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<float>(device, mnist);
+        Assert.That(model.ParameterCount, Is.EqualTo(16 * 10 + 32 * 145 + 10 * 1568 + 10));
+    }
+
     [Test]
     public void ABadConvolutionSpecIsAClearError()
     {
