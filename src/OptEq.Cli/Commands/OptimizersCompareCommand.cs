@@ -214,11 +214,14 @@ public static class OptimizersCompareCommand
             var times = comparison.TimeInterleaved(setup, [.. middle.Where(o => setup.Conv is null || OptimizerComparison.TrainsConvolutions(o))], rounds);
             double Ms(string name) => times.SingleOrDefault(t => t.Optimizer == name) is { Optimizer: not null } t ? t.MillisecondsPerStep : double.NaN;
             double adam = Ms("adam"), ddpn = Ms("ddpnopt"), kfac = Ms("kfac"), ddpnKfac = Ms("ddpnopt-kfac");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", OptimizerComparison.Default.Select(o => double.IsNaN(Ms(o.Name)) ? "—" : Ms(o.Name).ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} | {ddpnKfac / adam:F2} | {ddpnKfac / kfac:F2} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", OptimizerComparison.Default.Select(o => double.IsNaN(Ms(o.Name)) ? "—" : Ms(o.Name).ToString("F2", CultureInfo.InvariantCulture)))} | {Ratio(ddpn, adam)} | {Ratio(ddpnKfac, adam)} | {Ratio(ddpnKfac, kfac)} |");
             if (!asJson) Console.WriteLine($"  {setup.Data}: interleaved ms/step {string.Join(", ", times.Select(t => $"{t.Optimizer} {t.MillisecondsPerStep:F2}"))}");
         }
         return text.ToString();
     }
+
+    /// <summary>a ÷ b to two decimals, or a dash where an optimizer did not run (the cnn has no kfac).</summary>
+    private static string Ratio(double a, double b) => double.IsNaN(a / b) ? "—" : (a / b).ToString("F2", CultureInfo.InvariantCulture);
 
     private static void Plot(string folder, ComparisonSetup setup, List<OptimizerRun> runs)
     {
