@@ -69,3 +69,40 @@ public sealed record AvgPool2dSpec : LayerSpec
 
     public override ILayer<T> Build<T>(Device device, int input, Random rng) => new AvgPool2dLayer<T>(Geometry);
 }
+
+/// <summary>
+/// An explicit convolution (<see cref="Conv2dLayer{T}"/>) of InChannels×Height×Width images to OutChannels maps, a square
+/// KernelSize kernel with the given stride and padding (parameters name.weight [out, in·k·k], name.bias [out]).
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record Conv2dSpec : LayerSpec
+{
+    public required int InChannels { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public required int OutChannels { get; init; }
+    public int KernelSize { get; init; } = 3;
+    public int Stride { get; init; } = 1;
+    public int Padding { get; init; } = 1;
+    [JsonConverter(typeof(ConvPaddingJsonConverter))]
+    public ConvPadding PaddingMode { get; init; } = ConvPadding.Zero;
+    public bool Bias { get; init; } = true;
+
+    /// <summary>The convolution's geometry (throws a <see cref="ShapeException"/> that says what is wrong with it).</summary>
+    [JsonIgnore]
+    public Conv2dGeometry Geometry => new(InChannels, Height, Width, OutChannels, KernelSize, KernelSize, Stride, Padding, PaddingMode);
+
+    public override int OutputSize(int input) => Geometry.OutputSize;
+
+    public override void Validate(int input)
+    {
+        base.Validate(input);
+        Positive(InChannels, "conv2d input channels"); Positive(OutChannels, "conv2d output channels"); Positive(KernelSize, "conv2d kernel size"); Positive(Stride, "conv2d stride");
+        try { _ = Geometry; }
+        catch (ShapeException e) { throw new ArgumentException($"layer '{Name}': {e.Message}"); }
+        if (input != InChannels * Height * Width)
+            throw new ArgumentException($"conv2d '{Name}' takes {InChannels}×{Height}×{Width} = {InChannels * Height * Width} inputs, it receives {input}");
+    }
+
+    public override ILayer<T> Build<T>(Device device, int input, Random rng) => new Conv2dLayer<T>(device, Name!, Geometry, rng, Bias);
+}

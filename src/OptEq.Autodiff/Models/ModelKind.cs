@@ -39,6 +39,7 @@ public sealed class ModelKind
     public static ModelKind ConvOptEq { get; } = new("conv-opteq", "a convolutional OptEq layer (W a convolution), average pooling and a linear head", ModelRecipes.ConvOptEq);
     public static ModelKind ConvMon { get; } = new("conv-mon", "the monotone operator network's single-convolution layer (W = (1 − m)I − AᵀA + B − Bᵀ with convolutions A, B), average pooling and a linear head", ModelRecipes.ConvMon);
     public static ModelKind MultiTierOptEq { get; } = new("multitier-opteq", "a multi-tier OptEq layer (W block-bidiagonal: convolutions on the diagonal, stride-2 convolutions below), average pooling of the last tier and a linear head", ModelRecipes.MultiTierOptEq);
+    public static ModelKind Cnn { get; } = new("cnn", "a feedforward convolutional network: per --channels entry a convolution (same padding; the first with --injection-stride), the activation and average pooling (--pool), then a linear head", ModelRecipes.Cnn);
     public static ModelKind Custom { get; } = new("custom", "the layers of an explicit spec", null);
 
     /// <summary>Model kinds by name; a user's kind registered here is usable wherever a built-in one is.</summary>
@@ -47,7 +48,7 @@ public sealed class ModelKind
     private static Registry<ModelKind> Create()
     {
         var registry = new Registry<ModelKind>("model", ReferenceEqualityComparer.Instance);
-        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, ConvMon, MultiTierOptEq, Custom }) registry.Register(kind.Name, kind);
+        foreach (var kind in new[] { OptEq, DeepOptEq, Idl, Mon, Deq, Mlp, ConvOptEq, ConvMon, MultiTierOptEq, Cnn, Custom }) registry.Register(kind.Name, kind);
         return registry;
     }
 
@@ -198,5 +199,33 @@ internal static class ModelRecipes
             throw new ArgumentException($"the head reads {o.HeadTiers} tiers of different sizes, which cannot be pooled together: use pool 1 with head tiers > 1");
         var last = layer.LayerOptions.Tiers.Diagonal[^1];
         return [layer, .. PooledHead(c, last.InChannels, last.Height)];
+    }
+
+    // cnn: conv (k×k, padding k/2; stride --injection-stride for the first) → activation → avg pool (--pool > 1), per
+    // --channels entry, then the linear head on the last maps.
+    public static IReadOnlyList<LayerSpec> Cnn(ModelConfig c)
+    {
+        var o = ConvOf(c);
+        int side = o.ImageSide(c.Input), channels = o.ImageChannels;
+        var layers = new List<LayerSpec>();
+        for (int i = 0; i < o.Channels.Length; i++)
+        {
+            var conv = new Conv2dSpec
+            {
+                Name = $"conv.{i}", InChannels = channels, Height = side, Width = side, OutChannels = o.Channels[i], KernelSize = o.KernelSize,
+                Stride = i == 0 ? o.InjectionStride : 1, Padding = o.KernelSize / 2, PaddingMode = o.Padding,
+            };
+            layers.Add(conv);
+            layers.Add(new ActivationSpec { Activation = c.Activation });
+            var g = conv.Geometry;
+            (channels, side) = (g.OutChannels, g.OutHeight);
+            if (o.Pool <= 1) continue;
+            if (side < o.Pool)
+                throw new ArgumentException($"cnn: the maps after convolution {i} are {side}×{side}, smaller than the pooling kernel {o.Pool}: give fewer channel counts (--channels), a smaller --pool or --injection-stride");
+            layers.Add(new AvgPool2dSpec { Channels = channels, Height = side, Width = side, Kernel = o.Pool });
+            side = (side - o.Pool) / o.Pool + 1;
+        }
+        layers.Add(Head(c));
+        return layers;
     }
 }

@@ -30,8 +30,14 @@ public static class ModelLimits
                 _ => 0,
             };
             Width(square, $"layer '{layer.Name}''s hidden width");
-            // Upper estimate: input and output maps plus the square hidden map(s) of equilibrium layers.
-            parameters += (long)width * output + 3L * square * square + 2L * (output + square) + (long)width * square;
+            // Upper estimate: input and output maps plus the square hidden map(s) of equilibrium layers; an activation or a
+            // pooling has no parameters and a convolution its kernel and bias (counted as dense maps, a cnn on MNIST was refused).
+            parameters += layer switch
+            {
+                ActivationSpec or AvgPool2dSpec => 0,
+                Conv2dSpec c => (long)c.OutChannels * (c.InChannels * c.KernelSize * c.KernelSize + 1),
+                _ => (long)width * output + 3L * square * square + 2L * (output + square) + (long)width * square,
+            };
             if (parameters > MaxParameters)
                 throw new ArgumentException($"the model would have more than {MaxParameters:N0} parameters (at layer '{layer.Name ?? layer.GetType().Name}'); the limit keeps it within memory");
             width = output;

@@ -62,6 +62,7 @@ public sealed record ModelSpec
 [JsonDerivedType(typeof(AvgPool2dSpec), "avgpool2d")]
 [JsonDerivedType(typeof(MonotoneConvSpec), "conv-mon")]
 [JsonDerivedType(typeof(MultiTierOptEqSpec), "multitier-opteq")]
+[JsonDerivedType(typeof(Conv2dSpec), "conv2d")]
 public abstract record LayerSpec
 {
     /// <summary>The prefix of the layer's parameter names (null for a layer without parameters).</summary>

@@ -14,9 +14,12 @@ namespace OptEq.Cli.Bench;
 /// <summary>One optimizer as the comparison runs it: a name, the kind, DDPNOpt's settings, and its learning-rate grid.</summary>
 public sealed record ComparedOptimizer(string Name, OptimizerKind Kind, double[] LearningRates, DdpnOptions? Ddpn = null);
 
-/// <summary>One dataset of the comparison: the data, the 5-layer network's hidden widths and activation, batch, epochs and the loss (null: cross-entropy).</summary>
+/// <summary>
+/// One dataset of the comparison: the data, the 5-layer network's hidden widths and activation, batch, epochs and the loss
+/// (null: cross-entropy); with <paramref name="Conv"/>, the network is the cnn model of those options instead (Hidden unused).
+/// </summary>
 public sealed record ComparisonSetup(string Data, string Description, Dataset Train, Dataset Test, int[] Hidden, Activation Activation, int Batch, int Epochs,
-    ClassificationLoss? Loss = null);
+    ClassificationLoss? Loss = null, ConvModelOptions? Conv = null);
 
 /// <summary>One training run's outcome: the JSON object of <c>opteq optimizers compare --json</c>.</summary>
 public sealed record OptimizerRun(string Data, string Optimizer, double LearningRate, int Seed, double TestAccuracy, double? TestLoss, double MillisecondsPerStep, bool Diverged);
@@ -46,13 +49,16 @@ public sealed class OptimizerComparison(Device device)
         new("ddpnopt-kfac", OptimizerKind.Ddpnopt, [1e-3, 3e-3, 1e-2], new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac }),
     ];
 
+    /// <summary>Whether the optimizer can train a network with convolutions (the Kronecker preconditioner covers linear layers only; docs/math.md §6.8).</summary>
+    public static bool TrainsConvolutions(ComparedOptimizer optimizer) => optimizer.Ddpn?.EffectivePreconditioner != DdpnPreconditioner.Kfac;
+
     /// <summary><see cref="Default"/> with DDPNOpt's Tikhonov ε and feedback bound set (docs/math.md §6.3, §6.5).</summary>
     public static IReadOnlyList<ComparedOptimizer> WithDdpn(double epsilon, double feedbackClip)
         => Default.Select(o => o.Ddpn is null ? o : o with { Ddpn = o.Ddpn with { Epsilon = epsilon, Bound = feedbackClip } }).ToArray();
 
     public OptimizerRun Run(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {
-        using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
+        using var model = new Classifier<float>(device, Config(setup, seed));
         using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup), setup.Train, setup.Test);
         var clock = new Stopwatch();
         var timer = new StepTimer(clock);
@@ -67,7 +73,7 @@ public sealed class OptimizerComparison(Device device)
     /// <summary>The vanishing-gradient case: <paramref name="setup"/> (a deep sigmoid network) trained epoch by epoch, recording update norms.</summary>
     public VanishingRun RunVanishing(ComparisonSetup setup, ComparedOptimizer optimizer, double lr, int seed)
     {
-        using var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, seed));
+        using var model = new Classifier<float>(device, Config(setup, seed));
         using var trainer = new Trainer(device, model, Options(optimizer, lr, seed, setup), setup.Train, setup.Test);
         var weights = model.Parameters().Where(p => p.Name.EndsWith(".weight", StringComparison.Ordinal)).ToArray();
         var losses = new List<double>();
@@ -105,7 +111,7 @@ public sealed class OptimizerComparison(Device device)
         {
             foreach (var o in optimizers)
             {
-                var model = new Classifier<float>(device, Config(setup.Train, setup.Hidden, setup.Activation, 0));
+                var model = new Classifier<float>(device, Config(setup, 0));
                 models.Add(model);
                 trainers.Add(new Trainer(device, model, Options(o, o.LearningRates[0], 0, setup with { Epochs = rounds }), setup.Train, setup.Test));
             }
@@ -136,9 +142,10 @@ public sealed class OptimizerComparison(Device device)
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    private static ModelConfig Config(Dataset train, int[] hidden, Activation activation, int seed) => new()
+    private static ModelConfig Config(ComparisonSetup setup, int seed) => new()
     {
-        Model = ModelKind.Mlp, Input = train.Pixels, Classes = train.Classes, Layers = hidden, Activation = activation, Seed = seed,
+        Model = setup.Conv is null ? ModelKind.Mlp : ModelKind.Cnn, Input = setup.Train.Pixels, Classes = setup.Train.Classes, Layers = setup.Hidden,
+        Conv = setup.Conv, Activation = setup.Activation, Seed = seed,
     };
 
     private static TrainingOptions Options(ComparedOptimizer optimizer, double lr, int seed, ComparisonSetup setup) => new()

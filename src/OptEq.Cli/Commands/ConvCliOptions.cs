@@ -7,17 +7,17 @@ using OptEq.Solvers.Operators;
 namespace OptEq.Cli.Commands;
 
 /// <summary>
-/// The options of the convolutional model kinds on <c>opteq train</c> (conv-opteq, multitier-opteq and any conv peer):
+/// The options of the convolutional model kinds on <c>opteq train</c> (conv-opteq, multitier-opteq, cnn and any conv peer):
 /// <c>--channels</c>, <c>--kernel-size</c>, <c>--padding</c>, <c>--injection-stride</c>, <c>--pool</c>, <c>--head-tiers</c>, <c>--gram</c>, <c>--image-channels</c>.
 /// </summary>
 public sealed class ConvCliOptions
 {
     private static readonly ConvModelOptions Defaults = new();
 
-    public Option<int[]> Channels { get; } = CommonOptions.IntList("--channels", "Hidden channels of the convolutional models: one for conv-opteq, one per tier for multitier-opteq (e.g. 16,32,32).", Defaults.Channels);
+    public Option<int[]> Channels { get; } = CommonOptions.IntList("--channels", "Hidden channels of the convolutional models: one for conv-opteq, one per tier for multitier-opteq, one per convolution for cnn (e.g. 16,32,32).", Defaults.Channels);
     public Option<int> KernelSize { get; } = new("--kernel-size") { Description = "Kernel size of the convolutions (odd).", DefaultValueFactory = _ => Defaults.KernelSize };
     public Option<string> Padding { get; } = new("--padding") { Description = "Padding of the hidden convolutions: zero or circular.", DefaultValueFactory = _ => "zero", HelpName = "zero|circular" };
-    public Option<int> InjectionStride { get; } = new("--injection-stride") { Description = "Stride of the input convolution (2: the hidden state at half the image's resolution).", DefaultValueFactory = _ => Defaults.InjectionStride };
+    public Option<int> InjectionStride { get; } = new("--injection-stride") { Description = "Stride of the input convolution (cnn: of its first convolution; 2: the hidden state at half the image's resolution).", DefaultValueFactory = _ => Defaults.InjectionStride };
     public Option<int> Pool { get; } = new("--pool") { Description = "Average-pooling kernel (and stride) before the linear head; 1 for none.", DefaultValueFactory = _ => Defaults.Pool };
     public Option<int> HeadTiers { get; } = new("--head-tiers") { Description = "multitier-opteq: how many of the last tiers the linear head reads (1: the last tier only; > 1 needs --pool 1).", DefaultValueFactory = _ => Defaults.HeadTiers };
     public Option<string?> Gram { get; } = new("--gram")
@@ -34,8 +34,8 @@ public sealed class ConvCliOptions
         foreach (var option in new Option[] { Channels, KernelSize, Padding, InjectionStride, Pool, HeadTiers, Gram, ImageChannels }) command.Options.Add(option);
     }
 
-    /// <summary>Whether a model kind reads these options (a convolutional kind's name starts with "conv-" or "multitier-").</summary>
-    public static bool IsConvolutional(ModelKind kind) => kind.Name.StartsWith("conv-", StringComparison.Ordinal) || kind.Name.StartsWith("multitier-", StringComparison.Ordinal);
+    /// <summary>Whether a model kind reads these options (a convolutional kind's name starts with "conv-" or "multitier-"; and the feedforward cnn).</summary>
+    public static bool IsConvolutional(ModelKind kind) => kind.Name.StartsWith("conv-", StringComparison.Ordinal) || kind.Name.StartsWith("multitier-", StringComparison.Ordinal) || kind == ModelKind.Cnn;
 
     /// <summary>The options for a convolutional kind (null for the others), checked: an <see cref="InputException"/> names the option.</summary>
     public ConvModelOptions? Parse(ParseResult parse, ModelKind kind)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using OptEq.Autodiff.Data;
 using OptEq.Autodiff.Losses;
+using OptEq.Autodiff.Models;
 using OptEq.Autodiff.Optimizers;
 using OptEq.Autodiff.Optimizers.Ddpn;
 using OptEq.Cli.Bench;
@@ -36,11 +37,12 @@ public static class OptimizersCompareCommand
         var ddpnEpsilon = new Option<double>("--ddpn-epsilon") { Description = "DDPNOpt's Tikhonov ε (V_xx + ε·I).", DefaultValueFactory = _ => new DdpnOptions().Epsilon };
         var ddpnBound = new Option<double>("--ddpn-bound") { Description = "DDPNOpt's feedback bound ρ: |(K·δx)ᵢ| ≤ ρ·|kᵢ| (0: unbounded).", DefaultValueFactory = _ => new DdpnOptions().Bound };
         var only = new Option<string?>("--optimizers") { Description = $"Only these optimizers of the grid, comma-separated (default: all of {string.Join(", ", OptimizerComparison.Default.Select(o => o.Name))}); the timing and the vanishing case always run all." };
+        var network = new Option<string>("--network") { Description = "The network of the grid and the timing: mlp (the 5-layer network) or cnn (conv 3×3 16 → relu → pool 2 → conv 3×3 32 → relu → pool 2 → linear; digits and mnist; no kfac).", DefaultValueFactory = _ => "mlp", HelpName = "mlp|cnn" };
         var timing = new Option<bool>("--timing") { Description = "Also time the optimizers interleaved (ms/step and the ratio to Adam).", DefaultValueFactory = _ => true };
         var device = CommonOptions.Device();
         var compare = new Command("compare", "Train a 5-layer network with DDPNOpt, SGD (momentum), RMSprop and Adam over seeds and learning rates; report accuracy, its spread across learning rates and time per step.")
         {
-            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, vanishingLoss, ddpnEpsilon, ddpnBound, only, timing, device,
+            json, output, data, seeds, epochs, mnistTrain, mnistTest, vanishing, vanishingSeeds, vanishingLoss, ddpnEpsilon, ddpnBound, only, network, timing, device,
         };
         compare.SetAction(parse =>
         {
@@ -51,8 +53,16 @@ public static class OptimizersCompareCommand
             foreach (var name in selected ?? [])
                 if (OptimizerComparison.Default.All(o => o.Name != name))
                     throw new ArgumentException($"--optimizers: unknown optimizer '{name}'; valid: {string.Join(", ", OptimizerComparison.Default.Select(o => o.Name))}");
+            bool cnn = parse.GetValue(network) switch
+            {
+                "mlp" => false,
+                "cnn" => true,
+                var other => throw new ArgumentException($"--network: '{other}' is not a network; valid: mlp, cnn"),
+            };
+            if (cnn && selected?.FirstOrDefault(n => !OptimizerComparison.TrainsConvolutions(OptimizerComparison.Default.Single(o => o.Name == n))) is { } kfacName)
+                throw new ArgumentException($"--optimizers: {kfacName} (the Kronecker preconditioner) covers linear layers only and cannot train the cnn network");
             var names = parse.GetValue(data)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var setups = names.Select(n => Setup(n, epochOverride, parse.GetValue(mnistTrain), parse.GetValue(mnistTest))).ToArray();
+            var setups = names.Select(n => Setup(n, epochOverride, parse.GetValue(mnistTrain), parse.GetValue(mnistTest))).Select(s => cnn ? Convolutional(s) : s).ToArray();
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(folder);
             bool asJson = parse.GetValue(json);
@@ -63,7 +73,8 @@ public static class OptimizersCompareCommand
             foreach (var setup in setups)
             {
                 if (!asJson) Console.WriteLine($"{setup.Data}: {setup.Description}");
-                foreach (var optimizer in OptimizerComparison.WithDdpn(parse.GetValue(ddpnEpsilon), parse.GetValue(ddpnBound)).Where(o => selected is null || selected.Contains(o.Name)))
+                foreach (var optimizer in OptimizerComparison.WithDdpn(parse.GetValue(ddpnEpsilon), parse.GetValue(ddpnBound))
+                    .Where(o => (selected is null || selected.Contains(o.Name)) && (!cnn || OptimizerComparison.TrainsConvolutions(o))))
                     foreach (double lr in optimizer.LearningRates)
                         for (int seed = 0; seed < seedCount; seed++)
                         {
@@ -114,6 +125,24 @@ public static class OptimizersCompareCommand
             }
             default: throw new ArgumentException($"--data: unknown dataset '{name}'; valid: digits, wine, mnist");
         }
+    }
+
+    /// <summary>
+    /// The setup with the cnn network (docs/ddpnopt): conv 3×3 (16) → ReLU → avg pool 2 → conv 3×3 (32) → ReLU → avg pool 2 →
+    /// linear, stride 1, zero padding 1; the data's batch and epochs. Images only (DIGITS 8×8, MNIST 28×28).
+    /// </summary>
+    private static ComparisonSetup Convolutional(ComparisonSetup setup)
+    {
+        int side = (int)Math.Round(Math.Sqrt(setup.Train.Pixels));
+        if (side * side != setup.Train.Pixels || side < 4)
+            throw new ArgumentException($"--network cnn needs square images of at least 4×4 pixels; {setup.Data} has {setup.Train.Pixels} features per sample");
+        var conv = new ConvModelOptions { Channels = [16, 32], KernelSize = 3, InjectionStride = 1, Pool = 2 };
+        int pooled = side / 2 / 2;
+        return setup with
+        {
+            Data = $"{setup.Data}-cnn", Conv = conv, Activation = Activation.ReLU,
+            Description = $"{setup.Description[..setup.Description.IndexOf(',')]}, cnn 1×{side}×{side} → conv 3×3 16 → relu → pool 2 → conv 3×3 32 → relu → pool 2 → linear (32·{pooled}×{pooled} → {setup.Train.Classes}), batch {setup.Batch}",
+        };
     }
 
     private static (Dataset, Dataset) Standardized((Dataset Train, Dataset Test) sets)
@@ -186,14 +215,17 @@ public static class OptimizersCompareCommand
         var middle = OptimizerComparison.Default.Select(o => o with { LearningRates = [o.LearningRates[o.LearningRates.Length / 2]] }).ToArray();
         foreach (var setup in setups)
         {
-            var times = comparison.TimeInterleaved(setup, middle, rounds);
-            double Ms(string name) => times.Single(t => t.Optimizer == name).MillisecondsPerStep;
+            var times = comparison.TimeInterleaved(setup, [.. middle.Where(o => setup.Conv is null || OptimizerComparison.TrainsConvolutions(o))], rounds);
+            double Ms(string name) => times.SingleOrDefault(t => t.Optimizer == name) is { Optimizer: not null } t ? t.MillisecondsPerStep : double.NaN;
             double adam = Ms("adam"), ddpn = Ms("ddpnopt"), kfac = Ms("kfac"), ddpnKfac = Ms("ddpnopt-kfac");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", times.Select(t => t.MillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture)))} | {ddpn / adam:F2} | {ddpnKfac / adam:F2} | {ddpnKfac / kfac:F2} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {setup.Data} | {string.Join(" | ", OptimizerComparison.Default.Select(o => double.IsNaN(Ms(o.Name)) ? "—" : Ms(o.Name).ToString("F2", CultureInfo.InvariantCulture)))} | {Ratio(ddpn, adam)} | {Ratio(ddpnKfac, adam)} | {Ratio(ddpnKfac, kfac)} |");
             if (!asJson) Console.WriteLine($"  {setup.Data}: interleaved ms/step {string.Join(", ", times.Select(t => $"{t.Optimizer} {t.MillisecondsPerStep:F2}"))}");
         }
         return text.ToString();
     }
+
+    /// <summary>a ÷ b to two decimals, or a dash where an optimizer did not run (the cnn has no kfac).</summary>
+    private static string Ratio(double a, double b) => double.IsNaN(a / b) ? "—" : (a / b).ToString("F2", CultureInfo.InvariantCulture);
 
     private static void Plot(string folder, ComparisonSetup setup, List<OptimizerRun> runs)
     {

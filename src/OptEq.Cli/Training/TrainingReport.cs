@@ -21,6 +21,7 @@ public static class TrainingReport
         Console.WriteLine();
         string settings = model.HasEquilibrium
             ? F($"{config.Activation}, {StateSize(config)}, γ {config.Gamma}, {config.Solver} / {config.Backward}")
+            : config.Conv is not null ? F($"{config.Activation}, {StateSize(config)}") // cnn
             : F($"{config.Activation}, layers {string.Join(",", config.Layers)}");
         SummaryTable.Print(
             F($"{config.Model} ({settings}): {model.ParameterCount:N0} parameters, {history.Sum(h => h.Seconds):F0} s"),

@@ -7,8 +7,9 @@ using OptEq.Kernels.Activations;
 namespace OptEq.Autodiff.Optimizers.Ddpn;
 
 /// <summary>
-/// One DDPNOpt training step (docs/math.md §6) for a feedforward stack of linear layers, each optionally followed by an
-/// activation (the mlp model). It is its own training step rather than an <see cref="Optimizer{T}"/> over flat gradients,
+/// One DDPNOpt training step (docs/math.md §6) for a feedforward stack of linear layers and convolutions, each optionally
+/// followed by an activation, and average poolings (the mlp and cnn models; docs/math.md §6.8 for the convolution and
+/// pooling stages). It is its own training step rather than an <see cref="Optimizer{T}"/> over flat gradients,
 /// because it needs each layer's input and σ′, a backward pass that carries the value derivatives V_x and V_xx = y·yᵀ + ε·I
 /// (docs/math.md §6.3–§6.4), and a second forward pass that applies the feedback K·δx at the new states (§6.5). Its
 /// forward and backward issue the same kernels in the same order as the tape does for this model, so with the feedback
@@ -52,6 +53,8 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         _bound = T.CreateTruncating(options.Bound);
         _epsilon = T.CreateTruncating(options.Epsilon);
         int first = FirstStage(model);
+        if (_kfac && model.Layers.Skip(first).Any(l => l is Conv2dLayer<T>))
+            throw new NotSupportedException("ddpnopt: the kfac preconditioner covers linear layers only, not convolutions (docs/math.md §6.8): use --ddpn-precond identity (base sgd) or diagonal (rmsprop, adam)");
         if (first > 0)
         {
             _prefix = new DdpnImplicitPrefix<T>(device, [.. model.Layers.Take(first)]);
@@ -67,7 +70,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
 
     public DdpnOptions Options { get; }
 
-    /// <summary>The linear layers (DDP stages) of the model, bottom to top.</summary>
+    /// <summary>The DDP stages of the model (its linear layers, convolutions and poolings), bottom to top.</summary>
     public int Stages => _stages.Length;
 
     /// <summary>
@@ -146,14 +149,13 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
 
     private static Tensor<T> Input(Workspace w, Tensor<T> images, int t) => t == 0 ? images : w.Value[t - 1];
 
-    // The tape's order for Linear then Activate: C = x·Wᵀ, + b, then σ with σ′ kept.
+    // The tape's order for Linear then Activate: C = x·Wᵀ, + b, then σ with σ′ kept (a convolution: conv + b in one call, as Ops.Conv2d).
     private void Forward(Workspace w, Tensor<T> images)
     {
         for (int t = 0; t < _stages.Length; t++)
         {
             var s = _stages[t];
-            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, Input(w, images, t), s.Weight.Value, T.Zero, w.Pre[t]);
-            if (s.Bias is not null) _device.AddBias(w.Pre[t], s.Bias.Value, w.Pre[t]);
+            Apply(s, Input(w, images, t), w.Pre[t]);
             if (s.Activation is not null) _device.Prox(s.Activation, w.Pre[t], w.Value[t], w.D[t]);
         }
     }
@@ -185,6 +187,14 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             var x = Input(w, images, t);
             var v = t == _stages.Length - 1 ? w.LogitGrad : w.Vx[t + 1]!;
             var y = t == _stages.Length - 1 ? w.YTop : w.Y[t + 1]!;
+            if (s.Kind == StageKind.Pool)
+            {
+                // No control: V_x = Pᵀ·V′_x and V_xx = Pᵀ·y′y′ᵀ·P, i.e. y = Pᵀ·y′ (docs/math.md §6.8).
+                if (t == 0 && _prefix is null) continue;
+                _device.AvgPool2dBackward(s.Pool, v, w.Vx[t]!);
+                if (feedback) _device.AvgPool2dBackward(s.Pool, y, w.Y[t]!);
+                continue;
+            }
             var g = v;
             var h = y;
             if (s.Activation is not null)
@@ -193,15 +203,25 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                 _device.Map(new DdpnMultiply<T>(), g, v, w.D[t]);
                 if (feedback) { h = w.H[t]!; _device.Map(new DdpnMultiply<T>(), h, y, w.D[t]); }
             }
+            else if (feedback && w.H[t] is not null) { h = w.H[t]!; _device.Copy(y, h); } // a convolution's per-sample views read H
             w.HUsed[t] = h;
-            // Q_u: the gradient, accumulated as the tape accumulates it (bias: ones·g; weight: gᵀ·x).
-            if (s.Bias is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, g, T.One, s.BiasGradRow!);
-            _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, g, x, T.One, s.Weight.Grad);
+            // Q_u: the gradient, accumulated as the tape accumulates it (bias: ones·g; weight: gᵀ·x; a convolution's
+            // two backward kernels, as Ops.Conv2d).
+            if (s.Kind == StageKind.Conv)
+            {
+                _device.Conv2dBackwardWeight(s.Conv, x, g, s.Weight.Grad, T.One);
+                if (s.Bias is not null) _device.Conv2dBackwardBias(s.Conv, g, s.Bias.Grad, T.One);
+            }
+            else
+            {
+                if (s.Bias is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, g, T.One, s.BiasGradRow!);
+                _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, g, x, T.One, s.Weight.Grad);
+            }
             if (_kfac) NaturalGradient(w, s, t, x, g, refresh);
             if (!feedback)
             {
                 // Q_ux = 0: V_x = Q_x, plain backprop through the weights before they move (docs/math.md §6.6).
-                if (t > 0 || _prefix is not null) _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, g, s.Weight.Value, T.Zero, w.Vx[t]!);
+                if (t > 0 || _prefix is not null) BackwardInput(s, g, s.Weight.Value, w.Vx[t]!);
                 Update(s);
                 continue;
             }
@@ -215,24 +235,73 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             }
             Precondition(s);
             if (t == 0 && _prefix is null) continue; // V_x and V_xx at the network's input are never used
-            // V_x = Q_x − Q_xu·M⁻¹·Q_u: with k̃ = −M⁻¹·Q_u and r = k̃·x̄ per sample, V_x = Wᵀ(g + h⟨h, r⟩ + ε·σ′²·r) (§6.4).
+            // V_x = Q_x − Q_xu·M⁻¹·Q_u: with k̃ = −M⁻¹·Q_u and r = k̃·x̄ per sample, V_x = Wᵀ(g + h⟨h, r⟩ + ε·σ′²·r) (§6.4);
+            // for a convolution r = conv(x, k̃_W) + k̃_b and Wᵀ is convᵀ (§6.8).
             _device.Map(new DdpnNegativeProduct<T>(), s.StepW!, s.StepW!, s.MinvW!, s.Weight.Grad);
-            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, x, s.StepW!, T.Zero, w.R[t]!);
-            if (s.Bias is not null)
-            {
-                _device.Map(new DdpnNegativeProduct<T>(), s.StepB!, s.StepB!, s.MinvB!, s.Bias.Grad);
-                _device.AddBias(w.R[t]!, s.StepB!, w.R[t]!);
-            }
+            if (s.Bias is not null) _device.Map(new DdpnNegativeProduct<T>(), s.StepB!, s.StepB!, s.MinvB!, s.Bias.Grad);
+            Apply(s, x, w.R[t]!, s.StepW!, s.StepB);
             _device.DdpnRankOneCorrection(g, h, w.R[t]!, w.D[t], _epsilon, w.Corr[t]!, _bound);
-            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.Corr[t]!, s.WeightOld!, T.Zero, w.Vx[t]!);
+            BackwardInput(s, w.Corr[t]!, s.WeightOld!, w.Vx[t]!);
             // V_xx = (1 − q_uᵀM⁻¹q_u)·q_x·q_xᵀ with q_x = Wᵀh, q_u = h ⊗ x̄: the rank-one factor y = c·(Wᵀh) (§6.3, Proposition 3).
-            _device.Map(new DdpnMultiply<T>(), w.XSquared[t]!, x, x);
-            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.XSquared[t]!, s.MinvW!, T.Zero, w.P[t]!);
-            if (s.Bias is not null) _device.AddBias(w.P[t]!, s.MinvB!, w.P[t]!);
-            _device.DdpnValueFactor(h, w.P[t]!, w.Factor);
+            if (s.Kind == StageKind.Conv) ConvolutionValueFactor(w, s, t, x);
+            else
+            {
+                _device.Map(new DdpnMultiply<T>(), w.XSquared[t]!, x, x);
+                _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.XSquared[t]!, s.MinvW!, T.Zero, w.P[t]!);
+                if (s.Bias is not null) _device.AddBias(w.P[t]!, s.MinvB!, w.P[t]!);
+                _device.DdpnValueFactor(h, w.P[t]!, w.Factor);
+            }
             _device.RowAxpby(w.Factor, h, w.Zeros, h, w.ScaledH[t]!);
-            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.ScaledH[t]!, s.WeightOld!, T.Zero, w.Y[t]!);
+            BackwardInput(s, w.ScaledH[t]!, s.WeightOld!, w.Y[t]!);
         }
+    }
+
+    /// <summary>
+    /// The value factor c = √max(0, 1 − q_uᵀM⁻¹q_u) of a convolution stage (docs/math.md §6.8): q_u of sample n is the
+    /// weight gradient of hⁿ against xⁿ alone (and the pixel sums of hⁿ for the bias), so its M⁻¹-weighted squared norm is
+    /// Σⱼ (q_u)ⱼ²·(M⁻¹)ⱼ: one weight-gradient kernel per sample into its row of a [batch, weights] matrix, squared, then one
+    /// GEMM with M⁻¹ as a column (and likewise for the bias), then the row kernel on a single column.
+    /// </summary>
+    private void ConvolutionValueFactor(Workspace w, Stage s, int t, Tensor<T> x)
+    {
+        var c = w.Conv[t]!;
+        if (c.InputCopy is not null) _device.Copy(x, c.InputCopy); // the prefix's z*: per-sample views need a tensor of our own
+        for (int n = 0; n < w.Rows; n++) _device.Conv2dBackwardWeight(s.Conv, c.InputRows[n], c.HRows[n], c.WeightGradients[n], T.Zero);
+        _device.Map(new DdpnMultiply<T>(), c.PerSampleWeight, c.PerSampleWeight, c.PerSampleWeight);
+        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, c.PerSampleWeight, s.MinvWColumn!, T.Zero, c.Quadratic);
+        if (s.Bias is not null)
+        {
+            _device.RowReduce(RowReduction.Sum, c.HChannels!, null, c.PerSampleBiasFlat!);
+            _device.Map(new DdpnMultiply<T>(), c.PerSampleBias!, c.PerSampleBias!, c.PerSampleBias!);
+            _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, c.PerSampleBias!, s.MinvBColumn!, T.One, c.Quadratic);
+        }
+        _device.DdpnValueFactor(c.OnesColumn, c.Quadratic, w.Factor);
+    }
+
+    /// <summary>The stage's map at <paramref name="weight"/> and <paramref name="bias"/> (default: its current parameters) into output.</summary>
+    private void Apply(Stage s, Tensor<T> x, Tensor<T> output, Tensor<T>? weight = null, Tensor<T>? bias = null)
+    {
+        switch (s.Kind)
+        {
+            case StageKind.Pool:
+                _device.AvgPool2d(s.Pool, x, output);
+                return;
+            case StageKind.Conv:
+                _device.Conv2d(s.Conv, x, weight ?? s.Weight.Value, weight is null ? s.Bias?.Value : bias, output);
+                return;
+            default:
+                _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, x, weight ?? s.Weight.Value, T.Zero, output);
+                var b = weight is null ? s.Bias?.Value : bias;
+                if (b is not null) _device.AddBias(output, b, output);
+                return;
+        }
+    }
+
+    /// <summary>result ← Wᵀ·v per sample (v·W for a linear layer, convᵀ for a convolution): the stage's input adjoint.</summary>
+    private void BackwardInput(Stage s, Tensor<T> v, Tensor<T> weight, Tensor<T> result)
+    {
+        if (s.Kind == StageKind.Conv) _device.Conv2dBackwardInput(s.Conv, v, weight, result);
+        else _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, v, weight, T.Zero, result);
     }
 
     /// <summary>
@@ -291,6 +360,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
 
     private void Update(Stage s)
     {
+        if (s.Kind == StageKind.Pool) return;
         _optimizer.UpdateParameter(s.WeightIndex);
         if (s.BiasIndex >= 0) _optimizer.UpdateParameter(s.BiasIndex);
     }
@@ -333,8 +403,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             var xHat = t == 0 && _prefix is null ? images : w.XHat[t]!;
             var next = w.XHat[t + 1]!;
             var pre = s.Activation is null ? next : w.PreHat[t]!;
-            _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, xHat, s.Weight.Value, T.Zero, pre);
-            if (s.Bias is not null) _device.AddBias(pre, s.Bias.Value, pre);
+            Apply(s, xHat, pre);
             if (s.Activation is not null) _device.Prox(s.Activation, pre, next);
         }
         if (last >= 1 || _prefix is not null) ApplyFeedback(w, images, last);
@@ -343,9 +412,11 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
     private void ApplyFeedback(Workspace w, Tensor<T> images, int t)
     {
         var s = _stages[t];
+        if (s.Kind == StageKind.Pool) return; // no control
         var x = Input(w, images, t);
         _device.Axpby(T.One, w.XHat[t]!, -T.One, x, w.Dx[t]!);
-        _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.Dx[t]!, s.WeightOld!, T.Zero, w.Z[t]!);
+        if (s.Kind == StageKind.Conv) _device.Conv2d(s.Conv, w.Dx[t]!, s.WeightOld!, null, w.Z[t]!);
+        else _device.Gemm(MatrixOp.None, MatrixOp.Transpose, T.One, w.Dx[t]!, s.WeightOld!, T.Zero, w.Z[t]!);
         _device.DdpnRankOneCorrection(null, w.HUsed[t]!, w.Z[t]!, w.D[t], _epsilon, w.Beta[t]!);
         if (_kfac)
         {
@@ -360,30 +431,35 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             if (s.Bias is not null) _device.Map(scaled, s.BiasValueColumn!, s.BiasValueColumn!, k.NaturalBias!, s.BiasOldColumn!);
             return;
         }
-        _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
+        // Σₙ βₙ ⊗ x̄ₙ: the weight gradient of β against the nominal inputs (for a convolution, its weight and bias kernels).
+        if (s.Kind == StageKind.Conv) _device.Conv2dBackwardWeight(s.Conv, x, w.Beta[t]!, s.FeedbackW!);
+        else _device.Gemm(MatrixOp.Transpose, MatrixOp.None, T.One, w.Beta[t]!, x, T.Zero, s.FeedbackW!);
         var clipped = new DdpnClippedFeedback<T>(_bound);
         _device.Map(clipped, s.Weight.Value, s.Weight.Value, s.MinvW!, s.FeedbackW!, s.WeightOld!);
         if (s.Bias is null) return;
-        _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, w.Beta[t]!, T.Zero, s.FeedbackBRow!);
+        if (s.Kind == StageKind.Conv) _device.Conv2dBackwardBias(s.Conv, w.Beta[t]!, s.FeedbackB!);
+        else _device.Gemm(MatrixOp.None, MatrixOp.None, T.One, w.OnesRow, w.Beta[t]!, T.Zero, s.FeedbackBRow!);
         _device.Map(clipped, s.Bias.Value, s.Bias.Value, s.MinvB!, s.FeedbackB!, s.BiasOld!);
     }
 
     /// <summary>
     /// The first layer of the explicit stack on top: 0 for a feedforward model; on a model with an equilibrium layer, the
-    /// layer after the last one that is not linear or an activation (its head).
+    /// layer after the last one that is not linear, a convolution, a pooling or an activation (its head).
     /// </summary>
     private static int FirstStage(Classifier<T> model)
     {
         var layers = model.Layers;
         int last = -1;
-        for (int i = 0; i < layers.Count; i++) if (layers[i] is not (Linear<T> or ActivationLayer<T>)) last = i;
+        for (int i = 0; i < layers.Count; i++) if (!IsStageLayer(layers[i]) && layers[i] is not ActivationLayer<T>) last = i;
         if (last < 0) return 0;
         if (!model.HasEquilibrium)
-            throw new NotSupportedException($"ddpnopt supports feedforward stacks of linear layers and activations, and equilibrium models with an explicit head; layer {last} is a {layers[last].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
-        if (last == layers.Count - 1 || layers[last + 1] is not Linear<T>)
-            throw new NotSupportedException("ddpnopt: an equilibrium model needs a linear head on top of its last equilibrium layer (see docs/math.md §6.7)");
+            throw new NotSupportedException($"ddpnopt supports feedforward stacks of linear layers, convolutions, average poolings and activations, and equilibrium models with an explicit head; layer {last} is a {layers[last].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
+        if (last == layers.Count - 1 || !IsStageLayer(layers[last + 1]) || layers[^1] is not Linear<T>)
+            throw new NotSupportedException("ddpnopt: an equilibrium model needs a linear head on top of its last equilibrium layer, optionally after poolings or convolutions (see docs/math.md §6.7)");
         return last + 1;
     }
+
+    private static bool IsStageLayer(ILayer<T> layer) => layer is Linear<T> or Conv2dLayer<T> or AvgPool2dLayer<T>;
 
     private Stage[] BuildStages(Classifier<T> model, Optimizer<T> optimizer, int first)
     {
@@ -391,13 +467,23 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         var layers = model.Layers;
         for (int i = first; i < layers.Count; i++)
         {
-            if (layers[i] is not Linear<T> linear)
+            if (!IsStageLayer(layers[i]))
                 throw new NotSupportedException(layers[i] is ActivationLayer<T>
-                    ? "ddpnopt: an activation must follow a linear layer"
-                    : $"ddpnopt supports feedforward stacks of linear layers and activations (the mlp model) only; layer {i} is a {layers[i].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
+                    ? "ddpnopt: an activation must follow a linear layer or a convolution"
+                    : $"ddpnopt supports feedforward stacks of linear layers, convolutions, average poolings and activations (the mlp and cnn models) only; layer {i} is a {layers[i].GetType().Name.Split('`')[0]} (see docs/math.md §6.7)");
+            if (layers[i] is AvgPool2dLayer<T> pool)
+            {
+                if (i + 1 < layers.Count && layers[i + 1] is ActivationLayer<T>)
+                    throw new NotSupportedException("ddpnopt: an activation must follow a linear layer or a convolution, not a pooling");
+                stages.Add(new Stage(pool.Geometry));
+                continue;
+            }
+            var (weight, bias, convolution) = layers[i] is Conv2dLayer<T> conv
+                ? (conv.Weight, conv.Bias, (Conv2dGeometry?)conv.Geometry)
+                : (((Linear<T>)layers[i]).Weight, ((Linear<T>)layers[i]).Bias, (Conv2dGeometry?)null);
             Activation? activation = null;
             if (i + 1 < layers.Count && layers[i + 1] is ActivationLayer<T> act) { activation = act.Activation; i++; }
-            stages.Add(new Stage(_device, linear, activation, IndexOf(optimizer, linear.Weight), linear.Bias is null ? -1 : IndexOf(optimizer, linear.Bias), Options.Feedback, _kfac));
+            stages.Add(new Stage(_device, weight, bias, convolution, activation, IndexOf(optimizer, weight), bias is null ? -1 : IndexOf(optimizer, bias), Options.Feedback, _kfac));
         }
         return [.. stages];
     }
@@ -417,33 +503,62 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         _loss.Dispose();
     }
 
-    /// <summary>One linear layer and its activation, with the per-layer tensors of a step (sized by the weights).</summary>
+    private enum StageKind { Linear, Conv, Pool }
+
+    /// <summary>
+    /// One linear layer or convolution and its activation, or an average pooling (no parameters), with the per-layer
+    /// tensors of a step (sized by the weights).
+    /// </summary>
     private sealed class Stage : IDisposable
     {
         private readonly List<Tensor<T>> _owned = [];
+        private readonly Parameter<T>? _weight;
 
-        public Stage(Device device, Linear<T> linear, Activation? activation, int weightIndex, int biasIndex, bool feedback, bool kfac)
+        /// <summary>A pooling stage: a parameter-free linear map P.</summary>
+        public Stage(Pool2dGeometry pool)
         {
-            Weight = linear.Weight;
-            Bias = linear.Bias;
+            Kind = StageKind.Pool;
+            Pool = pool;
+            (InputSize, OutputSize) = (pool.InputSize, pool.OutputSize);
+            WeightIndex = BiasIndex = -1;
+        }
+
+        /// <summary>A linear layer (<paramref name="conv"/> null) or a convolution of that geometry.</summary>
+        public Stage(Device device, Parameter<T> weight, Parameter<T>? bias, Conv2dGeometry? conv, Activation? activation, int weightIndex, int biasIndex, bool feedback, bool kfac)
+        {
+            Kind = conv is null ? StageKind.Linear : StageKind.Conv;
+            _weight = weight;
+            Bias = bias;
             Activation = activation;
             WeightIndex = weightIndex;
             BiasIndex = biasIndex;
             Out = Weight.Shape[0];
             In = Weight.Shape[1];
+            if (conv is { } g) { Conv = g; (InputSize, OutputSize) = (g.InputSize, g.OutputSize); }
+            else (InputSize, OutputSize) = (In, Out);
             BiasGradRow = Bias?.Grad.Reshape(1, Out);
             BiasGradColumn = Bias?.Grad.Reshape(Out, 1);
             BiasValueColumn = Bias?.Value.Reshape(Out, 1);
-            if (kfac) Kfac = new KroneckerFactors(device, In, Bias is not null, Out);
+            if (kfac && Kind == StageKind.Linear) Kfac = new KroneckerFactors(device, In, Bias is not null, Out);
             if (!feedback) return;
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             WeightOld = Own(Out, In); MinvW = Own(Out, In); StepW = Own(Out, In); FeedbackW = Own(Out, In);
+            MinvWColumn = MinvW.Reshape(Out * In, 1);
             if (Bias is null) return;
             BiasOld = Own(Out); BiasOldColumn = BiasOld.Reshape(Out, 1); MinvB = Own(Out); StepB = Own(Out); FeedbackB = Own(Out);
             FeedbackBRow = FeedbackB.Reshape(1, Out);
+            MinvBColumn = MinvB.Reshape(Out, 1);
         }
 
-        public Parameter<T> Weight { get; }
+        public StageKind Kind { get; }
+        /// <summary>A convolution stage's geometry (default for the others).</summary>
+        public Conv2dGeometry Conv { get; }
+        /// <summary>A pooling stage's geometry (default for the others).</summary>
+        public Pool2dGeometry Pool { get; }
+        /// <summary>Features per sample of the stage's input and output (for a linear layer: In and Out).</summary>
+        public int InputSize { get; }
+        public int OutputSize { get; }
+        public Parameter<T> Weight => _weight ?? throw new InvalidOperationException("a pooling stage has no weight");
         public Parameter<T>? Bias { get; }
         public Activation? Activation { get; }
         public int WeightIndex { get; }
@@ -460,6 +575,9 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public Tensor<T>? BiasOldColumn { get; }
         public Tensor<T>? MinvW { get; }
         public Tensor<T>? MinvB { get; }
+        /// <summary>Views of M⁻¹ as one column (a convolution's value factor is a GEMM with them).</summary>
+        public Tensor<T>? MinvWColumn { get; }
+        public Tensor<T>? MinvBColumn { get; }
         public Tensor<T>? StepW { get; }
         public Tensor<T>? StepB { get; }
         public Tensor<T>? FeedbackW { get; }
@@ -518,7 +636,7 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
         public Workspace(Device device, Stage[] stages, int rows, bool feedback, bool kfac, bool prefix)
         {
             Rows = rows;
-            int count = stages.Length, classes = stages[^1].Out;
+            int count = stages.Length, classes = stages[^1].OutputSize;
             Tensor<T> Own(params int[] shape) { var t = device.Allocate<T>(shape); _owned.Add(t); return t; }
             Pre = new Tensor<T>[count]; Value = new Tensor<T>[count]; D = new Tensor<T>?[count]; G = new Tensor<T>?[count];
             H = new Tensor<T>?[count]; HUsed = new Tensor<T>?[count]; Vx = new Tensor<T>?[count]; Y = new Tensor<T>?[count];
@@ -526,9 +644,38 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             ScaledH = new Tensor<T>?[count]; XHat = new Tensor<T>?[count]; PreHat = new Tensor<T>?[count]; Dx = new Tensor<T>?[count];
             Z = new Tensor<T>?[count]; Beta = new Tensor<T>?[count];
             XBar = new Tensor<T>?[count]; XBarInputs = new Tensor<T>?[count]; HG = new Tensor<T>?[count]; XA = new Tensor<T>?[count];
+            Conv = new ConvolutionWorkspace?[count];
             for (int t = 0; t < count; t++)
             {
                 var s = stages[t];
+                bool below = t > 0 || prefix;
+                if (s.Kind == StageKind.Pool)
+                {
+                    // A pooling: its output, and (below the top) V_x, y and the new state at its input.
+                    Pre[t] = Value[t] = Own(rows, s.OutputSize);
+                    if (below) Vx[t] = Own(rows, s.InputSize);
+                    if (feedback && below) { Y[t] = Own(rows, s.InputSize); XHat[t] = Own(rows, s.InputSize); }
+                    continue;
+                }
+                if (s.Kind == StageKind.Conv)
+                {
+                    Pre[t] = Own(rows, s.OutputSize);
+                    Value[t] = s.Activation is null ? Pre[t] : Own(rows, s.OutputSize);
+                    if (s.Activation is not null) { D[t] = Own(rows, s.OutputSize); G[t] = Own(rows, s.OutputSize); }
+                    if (below) Vx[t] = Own(rows, s.InputSize);
+                    if (!feedback) continue;
+                    H[t] = Own(rows, s.OutputSize); // also without an activation: the per-sample views read it
+                    if (below)
+                    {
+                        Y[t] = Own(rows, s.InputSize); R[t] = Own(rows, s.OutputSize); Corr[t] = Own(rows, s.OutputSize);
+                        ScaledH[t] = Own(rows, s.OutputSize); XHat[t] = Own(rows, s.InputSize); Dx[t] = Own(rows, s.InputSize);
+                        Z[t] = Own(rows, s.OutputSize); Beta[t] = Own(rows, s.OutputSize);
+                        var input = t > 0 ? Value[t - 1] : Own(rows, s.InputSize);
+                        Conv[t] = new ConvolutionWorkspace(device, s, rows, input, t > 0 ? null : input, H[t]!, Own);
+                    }
+                    if (t < count - 1 && s.Activation is not null) PreHat[t] = Own(rows, s.OutputSize);
+                    continue;
+                }
                 if (kfac && s.Bias is not null)
                 {
                     // x̄ = (x, 1): the inputs are copied into the first columns each step; the ones column stays.
@@ -536,7 +683,6 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
                     XBarInputs[t] = XBar[t]!.SliceColumns(0, s.In);
                     device.Fill(XBar[t]!.SliceColumns(s.In, 1), T.One);
                 }
-                bool below = t > 0 || prefix;
                 if (kfac && feedback && below) { HG[t] = Own(rows, s.Out); XA[t] = Own(rows, s.In + (s.Bias is null ? 0 : 1)); }
                 Pre[t] = Own(rows, s.Out);
                 Value[t] = s.Activation is null ? Pre[t] : Own(rows, s.Out);
@@ -564,6 +710,9 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             Zeros = Own(rows);
             device.Fill(Zeros, T.Zero);
         }
+
+        /// <summary>The per-sample tensors of a convolution stage's value factor (null for the other stages).</summary>
+        public ConvolutionWorkspace?[] Conv { get; }
 
         public int Rows { get; }
         public Tensor<T>[] Pre { get; }
@@ -607,5 +756,47 @@ public sealed class DdpnStep<T> : IDisposable where T : unmanaged, IFloatingPoin
             foreach (var t in _owned) t.Dispose();
             _owned.Clear();
         }
+    }
+
+    /// <summary>
+    /// A convolution stage's per-sample value factor (docs/math.md §6.8): row views of its input and of h, one [out, in·k·k]
+    /// view per sample into the per-sample weight gradients, the per-sample bias gradients (h's pixel sums), and
+    /// q_uᵀM⁻¹q_u per sample. The views are made once (a view is an object).
+    /// </summary>
+    private sealed class ConvolutionWorkspace
+    {
+        public ConvolutionWorkspace(Device device, Stage s, int rows, Tensor<T> input, Tensor<T>? inputCopy, Tensor<T> h, Func<int[], Tensor<T>> own)
+        {
+            InputCopy = inputCopy;
+            PerSampleWeight = own([rows, s.Out * s.In]);
+            InputRows = new Tensor<T>[rows]; HRows = new Tensor<T>[rows]; WeightGradients = new Tensor<T>[rows];
+            for (int n = 0; n < rows; n++)
+            {
+                InputRows[n] = input.Slice(n, 1);
+                HRows[n] = h.Slice(n, 1);
+                WeightGradients[n] = PerSampleWeight.Slice(n, 1).Reshape(s.Out, s.In);
+            }
+            Quadratic = own([rows, 1]);
+            OnesColumn = own([rows, 1]);
+            device.Fill(OnesColumn, T.One);
+            if (s.Bias is null) return;
+            PerSampleBias = own([rows, s.Out]);
+            PerSampleBiasFlat = PerSampleBias.Reshape(rows * s.Out);
+            HChannels = h.Reshape(rows * s.Out, s.Conv.OutPixels);
+        }
+
+        /// <summary>Where the stage's input is copied when it is not a tensor of the workspace (stage 0 on an equilibrium model: z*).</summary>
+        public Tensor<T>? InputCopy { get; }
+        public Tensor<T>[] InputRows { get; }
+        public Tensor<T>[] HRows { get; }
+        /// <summary>[batch, out·in·k·k]: row n is q_u's weight part for sample n (then squared in place).</summary>
+        public Tensor<T> PerSampleWeight { get; }
+        public Tensor<T>[] WeightGradients { get; }
+        public Tensor<T>? PerSampleBias { get; }
+        public Tensor<T>? PerSampleBiasFlat { get; }
+        /// <summary>h as [batch·out channels, pixels]: its row sums are the per-sample bias gradients.</summary>
+        public Tensor<T>? HChannels { get; }
+        public Tensor<T> Quadratic { get; }
+        public Tensor<T> OnesColumn { get; }
     }
 }
