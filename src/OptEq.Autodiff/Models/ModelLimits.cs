@@ -12,7 +12,10 @@ public static class ModelLimits
     public const long MaxParameters = 1L << 28;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first width or count that is too large.</summary>
-    public static void Check(ModelSpec spec)
+    public static void Check(ModelSpec spec) => Estimate(spec);
+
+    /// <summary>The upper estimate of the parameter count that <see cref="Check"/> compares with <see cref="MaxParameters"/> (it checks the widths too).</summary>
+    public static long Estimate(ModelSpec spec)
     {
         Width(spec.Input, "the input width");
         long parameters = 0;
@@ -26,22 +29,32 @@ public static class ModelLimits
                 OptEqSpec o => o.Hidden,
                 DeepOptEqSpec d => d.Tiers.Sum(t => (long)t),
                 ImplicitSpec i => i.Hidden,
+                // Convolutional equilibria hold kernels, never a square map of their state.
+                ConvOptEqSpec or MultiTierOptEqSpec or MonotoneConvSpec => 0,
                 EquilibriumLayerSpec => output,
                 _ => 0,
             };
             Width(square, $"layer '{layer.Name}''s hidden width");
             // Upper estimate: input and output maps plus the square hidden map(s) of equilibrium layers; an activation or a
-            // pooling has no parameters and a convolution its kernel and bias (counted as dense maps, a cnn on MNIST was refused).
+            // pooling has no parameters, and a convolution (or convolutional equilibrium) its kernels and biases (counted as
+            // dense maps of their images, a cnn on MNIST and a 64-channel conv-opteq were refused).
             parameters += layer switch
             {
                 ActivationSpec or AvgPool2dSpec => 0,
                 Conv2dSpec c => (long)c.OutChannels * (c.InChannels * c.KernelSize * c.KernelSize + 1),
+                // Kernels: U, W (conv-opteq), every tier block (multitier: at most two blocks of the widest tier's square per
+                // tier), A and B (conv-mon); plus biases.
+                ConvOptEqSpec c => (long)c.Channels * (c.InChannels + c.Channels) * c.KernelSize * c.KernelSize + c.Channels,
+                MultiTierOptEqSpec t => (long)t.KernelSize * t.KernelSize * (t.InChannels * t.Channels[0] + 2L * t.Channels.Length * (long)t.Channels.Max() * t.Channels.Max())
+                    + t.Channels.Sum(),
+                MonotoneConvSpec m => (long)m.Channels * (m.InputChannels + 2L * m.Channels) * m.KernelSize * m.KernelSize + m.Channels,
                 _ => (long)width * output + 3L * square * square + 2L * (output + square) + (long)width * square,
             };
             if (parameters > MaxParameters)
                 throw new ArgumentException($"the model would have more than {MaxParameters:N0} parameters (at layer '{layer.Name ?? layer.GetType().Name}'); the limit keeps it within memory");
             width = output;
         }
+        return parameters;
     }
 
     private static void Width(long width, string what)

@@ -90,6 +90,29 @@ public class CnnModelTests
         Assert.That(model.ParameterCount, Is.EqualTo(16 * 10 + 32 * 145 + 10 * 1568 + 10));
     }
 
+    /// <summary>
+    /// The convolutional equilibria count their kernels too: 64 channels on MNIST pass (a 64-channel conv-opteq
+    /// was refused as a dense 12,544-wide equilibrium), and the estimate is never below the model's real count.
+    /// </summary>
+    [TestCase("conv-opteq", "64")]
+    [TestCase("multitier-opteq", "32,64,64")]
+    [TestCase("conv-mon", "64")]
+    public void TheSizeLimitAdmitsWideConvolutionalEquilibriaOnMnist(string kind, string channels)
+    {
+        var config = new ModelConfig
+        {
+            Model = ModelKind.Parse(kind), Input = 784, Classes = 10,
+            Conv = new ConvModelOptions { Channels = [.. channels.Split(',').Select(int.Parse)], Pool = 4 },
+        };
+        Assert.DoesNotThrow(() => ModelLimits.Check(config.Spec));
+        using var device = new NativeCpuDevice();
+        using var model = new Classifier<float>(device, config);
+        long estimate = ModelLimits.Estimate(config.Spec);
+        TestContext.Out.WriteLine($"{kind} {channels}: {model.ParameterCount} parameters, estimated {estimate}");
+        Assert.That(estimate, Is.GreaterThanOrEqualTo(model.ParameterCount), "the limit's estimate bounds the real count");
+        Assert.That(estimate, Is.LessThan(4L * model.ParameterCount), "and stays near it (not a dense map of the image)");
+    }
+
     [Test]
     public void ABadConvolutionSpecIsAClearError()
     {
