@@ -12,6 +12,8 @@ using OptEq.Kernels.Native;
 using OptEq.Kernels.Reference;
 using OptEq.Tests.Training;
 
+using static OptEq.Tests.Optimizers.DenseMatrices;
+
 namespace OptEq.Tests.Optimizers;
 
 /// <summary>
@@ -440,48 +442,5 @@ public class DdpnConvTests
             for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[i, j] *= d[i];
             return m;
         }
-        private static double[,] Outer(double[] a, double[] b, double scale)
-        {
-            var m = new double[a.Length, b.Length];
-            for (int i = 0; i < a.Length; i++) for (int j = 0; j < b.Length; j++) m[i, j] = scale * a[i] * b[j];
-            return m;
-        }
-        private static double[,] Transpose(double[,] a)
-        {
-            var m = new double[a.GetLength(1), a.GetLength(0)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[j, i] = a[i, j];
-            return m;
-        }
-        private static double[,] Mul(double[,] a, double[,] b)
-        {
-            var m = new double[a.GetLength(0), b.GetLength(1)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int l = 0; l < a.GetLength(1); l++) { double v = a[i, l]; if (v == 0) continue; for (int j = 0; j < b.GetLength(1); j++) m[i, j] += v * b[l, j]; }
-            return m;
-        }
-        private static double[] MatVec(double[,] a, double[] x)
-        {
-            var y = new double[a.GetLength(0)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) y[i] += a[i, j] * x[j];
-            return y;
-        }
-        private static double[,] Scale(double[,] a, double s)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[i, j] *= s;
-            return m;
-        }
-        private static double[,] Subtract(double[,] a, double[,] b)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[i, j] -= b[i, j];
-            return m;
-        }
-        private static double[,] AddIdentity(double[,] a, double e)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) m[i, i] += e;
-            return m;
-        }
-        private static double Trace(double[,] a) { double s = 0; for (int i = 0; i < a.GetLength(0); i++) s += a[i, i]; return s; }
     }
 }

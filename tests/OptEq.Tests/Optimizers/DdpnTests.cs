@@ -11,6 +11,8 @@ using OptEq.Kernels.Activations;
 using OptEq.Kernels.Native;
 using OptEq.Tests.Training;
 
+using static OptEq.Tests.Optimizers.DenseMatrices;
+
 namespace OptEq.Tests.Optimizers;
 
 /// <summary>DDPNOpt (docs/math.md §6): the reduction to its base optimizer, the gains and value derivatives against a dense DDP step, no allocation.</summary>
@@ -763,48 +765,5 @@ public class DdpnTests
 
         private static double[] Affine(double[] w, double[] b, double[] x, int o)
             => Enumerable.Range(0, o).Select(r => b[r] + x.Select((v, c) => w[r * x.Length + c] * v).Sum()).ToArray();
-        private static double[,] Outer(double[] a, double[] b, double scale)
-        {
-            var m = new double[a.Length, b.Length];
-            for (int i = 0; i < a.Length; i++) for (int j = 0; j < b.Length; j++) m[i, j] = scale * a[i] * b[j];
-            return m;
-        }
-        private static double[,] Transpose(double[,] a)
-        {
-            var m = new double[a.GetLength(1), a.GetLength(0)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[j, i] = a[i, j];
-            return m;
-        }
-        private static double[,] Mul(double[,] a, double[,] b)
-        {
-            var m = new double[a.GetLength(0), b.GetLength(1)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < b.GetLength(1); j++) for (int l = 0; l < a.GetLength(1); l++) m[i, j] += a[i, l] * b[l, j];
-            return m;
-        }
-        private static double[] MatVec(double[,] a, double[] x)
-        {
-            var y = new double[a.GetLength(0)];
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) y[i] += a[i, j] * x[j];
-            return y;
-        }
-        private static double[,] Scale(double[,] a, double s)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[i, j] *= s;
-            return m;
-        }
-        private static double[,] Subtract(double[,] a, double[,] b)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) for (int j = 0; j < a.GetLength(1); j++) m[i, j] -= b[i, j];
-            return m;
-        }
-        private static double[,] AddIdentity(double[,] a, double e)
-        {
-            var m = (double[,])a.Clone();
-            for (int i = 0; i < a.GetLength(0); i++) m[i, i] += e;
-            return m;
-        }
-        private static double Trace(double[,] a) { double s = 0; for (int i = 0; i < a.GetLength(0); i++) s += a[i, i]; return s; }
     }
 }
