@@ -381,30 +381,7 @@ public class DdpnTests
             Epochs = 2, Batch = 32, Optimizer = OptimizerKind.Ddpnopt, AugmentShift = 1, LearningRate = 0.001,
             Ddpn = new DdpnOptions { Base = OptimizerKind.Sgd, Preconditioner = DdpnPreconditioner.Kfac, KfacRefresh = 2 },
         };
-        var train = TrainerTests.Synthetic("train", 12 * options.Batch, 1);
-        var test = TrainerTests.Synthetic("test", 30, 2);
-        using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
-        using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        // Refresh steps (every second one) included: the factor GEMMs, the SPD inverses and their status read allocate nothing either.
-        var bytes = new long[9];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-            trainer.Step(batches.Current, epoch: 1);
-            bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
-        }
-        Assert.That(bytes.Skip(3), Is.All.Zero, $"managed bytes per kfac ddpnopt step, this thread and the worker team ({string.Join(", ", bytes)}); the first three warm up");
-        Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
-    }
-
-    [Test]
-    public void ATrainingStepWithFeedbackAllocatesNothingAfterWarmUp()
-    {
-        using var device = new NativeCpuDevice();
-        var options = new TrainingOptions { Epochs = 2, Batch = 32, Optimizer = OptimizerKind.Ddpnopt, AugmentShift = 1 };
-        var train = TrainerTests.Synthetic("train", 12 * options.Batch, 1);
+        var train = TrainerTests.Synthetic("train", 16 * options.Batch, 1);
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
         using var trainer = new Trainer(device, model, options, train, test);
@@ -414,16 +391,32 @@ public class DdpnTests
             if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
             trainer.Step(batches.Current, epoch: 1);
         }
-        // Each step is measured on its own: measured as one block of three calls, the test method itself was seen to
-        // allocate 64 bytes between them (runtime call counting, it seems), which the plain Adam step shows as well.
-        var bytes = new long[9];
-        for (int i = 0; i < bytes.Length; i++)
+        Step(); Step(); Step();
+        // Rounds of two steps, so each round holds a refresh step (every second one): the factor GEMMs, the SPD inverses
+        // and their status read allocate nothing either. A one-time allocation by the runtime passes; one per step fails.
+        SteadyStateAllocation.AssertNone(Step, 2, "kfac ddpnopt training steps");
+        Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
+    }
+
+    [Test]
+    public void ATrainingStepWithFeedbackAllocatesNothingAfterWarmUp()
+    {
+        using var device = new NativeCpuDevice();
+        var options = new TrainingOptions { Epochs = 2, Batch = 32, Optimizer = OptimizerKind.Ddpnopt, AugmentShift = 1 };
+        var train = TrainerTests.Synthetic("train", 16 * options.Batch, 1);
+        var test = TrainerTests.Synthetic("test", 30, 2);
+        using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
+        using var trainer = new Trainer(device, model, options, train, test);
+        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
+        void Step()
         {
-            long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-            Step();
-            bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
+            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
+            trainer.Step(batches.Current, epoch: 1);
         }
-        Assert.That(bytes.Skip(3), Is.All.Zero, $"managed bytes per ddpnopt step, this thread and the worker team ({string.Join(", ", bytes)}); the first three warm up");
+        Step(); Step(); Step();
+        // In rounds: a full-suite run once saw 3,088 bytes in one step after warm-up (6th of 9) and none in the others,
+        // the runtime's one-time work by the look of it; an allocation per step would show in every round.
+        SteadyStateAllocation.AssertNone(Step, 2, "ddpnopt training steps with feedback");
     }
 
     /// <summary>
