@@ -128,6 +128,11 @@ public sealed record ModelConfig
         {
             throw InputException.Content(source, Where(PlainMessage(e)), e);
         }
+        catch (NotSupportedException e) when (e.Message.Contains("type discriminator", StringComparison.Ordinal))
+        {
+            // A layer without its "layer" key (or with it misspelt): the serializer cannot tell which layer spec it is.
+            throw InputException.Content(source, Where("a layer of 'spec.layers' has no \"layer\" key naming its kind"), e);
+        }
         catch (OverflowException e)
         {
             throw InputException.Content(source, Where($"its sizes overflow ({e.Message})"), e);

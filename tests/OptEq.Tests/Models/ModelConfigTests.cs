@@ -57,6 +57,12 @@ public class ModelConfigTests
     public void AnUnknownKeyIsAnErrorNamingIt(string json, string key)
         => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InputException>().With.Message.Contains(key).And.Message.Contains("cfg.json"));
 
+    /// <summary>A layer whose "layer" key is missing or misspelt (the fuzzer's "layEr"): the serializer's NotSupportedException becomes an input error.</summary>
+    [TestCase("""{"model":"opteq","spec":{"input":784,"layers":[{"layEr":"linear","name":"head","output":10,"bias":false}]}}""")]
+    [TestCase("""{"model":"opteq","spec":{"input":784,"layers":[{"name":"head","output":10,"bias":false}]}}""")]
+    public void ALayerWithoutItsKindIsAnErrorNamingTheKey(string json)
+        => Assert.That(() => ModelConfig.FromJson(json, "cfg.json"), Throws.TypeOf<InputException>().With.Message.Contains("\"layer\" key").And.Message.Contains("cfg.json"));
+
     [TestCase("""{"Model":"transformer"}""", "deep-opteq")]
     [TestCase("""{"Solver":"newton"}""", "anderson")]
     [TestCase("""{"Backward":"implicit-lu"}""", "implicit-cg")]
