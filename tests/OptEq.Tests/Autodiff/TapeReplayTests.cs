@@ -142,10 +142,9 @@ public class TapeReplayTests
         tape.Backward(loss);
         void Step() { optimizer.ZeroGrad(); tape.Replay(loss); optimizer.Step(); }
         Step(); Step(); // the pool now holds what a replay rents and gives back
-        long before = GC.GetAllocatedBytesForCurrentThread(), workers = WorkerTeam.WorkerAllocatedBytes;
-        for (int i = 0; i < 5; i++) Step();
-        long bytes = GC.GetAllocatedBytesForCurrentThread() - before + (WorkerTeam.WorkerAllocatedBytes - workers);
-        Assert.That(bytes, Is.Zero, "managed bytes of five replayed training steps");
+        // In rounds (a loaded full-suite run once saw 14,392 bytes in one block, the runtime's one-time work by the look
+        // of it); an allocation per replay shows in every round.
+        SteadyStateAllocation.AssertNone(Step, 5, "replayed training steps");
     }
 
     [Test]

@@ -112,7 +112,7 @@ public class ConvAllocationTests
     public void AConvOptEqTrainingStepAllocatesNothingAfterWarmUp()
     {
         var options = new TrainingOptions { Epochs = 2, Batch = 32 };
-        var train = TrainerTests.Synthetic("train", 6 * options.Batch, 1);
+        var train = TrainerTests.Synthetic("train", 16 * options.Batch, 1);
         var test = TrainerTests.Synthetic("test", 60, 2);
         var config = new ModelConfig
         {
@@ -128,8 +128,8 @@ public class ConvAllocationTests
             trainer.Step(batches.Current, epoch: 1);
         }
         Step(); Step(); Step();
-        long bytes = SteadyStateAllocation.Bytes(() => { Step(); Step(); });
-        Assert.That(bytes, Is.Zero, "managed bytes of two conv-opteq training steps");
+        // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
+        SteadyStateAllocation.AssertNone(Step, 2, "managed bytes of two conv-opteq training steps");
     }
 
     private static SolverOptions Exactly(int iterations) => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };

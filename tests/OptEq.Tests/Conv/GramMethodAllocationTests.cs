@@ -93,7 +93,7 @@ public class GramMethodAllocationTests
     public void AConvOptEqTrainingStepAllocatesNothingAfterWarmUp(GramMethod gram, ConvPadding padding)
     {
         var options = new TrainingOptions { Epochs = 2, Batch = 32 };
-        var train = TrainerTests.Synthetic("train", 6 * options.Batch, 1);
+        var train = TrainerTests.Synthetic("train", 16 * options.Batch, 1);
         var test = TrainerTests.Synthetic("test", 60, 2);
         var config = new ModelConfig
         {
@@ -109,8 +109,8 @@ public class GramMethodAllocationTests
             trainer.Step(batches.Current, epoch: 1);
         }
         Step(); Step(); Step();
-        long bytes = SteadyStateAllocation.Bytes(() => { Step(); Step(); });
-        Assert.That(bytes, Is.Zero, $"managed bytes of two conv-opteq training steps with the {GramMethods.Name(gram)} WᵀW");
+        // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
+        SteadyStateAllocation.AssertNone(Step, 2, $"managed bytes of two conv-opteq training steps with the {GramMethods.Name(gram)} WᵀW");
     }
 
     [Test]
@@ -120,7 +120,7 @@ public class GramMethodAllocationTests
         // operator makes the row views of each tensor it is given once; in a probe the steps' solves still brought tensors
         // not seen before in steps 3 and 4 (432 B each) and none from step 5 on. Five warm-up steps, then none may allocate.
         var options = new TrainingOptions { Epochs = 2, Batch = 128 };
-        var train = TrainerTests.Synthetic("train", 8 * options.Batch, 1);
+        var train = TrainerTests.Synthetic("train", 16 * options.Batch, 1);
         var test = TrainerTests.Synthetic("test", 60, 2);
         var config = new ModelConfig
         {
@@ -138,8 +138,8 @@ public class GramMethodAllocationTests
             trainer.Step(batches.Current, epoch: 1);
         }
         for (int i = 0; i < 5; i++) Step();
-        long bytes = SteadyStateAllocation.Bytes(() => { Step(); Step(); });
-        Assert.That(bytes, Is.Zero, "managed bytes of two conv-opteq training steps with the blocked WᵀW over 3 blocks");
+        // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
+        SteadyStateAllocation.AssertNone(Step, 2, "managed bytes of two conv-opteq training steps with the blocked WᵀW over 3 blocks");
     }
 
     private static SolverOptions Exactly(int iterations) => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };
