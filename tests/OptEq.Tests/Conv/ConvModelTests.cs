@@ -6,6 +6,8 @@ using OptEq.Kernels;
 using OptEq.Kernels.Native;
 using OptEq.Tests.Models;
 
+using static OptEq.Tests.Training.InProcessCli;
+
 namespace OptEq.Tests.Conv;
 
 /// <summary>The conv-opteq model kind: its recipe, JSON and checkpoint round trips, and <c>opteq train</c> end to end.</summary>
@@ -65,20 +67,6 @@ public class ConvModelTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
-
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
-    }
-
-    private static string Digits => Path.Combine(Path.GetDirectoryName(OptEq.Autodiff.Data.DatasetLoader.FindBundled([AppContext.BaseDirectory]))!, "digits");
 
     [Test]
     public void OpteqTrainTrainsAConvOptEqModelOnDigits()

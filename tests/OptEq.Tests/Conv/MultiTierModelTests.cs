@@ -11,6 +11,8 @@ using OptEq.Solvers.Operators;
 using OptEq.Tests.Models;
 using OptEq.Tests.Training;
 
+using static OptEq.Tests.Training.InProcessCli;
+
 namespace OptEq.Tests.Conv;
 
 /// <summary>
@@ -167,20 +169,6 @@ public class MultiTierModelTests
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
         SteadyStateAllocation.AssertNone(Step, 2, "managed bytes of two multitier-opteq training steps");
     }
-
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
-    }
-
-    private static string Digits => Path.Combine(Path.GetDirectoryName(OptEq.Autodiff.Data.DatasetLoader.FindBundled([AppContext.BaseDirectory]))!, "digits");
 
     [Test]
     public void OpteqTrainTrainsAMultiTierModelOnDigits()

@@ -1,26 +1,14 @@
 using System.Text.Json;
 using NUnit.Framework;
 
+using static OptEq.Tests.Training.InProcessCli;
+
 namespace OptEq.Tests.Training;
 
 /// <summary><c>opteq train --model cnn</c> (with ddpnopt) and <c>opteq optimizers compare --network cnn</c> end to end, on the bundled 8×8 DIGITS set.</summary>
 [NonParallelizable]
 public class CliCnnTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
-    }
-
-    private static string Digits => Path.Combine(Path.GetDirectoryName(OptEq.Autodiff.Data.DatasetLoader.FindBundled([AppContext.BaseDirectory]))!, "digits");
-
     [Test]
     public void TrainsACnnWithDdpnOptOnDigits()
     {

@@ -1,24 +1,14 @@
 using System.Text.Json;
 using NUnit.Framework;
 
+using static OptEq.Tests.Training.InProcessCli;
+
 namespace OptEq.Tests.Training;
 
 /// <summary><c>opteq train --optimizer ddpnopt</c> and <c>opteq optimizers compare</c> end to end, on the bundled WINE set.</summary>
 [NonParallelizable]
 public class CliDdpnTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
-    }
-
     private static string Wine => Path.Combine(Path.GetDirectoryName(OptEq.Autodiff.Data.DatasetLoader.FindBundled([AppContext.BaseDirectory]))!, "wine");
 
     [Test]

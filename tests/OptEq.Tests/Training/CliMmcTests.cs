@@ -1,26 +1,14 @@
 using System.Text.Json;
 using NUnit.Framework;
 
+using static OptEq.Tests.Training.InProcessCli;
+
 namespace OptEq.Tests.Training;
 
 /// <summary><c>opteq train --loss mmc</c>, <c>opteq eval</c> of what it wrote, and the vanishing case's <c>--vanishing-loss</c>, end to end on the bundled DIGITS.</summary>
 [NonParallelizable]
 public class CliMmcTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
-    }
-
-    private static string Digits => Path.Combine(Path.GetDirectoryName(OptEq.Autodiff.Data.DatasetLoader.FindBundled([AppContext.BaseDirectory]))!, "digits");
-
     /// <summary>Trains an mlp with MMC (and with DDPNOpt under MMC); eval reads the loss from the checkpoint and reports the trainer's accuracy.</summary>
     [TestCase("adam")]
     [TestCase("ddpnopt")]
