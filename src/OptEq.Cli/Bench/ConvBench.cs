@@ -22,6 +22,20 @@ public sealed class ConvBench(Device device)
         return CallTiming.MedianMilliseconds(device, call, warmup, repetitions);
     }
 
+    /// <summary>
+    /// Runs every pass of <paramref name="shape"/> for about <paramref name="seconds"/>, untimed: the first calls of a
+    /// process run slower (code compiled at lower tiers, cold worker threads), and would otherwise count against
+    /// whichever shape is timed first.
+    /// </summary>
+    public void WarmUp(ConvCase shape, int batch, double seconds)
+    {
+        using var operands = new Operands(device, shape, batch, seed: 3);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+            foreach (var pass in shape.Passes) Call(shape, pass, operands)();
+        device.Synchronize();
+    }
+
     /// <summary>Every pass of the shape on two samples against the float64 reference (relative to the magnitude of each result).</summary>
     public void Check(ConvCase shape)
     {

@@ -34,10 +34,11 @@ public static class BenchConvCommand
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
         var algorithm = new Option<string>("--algorithm")
         {
-            Description = "Native convolution algorithm: auto (the direct stride-1 kernel where it applies, else im2col + GEMM), im2col (always the column matrix and the packed GEMM), or both (each pass timed with auto, then im2col, then PyTorch).",
+            Description = "Native convolution algorithm: auto (Winograd F(2x2,3x3) for 3x3 stride-1 float32, the direct kernel for other stride-1 float32, else im2col + GEMM), " +
+                "direct (as auto without Winograd), im2col (always the column matrix and the packed GEMM), both (each pass timed with auto, then im2col, then PyTorch) or all (auto, direct, im2col, then PyTorch).",
             DefaultValueFactory = _ => "auto",
         };
-        algorithm.AcceptOnlyFromAmong("auto", "im2col", "both");
+        algorithm.AcceptOnlyFromAmong("auto", "direct", "im2col", "both", "all");
         var command = new Command("conv", "Convolution and pooling passes beside PyTorch's, timed in the same run (median ms; ratio = PyTorch time / ours).")
         {
             json, device, shapes, batch, repetitions, warmup, threads, noPeer, algorithm,
@@ -49,10 +50,10 @@ public static class BenchConvCommand
 
     private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string algorithm)
     {
-        string[] algorithms = algorithm == "both" ? ["auto", "im2col"] : [algorithm];
-        bool previous = Kernels.Native.NativeConvolution.ColumnsOnly;
+        string[] algorithms = algorithm switch { "both" => ["auto", "im2col"], "all" => ["auto", "direct", "im2col"], _ => [algorithm] };
+        var previous = Kernels.Native.NativeConvolution.Algorithm;
         try { return Run(json, deviceId, shapeArgs, batch, repetitions, warmup, threads, noPeer, algorithms); }
-        finally { Kernels.Native.NativeConvolution.ColumnsOnly = previous; }
+        finally { Kernels.Native.NativeConvolution.Algorithm = previous; }
     }
 
     private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string[] algorithms)
@@ -74,18 +75,19 @@ public static class BenchConvCommand
         {
             Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
             Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
-            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(a => a == "im2col" ? "im2col (column matrix + packed GEMM only)" : "auto (direct at stride 1 with AVX2+FMA in float32, else im2col + packed GEMM)"))}");
+            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(Describe))}");
             Console.WriteLine($"peer:    {peerDescription}");
             Console.WriteLine();
             Console.WriteLine($"{"shape",-28} {"pass",-16} {"algorithm",-9} {"opteq ms",9} {"GFLOP/s",8} {"torch ms",9} {"ratio",6}");
         }
+        bench.WarmUp(cases[0], batch, seconds: 1);
         foreach (var shape in cases)
         {
             try
             {
                 foreach (var algorithm in algorithms)
                 {
-                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    Kernels.Native.NativeConvolution.Algorithm = Algorithm(algorithm);
                     bench.Check(shape);
                 }
             }
@@ -99,7 +101,7 @@ public static class BenchConvCommand
                 var ours = new List<(string Algorithm, double Ms)>();
                 foreach (var algorithm in algorithms)
                 {
-                    Kernels.Native.NativeConvolution.ColumnsOnly = algorithm == "im2col";
+                    Kernels.Native.NativeConvolution.Algorithm = Algorithm(algorithm);
                     ours.Add((algorithm, bench.Measure(shape, pass, batch, repetitions, warmup)));
                 }
                 double? torchMs = peer?.Measure(shape, pass, batch, repetitions, warmup);
@@ -123,4 +125,18 @@ public static class BenchConvCommand
         if (peer is { Available: false } && peer.Description != peerDescription) Console.Error.WriteLine($"opteq: note: {peer.Description}");
         return 0;
     }
+
+    private static Kernels.Native.NativeConvAlgorithm Algorithm(string name) => name switch
+    {
+        "direct" => Kernels.Native.NativeConvAlgorithm.Direct,
+        "im2col" => Kernels.Native.NativeConvAlgorithm.Im2Col,
+        _ => Kernels.Native.NativeConvAlgorithm.Auto,
+    };
+
+    private static string Describe(string name) => name switch
+    {
+        "direct" => "direct (the direct kernel at stride 1 in float32 with AVX2+FMA, else im2col + packed GEMM)",
+        "im2col" => "im2col (column matrix + packed GEMM only)",
+        _ => "auto (Winograd F(2x2,3x3) for 3x3 stride 1, the direct kernel for other stride 1, in float32 with AVX2+FMA; else im2col + packed GEMM)",
+    };
 }

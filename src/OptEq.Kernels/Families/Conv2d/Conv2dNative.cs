@@ -18,6 +18,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     public void Forward<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> weight, MatrixView<T> bias, MatrixView<T> output, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
+        {
+            WinogradConv.Forward(device, g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
+            return;
+        }
         if (typeof(T) == typeof(float) && DirectConv.Applies(g))
         {
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
@@ -37,13 +42,16 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     public void BackwardInput<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> weight, MatrixView<T> gradInput, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && DirectConv.Adjoint(g) is { } adjoint && DirectConv.Applies(adjoint))
+        if (typeof(T) == typeof(float) && DirectConv.Adjoint(g) is { } adjoint && (WinogradConv.Applies(adjoint) || DirectConv.Applies(adjoint)))
         {
             // convᵀ at stride 1 is a convolution of gradOutput with the flipped, transposed kernel.
             var flipped = device.Pool.Rent<float>(adjoint.OutChannels * adjoint.WeightColumns);
             float* kernel = (float*)MatrixView<float>.Of(flipped).Ptr();
             DirectConv.FlipTranspose(g, (float*)weight.Ptr(), weight.RowStride, kernel);
-            Direct(adjoint, batch, Floats(gradOutput), kernel, adjoint.WeightColumns, null, Floats(gradInput), float.CreateTruncating(beta));
+            if (WinogradConv.Applies(adjoint))
+                WinogradConv.Forward(device, adjoint, batch, Floats(gradOutput), kernel, adjoint.WeightColumns, null, Floats(gradInput), float.CreateTruncating(beta));
+            else
+                Direct(adjoint, batch, Floats(gradOutput), kernel, adjoint.WeightColumns, null, Floats(gradInput), float.CreateTruncating(beta));
             device.Pool.Return(flipped);
             return;
         }
@@ -67,6 +75,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         if (batch == 0)
         {
             for (int o = 0; o < m; o++) Scale(dw + o * ldw, k, beta);
+            return;
+        }
+        if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
+        {
+            WinogradConv.BackwardWeight(device, g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
             return;
         }
         int parts = Parts(batch);

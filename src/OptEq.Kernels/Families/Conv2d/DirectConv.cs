@@ -4,14 +4,32 @@ using System.Runtime.Intrinsics.X86;
 
 namespace OptEq.Kernels.Native;
 
-/// <summary>How the native backend convolves: a switch for benchmarks that compare its two algorithms.</summary>
+/// <summary>Which algorithms the native backend may use for a convolution (for benchmarks that compare them; results agree either way).</summary>
+public enum NativeConvAlgorithm
+{
+    /// <summary>The fastest that applies: Winograd F(2×2, 3×3) for 3×3 stride-1 float32, the direct kernel for other float32 stride-1, else im2col.</summary>
+    Auto,
+    /// <summary>As Auto without Winograd: the direct kernel where it applies, else im2col.</summary>
+    Direct,
+    /// <summary>Always the column matrix and the packed GEMM.</summary>
+    Im2Col,
+}
+
+/// <summary>How the native backend convolves: a switch for benchmarks that compare its algorithms.</summary>
 public static class NativeConvolution
 {
+    /// <summary>The algorithms allowed (<c>opteq bench conv --algorithm</c>); Auto unless a benchmark narrows it.</summary>
+    public static NativeConvAlgorithm Algorithm { get; set; }
+
     /// <summary>
     /// True: every convolution goes through the column matrix and the packed GEMM (im2col), even where the direct
-    /// stride-1 kernel (<see cref="DirectConv"/>) would run. For measurements (<c>opteq bench conv --algorithm im2col</c>); results agree either way.
+    /// stride-1 kernel (<see cref="DirectConv"/>) would run. Shorthand for <see cref="Algorithm"/> = Im2Col.
     /// </summary>
-    public static bool ColumnsOnly { get; set; }
+    public static bool ColumnsOnly
+    {
+        get => Algorithm == NativeConvAlgorithm.Im2Col;
+        set => Algorithm = value ? NativeConvAlgorithm.Im2Col : NativeConvAlgorithm.Auto;
+    }
 }
 
 /// <summary>

@@ -8,10 +8,21 @@ namespace OptEq.Tests.Kernels;
 [TestFixture]
 public sealed class Conv2dAllocationTests
 {
-    [TestCase(8, ConvPadding.Zero, 1)]
-    [TestCase(8, ConvPadding.Circular, 2)]
-    [TestCase(1, ConvPadding.Zero, 1)]
-    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride)
+    // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 and im2col the column matrix and the GEMM.
+    [TestCase(8, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
+    [TestCase(8, ConvPadding.Circular, 1, NativeConvAlgorithm.Direct)]
+    [TestCase(8, ConvPadding.Circular, 2, NativeConvAlgorithm.Auto)]
+    [TestCase(1, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
+    [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Im2Col)]
+    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm)
+    {
+        var previous = NativeConvolution.Algorithm;
+        NativeConvolution.Algorithm = algorithm;
+        try { CheckSteadyState(batch, padding, stride); }
+        finally { NativeConvolution.Algorithm = previous; }
+    }
+
+    private static void CheckSteadyState(int batch, ConvPadding padding, int stride)
     {
         using var device = new NativeCpuDevice();
         var g = new Conv2dGeometry(6, 14, 14, 8, 3, 3, stride, 1, padding);

@@ -50,6 +50,37 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
         => Run(precision, () => CheckBackwardWeight<float>("3:3×5×7→5:3×3/s1/p1c", beta: 0, pad: 0, nanInOutput: true),
                           () => CheckBackwardWeight<double>("3:7×4×4→5:1×1/s1/p0", beta: 0, pad: 1, nanInOutput: true));
 
+    /// <summary>
+    /// 3×3 stride-1 shapes large enough for the native float32 Winograd path's branches (the awkward shapes reach only a
+    /// few): 24-wide product blocks, tile rows wider than one vector, chunks of tile rows that cross samples (5 × 32
+    /// channels), odd output sizes, padding 0, 1, 2 and circular, a 1×1 image. Native backend only: the ILGPU kernels
+    /// have no such path, and their simulator is slow at these sizes.
+    /// </summary>
+    private static readonly string[] WinogradCases =
+    [
+        "5:32×14×14→32:3×3/s1/p1",
+        "3:6×17×19→8:3×3/s1/p1",
+        "3:5×10×11→6:3×3/s1/p2",
+        "3:4×9×8→5:3×3/s1/p0",
+        "3:7×13×12→12:3×3/s1/p1c",
+        "2:9×30×20→7:3×3/s1/p1c",
+        "4:4×1×1→4:3×3/s1/p1",
+    ];
+
+    [Test]
+    public void WinogradShapesMatchReferenceOnTheNativeBackend([ValueSource(nameof(WinogradCases))] string shape)
+    {
+        if (Backend != KernelBackends.Native) Assert.Ignore("the Winograd path is the native backend's");
+        var (g, _) = ConvCase.Parse(shape);
+        Assume.That(System.Runtime.Intrinsics.X86.Fma.IsSupported, "Winograd needs AVX2 + FMA");
+        Assert.That(OptEq.Kernels.Native.WinogradConv.Applies(g), $"{shape} takes the Winograd path");
+        CheckForward<float>(shape, beta: -0.5, withBias: true, pad: 2);
+        CheckForward<float>(shape, beta: 0, withBias: false, pad: 0, nanInOutput: true);
+        CheckBackwardInput<float>(shape, beta: 0.75, pad: 2, transposedName: false);
+        CheckBackwardWeight<float>(shape, beta: -1, pad: 2);
+        CheckBackwardWeight<float>(shape, beta: 0, pad: 0, nanInOutput: true);
+    }
+
     [Test]
     public void BackwardBiasMatchesReference([Values("1:1×1×1→1:1×1/s1/p0", "3:5×7×5→3:3×3/s2/p1", "3:2×6×5→3:5×5/s2/p2c")] string shape,
         [Values] Precision precision, [Values(0.0, 0.5)] double beta)

@@ -1,0 +1,745 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace OptEq.Kernels.Native;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) float32 convolution at stride 1 with AVX2 + FMA (Lavin &amp; Gray 2016; docs/kernels.md). The
+/// output is cut into 2×2 tiles; tile t of channel o is Aᵀ[Σ_c U_oc ⊙ V_ct]A with U = G w Gᵀ (4×4 per kernel) and
+/// V = Bᵀ d B (4×4 per 4×4 input patch), so each of the 16 transformed positions ξ is one product U[ξ]·V[ξ] of a
+/// [Cout × Cin] by a [Cin × tiles] matrix: 16·Cin·Cout multiply-adds per 4 outputs instead of 36·Cin·Cout, 2.25× fewer.
+/// The weight gradient runs the same transforms backwards: dU[ξ] = Σ_tiles Ĝ[ξ]·V[ξ]ᵀ with Ĝ = A dY Aᵀ, then
+/// dw = Gᵀ dU G. Rounding: the transforms add and subtract neighbouring values of the 4×4 patch, so the error of an
+/// output is relative to the magnitudes over its tile's 4×4 patch, not only its own 3×3 window.
+/// Every loop is compiled fully optimised at its first call (AggressiveOptimization): intrinsics code run unoptimised
+/// first is several times slower, and a solver calls it only a few dozen times per batch.
+/// Samples are split across the cores; each core walks its samples' tile rows in chunks sized to stay in the L2 cache:
+/// transform the chunk's inputs, 16 register-blocked products, transform back and store.
+/// </summary>
+internal static unsafe class WinogradConv
+{
+    /// <summary>Transformed positions per tile (4 × 4).</summary>
+    private const int Xi = 16;
+    /// <summary>Output channels per register block of the products.</summary>
+    private const int OBlock = 4;
+    /// <summary>
+    /// Below this many input channels the transforms cost more than the products save (a one-channel input convolution
+    /// does 16 multiply-adds per tile against ~30 vector operations of transforms): the direct kernel runs instead.
+    /// </summary>
+    private const int MinInChannels = 4;
+    /// <summary>Bytes of V and M per chunk of the forward pass (16 transformed planes each): half of a 512 KiB L2, the rest for U and the padded image.</summary>
+    private const int ForwardChunkBytes = 256 * 1024;
+    /// <summary>
+    /// Bytes of V and Ĝ per chunk of the weight gradient: its products are dot products along the chunk's tiles, summed
+    /// across lanes once per chunk, so longer chunks pay that less often; one ξ's pair of panels still fits in L2.
+    /// </summary>
+    private const int WeightChunkBytes = 1024 * 1024;
+
+    /// <summary>
+    /// float32, 3×3 kernel, stride 1, at least 4 input and 4 output channels, on a CPU with AVX2 + FMA not narrowed below
+    /// 256 bits, when <see cref="NativeConvolution.Algorithm"/> is Auto.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        g is { Stride: 1, KernelHeight: 3, KernelWidth: 3 } && g.InChannels >= MinInChannels && g.OutChannels >= OBlock
+        && Fma.IsSupported && Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256 && NativeConvolution.Algorithm == NativeConvAlgorithm.Auto;
+
+    /// <summary>The tiling of one geometry and the sizes of each core's workspace.</summary>
+    private readonly struct Plan
+    {
+        public Plan(in Conv2dGeometry g, int batch, int parts, int chunkBytes)
+        {
+            OutChannels4 = (g.OutChannels + OBlock - 1) / OBlock * OBlock;
+            TilesHigh = (g.OutHeight + 1) / 2;
+            TilesWide = (g.OutWidth + 1) / 2;
+            Half = TilesWide + 1;
+            RowStride = 2 * Half;
+            Rows = 2 * TilesHigh + 2;
+            Plane = Rows * RowStride;
+            // Vector loads of a row's odd half read up to 8 past it, and the row buffer is built in whole 16-float blocks.
+            RowBuffer = (RowStride + 15) / 16 * 16 + 16;
+            PaddedLength = g.InChannels * Plane + RowBuffer + 16;
+            // The row transform writes whole vectors: its rows are RowStride rounded up to 8 apart.
+            ScratchStride = (RowStride + 7) / 8 * 8;
+            ScratchLength = 4 * ScratchStride + 16;
+            int rowsPerPart = (batch + parts - 1) / parts * TilesHigh;
+            RowsPerChunk = ChooseRows(TilesWide, chunkBytes / (Xi * sizeof(float) * (g.InChannels + OutChannels4)), rowsPerPart);
+            // A tile row is stored in whole vectors of 8 tiles: the last one of a chunk spills up to 7 columns past it.
+            Ld = (RowsPerChunk * TilesWide + 7) / 8 * 8 + 8;
+            TransformLength = Xi * (long)g.InChannels * Ld;
+            ProductLength = Xi * (long)OutChannels4 * Ld;
+            PartLength = PaddedLength + ScratchLength + TransformLength + ProductLength;
+            Parts = parts;
+        }
+
+        public int OutChannels4 { get; }
+        public int TilesHigh { get; }
+        public int TilesWide { get; }
+        /// <summary>Even (and odd) columns per padded row: the row is stored deinterleaved, even columns then odd ones.</summary>
+        public int Half { get; }
+        public int RowStride { get; }
+        /// <summary>Padded rows per channel: every tile's 4 rows, zeros below the image where OutHeight is odd.</summary>
+        public int Rows { get; }
+        public int Plane { get; }
+        public int RowBuffer { get; }
+        public int PaddedLength { get; }
+        public int ScratchStride { get; }
+        public int ScratchLength { get; }
+        public int RowsPerChunk { get; }
+        /// <summary>Columns of each transformed plane (V[ξ][c][·], M[ξ][o][·]).</summary>
+        public int Ld { get; }
+        public long TransformLength { get; }
+        public long ProductLength { get; }
+        public long PartLength { get; }
+        public int Parts { get; }
+    }
+
+    /// <summary>Tile rows per chunk: at most <paramref name="budget"/> tiles (at least one row), the count whose columns waste least when rounded up to the product's 24-wide blocks.</summary>
+    private static int ChooseRows(int tilesWide, int budget, int maxRows)
+    {
+        int most = Math.Clamp(budget / tilesWide, 1, Math.Max(1, maxRows));
+        int best = most;
+        double bestWaste = double.MaxValue;
+        for (int r = most; r >= Math.Max(1, most / 2); r--)
+        {
+            int t = r * tilesWide, padded = (t + 23) / 24 * 24;
+            double waste = (double)(padded - t) / t;
+            if (waste < bestWaste - 1e-9) { bestWaste = waste; best = r; }
+        }
+        return best;
+    }
+
+    // ---------------------------------------------------------------- entries
+
+    /// <summary>output ← conv(input, weight) + bias + β·output, every sample; workspace from the device pool.</summary>
+    public static void Forward(Device device, in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
+    {
+        int parts = Math.Max(1, Math.Min(batch, NativeParallel.Workers));
+        var plan = new Plan(g, batch, parts, ForwardChunkBytes);
+        long uLength = (long)Xi * plan.OutChannels4 * g.InChannels;
+        var workspace = device.Pool.Rent<float>(checked((int)(uLength + parts * plan.PartLength)));
+        float* u = (float*)MatrixView<float>.Of(workspace).Ptr();
+        TransformWeights(g, plan, weight, ldw, u);
+        NativeParallel.For(parts, (long)g.OutputSize * g.WeightColumns * batch / parts, new ForwardParts
+        {
+            G = g, Plan = plan, Batch = batch, U = u, Workspace = u + uLength, Input = input, Bias = bias, Output = output, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+    }
+
+    /// <summary>gradWeight ← Σ_b ∂/∂w + β·gradWeight; each core sums its samples' dU, the sums are added and transformed back once.</summary>
+    public static void BackwardWeight(Device device, in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* gradWeight, long ldw, float beta)
+    {
+        int parts = Math.Max(1, Math.Min(batch, NativeParallel.Workers));
+        var plan = new Plan(g, batch, parts, WeightChunkBytes);
+        long duLength = (long)Xi * plan.OutChannels4 * g.InChannels;
+        var workspace = device.Pool.Rent<float>(checked((int)(parts * (plan.PartLength + duLength))));
+        float* work = (float*)MatrixView<float>.Of(workspace).Ptr();
+        float* du = work + parts * plan.PartLength;
+        NativeParallel.For(parts, (long)g.OutputSize * g.WeightColumns * batch / parts, new WeightParts
+        {
+            G = g, Plan = plan, Batch = batch, Workspace = work, DU = du, DULength = duLength, Input = input, GradOutput = gradOutput,
+        });
+        for (int q = 1; q < parts; q++)
+        {
+            float* src = du + q * duLength;
+            for (long i = 0; i < duLength; i++) du[i] += src[i];
+        }
+        TransformWeightGradient(g, plan, du, gradWeight, ldw, beta);
+        device.Pool.Return(workspace);
+    }
+
+    // ---------------------------------------------------------------- per core
+
+    private struct ForwardParts : IRangeBody
+    {
+        public Conv2dGeometry G;
+        public Plan Plan;
+        public int Batch;
+        public float* U, Workspace, Bias;
+        public RowPointer<float> Input, Output;
+        public float Beta;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(int q0, int q1)
+        {
+            for (int q = q0; q < q1; q++)
+            {
+                var ws = new PartWorkspace(Plan, Workspace + q * Plan.PartLength);
+                var rows = new TileRows(Plan, (int)((long)Batch * q / Plan.Parts), (int)((long)Batch * (q + 1) / Plan.Parts));
+                int padded = -1;
+                while (rows.Next(out int first, out int count))
+                {
+                    for (int r = 0; r < count; r++)
+                    {
+                        var (b, ty) = rows.At(first + r);
+                        if (b != padded) { Pad(G, Plan, Input[b], ws.Padded, ws.RowBuffer); padded = b; }
+                        TransformInputRow(G, Plan, ws.Padded, ty, ws.Scratch, ws.V + r * Plan.TilesWide);
+                    }
+                    int columns = (count * Plan.TilesWide + 7) / 8 * 8;
+                    for (int xi = 0; xi < Xi; xi++)
+                        Products(U + (long)xi * Plan.OutChannels4 * G.InChannels, ws.V + xi * (long)G.InChannels * Plan.Ld, Plan.Ld, G.InChannels,
+                            Plan.OutChannels4, columns, ws.M + xi * (long)Plan.OutChannels4 * Plan.Ld, Plan.Ld);
+                    for (int r = 0; r < count; r++)
+                    {
+                        var (b, ty) = rows.At(first + r);
+                        TransformOutputRow(G, Plan, ws.M + r * Plan.TilesWide, ty, Bias, Beta, Output[b]);
+                    }
+                }
+            }
+        }
+    }
+
+    private struct WeightParts : IRangeBody
+    {
+        public Conv2dGeometry G;
+        public Plan Plan;
+        public int Batch;
+        public float* Workspace, DU;
+        public long DULength;
+        public RowPointer<float> Input, GradOutput;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(int q0, int q1)
+        {
+            for (int q = q0; q < q1; q++)
+            {
+                var ws = new PartWorkspace(Plan, Workspace + q * Plan.PartLength);
+                float* du = DU + q * DULength;
+                new Span<float>(du, (int)DULength).Clear();
+                // Ĝ's rows past the last output channel stay zero, so the padded channels add nothing.
+                new Span<float>(ws.M, (int)Plan.ProductLength).Clear();
+                var rows = new TileRows(Plan, (int)((long)Batch * q / Plan.Parts), (int)((long)Batch * (q + 1) / Plan.Parts));
+                int padded = -1;
+                while (rows.Next(out int first, out int count))
+                {
+                    for (int r = 0; r < count; r++)
+                    {
+                        var (b, ty) = rows.At(first + r);
+                        if (b != padded) { Pad(G, Plan, Input[b], ws.Padded, ws.RowBuffer); padded = b; }
+                        TransformInputRow(G, Plan, ws.Padded, ty, ws.Scratch, ws.V + r * Plan.TilesWide);
+                        TransformGradientRow(G, Plan, GradOutput[b], ty, ws.M + r * Plan.TilesWide);
+                    }
+                    int used = count * Plan.TilesWide, columns = (used + 7) / 8 * 8;
+                    // The columns past the chunk's tiles hold spill from the last row: zero them in both factors (one vector
+                    // covers them, and Ld leaves room for it).
+                    for (int xi = 0; xi < Xi; xi++)
+                    {
+                        for (int c = 0; c < G.InChannels; c++) Avx.Store(ws.V + (xi * (long)G.InChannels + c) * Plan.Ld + used, Vector256<float>.Zero);
+                        for (int o = 0; o < G.OutChannels; o++) Avx.Store(ws.M + (xi * (long)Plan.OutChannels4 + o) * Plan.Ld + used, Vector256<float>.Zero);
+                        GradientProducts(ws.M + xi * (long)Plan.OutChannels4 * Plan.Ld, ws.V + xi * (long)G.InChannels * Plan.Ld, Plan.Ld, columns,
+                            Plan.OutChannels4, G.InChannels, du + (long)xi * Plan.OutChannels4 * G.InChannels);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One core's slices: the padded image and its row buffer, the transform scratch, V and M (or Ĝ).</summary>
+    private readonly struct PartWorkspace
+    {
+        public PartWorkspace(in Plan plan, float* start)
+        {
+            Padded = start;
+            RowBuffer = start + plan.PaddedLength - plan.RowBuffer;
+            Scratch = start + plan.PaddedLength;
+            V = Scratch + plan.ScratchLength;
+            M = V + plan.TransformLength;
+        }
+
+        public float* Padded { get; }
+        public float* RowBuffer { get; }
+        public float* Scratch { get; }
+        public float* V { get; }
+        public float* M { get; }
+    }
+
+    /// <summary>The tile rows (sample, row of tiles) of samples [b0, b1), in order, handed out in chunks.</summary>
+    private struct TileRows(Plan plan, int b0, int b1)
+    {
+        private readonly int _total = (b1 - b0) * plan.TilesHigh;
+        private int _next;
+
+        public bool Next(out int first, out int count)
+        {
+            first = _next;
+            count = Math.Min(plan.RowsPerChunk, _total - _next);
+            _next += count;
+            return count > 0;
+        }
+
+        public readonly (int Sample, int TileRow) At(int index) => (b0 + index / plan.TilesHigh, index % plan.TilesHigh);
+    }
+
+    // ---------------------------------------------------------------- transforms
+
+    /// <summary>
+    /// padded ← x with its border (zeros or wrapped), Rows × RowStride per channel, each row deinterleaved (even columns,
+    /// then odd): a tile's columns 2t..2t+3 are then even[t], odd[t], even[t+1], odd[t+1], four contiguous vectors over t.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pad(in Conv2dGeometry g, in Plan plan, float* x, float* padded, float* row)
+    {
+        int h = g.Height, w = g.Width, p = g.Padding, half = plan.Half;
+        bool circular = g.PaddingMode == ConvPadding.Circular;
+        int paddedWidth = w + 2 * p;
+        new Span<float>(row, plan.RowBuffer).Clear();
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* src = x + (long)c * h * w, dst = padded + (long)c * plan.Plane;
+            for (int r = 0; r < plan.Rows; r++, dst += plan.RowStride)
+            {
+                int sourceRow = r - p;
+                bool inside = (uint)sourceRow < (uint)h;
+                if (!inside && circular && r < h + 2 * p) { sourceRow += sourceRow < 0 ? h : -h; inside = true; }
+                if (!inside) { new Span<float>(dst, plan.RowStride).Clear(); continue; }
+                float* s = src + sourceRow * w;
+                for (int k = 0; k < p; k++) row[k] = circular ? s[w - p + k] : 0f;
+                Copy(s, row + p, w);
+                for (int k = 0; k < p; k++) row[p + w + k] = circular ? s[k] : 0f;
+                // Columns past the padded image (an odd output width) stay zero from the clear above.
+                for (int k = paddedWidth; k < plan.RowStride; k++) row[k] = 0f;
+                // Even columns first: their last vector spills into the odd half, which the odd columns then overwrite
+                // (and theirs into the next row, written after this one, or the cleared slack after the last plane).
+                for (int k = 0; k < plan.RowStride; k += 16)
+                    Avx.Store(dst + k / 2, Deinterleave(Avx.LoadVector256(row + k), Avx.LoadVector256(row + k + 8)).Even);
+                for (int k = 0; k < plan.RowStride; k += 16)
+                    Avx.Store(dst + half + k / 2, Deinterleave(Avx.LoadVector256(row + k), Avx.LoadVector256(row + k + 8)).Odd);
+            }
+        }
+        new Span<float>(padded + (long)g.InChannels * plan.Plane, 16).Clear();
+    }
+
+    /// <summary>dst[0..n) ← src[0..n) in whole vectors, the last one overlapping (a row is too short for a call to memmove to pay).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* src, float* dst, int n)
+    {
+        if (n < 8)
+        {
+            for (int k = 0; k < n; k++) dst[k] = src[k];
+            return;
+        }
+        for (int k = 0; k < n - 8; k += 8) Avx.Store(dst + k, Avx.LoadVector256(src + k));
+        Avx.Store(dst + n - 8, Avx.LoadVector256(src + n - 8));
+    }
+
+    /// <summary>(x0, x2, …, x14), (x1, x3, …, x15) from a = x0..x7, b = x8..x15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> a, Vector256<float> b)
+    {
+        var even = Avx.Shuffle(a, b, 0b10_00_10_00);   // a0 a2 b0 b2 | a4 a6 b4 b6
+        var odd = Avx.Shuffle(a, b, 0b11_01_11_01);    // a1 a3 b1 b3 | a5 a7 b5 b7
+        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
+
+    /// <summary>V[ξ][c][tx] (ξ = 4i + j, row stride Ld, planes Cin·Ld apart) ← (Bᵀ d B)[i, j] for the tiles of tile row ty, every channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInputRow(in Conv2dGeometry g, in Plan plan, float* padded, int ty, float* u, float* v)
+    {
+        int stride = plan.RowStride, us = plan.ScratchStride, half = plan.Half, tw = plan.TilesWide;
+        long plane = (long)g.InChannels * plan.Ld;
+        for (int c = 0; c < g.InChannels; c++, v += plan.Ld)
+        {
+            // Bᵀ along the rows, whole padded rows at once: u0 = d0 − d2, u1 = d1 + d2, u2 = d2 − d1, u3 = d1 − d3.
+            float* d0 = padded + (long)c * plan.Plane + 2 * ty * stride, d1 = d0 + stride, d2 = d1 + stride, d3 = d2 + stride;
+            for (int k = 0; k < stride; k += 8)
+            {
+                var x0 = Avx.LoadVector256(d0 + k);
+                var x1 = Avx.LoadVector256(d1 + k);
+                var x2 = Avx.LoadVector256(d2 + k);
+                var x3 = Avx.LoadVector256(d3 + k);
+                Avx.Store(u + k, Avx.Subtract(x0, x2));
+                Avx.Store(u + us + k, Avx.Add(x1, x2));
+                Avx.Store(u + 2 * us + k, Avx.Subtract(x2, x1));
+                Avx.Store(u + 3 * us + k, Avx.Subtract(x1, x3));
+            }
+            // B along the columns, 8 tiles at a time: columns (e[t], o[t], e[t+1], o[t+1]) → (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
+            for (int i = 0; i < 4; i++)
+            {
+                float* row = u + i * us;
+                float* out0 = v + 4 * i * plane;
+                for (int t = 0; t < tw; t += 8)
+                {
+                    var e0 = Avx.LoadVector256(row + t);
+                    var e1 = Avx.LoadVector256(row + t + 1);
+                    var o0 = Avx.LoadVector256(row + half + t);
+                    var o1 = Avx.LoadVector256(row + half + t + 1);
+                    Avx.Store(out0 + t, Avx.Subtract(e0, e1));
+                    Avx.Store(out0 + plane + t, Avx.Add(o0, e1));
+                    Avx.Store(out0 + 2 * plane + t, Avx.Subtract(e1, o0));
+                    Avx.Store(out0 + 3 * plane + t, Avx.Subtract(o0, o1));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output rows 2ty and 2ty + 1 of every channel ← Aᵀ M A (+ bias + β·output) from M[ξ][o][tx]; columns and rows past
+    /// the output (odd sizes) are computed and not stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutputRow(in Conv2dGeometry g, in Plan plan, float* m, int ty, float* bias, float beta, float* y)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, tw = plan.TilesWide;
+        long plane = (long)plan.OutChannels4 * plan.Ld;
+        bool secondRow = 2 * ty + 1 < oh;
+        // A partial vector is stored whole, the lanes past the row rewritten with what they held (later rows of this
+        // sample, which this core writes later or wrote already); only a vector that would reach past the sample, into
+        // another core's sample or past the tensor, takes masked stores.
+        float* end = y + g.OutputSize;
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            float* mo = m + (long)o * plan.Ld;
+            float* y0 = y + (long)o * oh * ow + 2 * ty * ow, y1 = y0 + ow;
+            var add = Vector256.Create(bias == null ? 0f : bias[o]);
+            for (int t = 0; t < tw; t += 8)
+            {
+                // Aᵀ along the rows: r0_j = m0j + m1j + m2j, r1_j = m1j − m2j − m3j; then along the columns.
+                Vector256<float> r00, r01, r02, r03, r10, r11, r12, r13;
+                Rows(mo + t, plane, 0, out r00, out r10);
+                Rows(mo + t, plane, 1, out r01, out r11);
+                Rows(mo + t, plane, 2, out r02, out r12);
+                Rows(mo + t, plane, 3, out r03, out r13);
+                var y00 = Avx.Add(Avx.Add(r00, r01), r02);
+                var y01 = Avx.Subtract(Avx.Subtract(r01, r02), r03);
+                var y10 = Avx.Add(Avx.Add(r10, r11), r12);
+                var y11 = Avx.Subtract(Avx.Subtract(r11, r12), r13);
+                int column = 2 * t;
+                StorePair(y0 + column, y00, y01, ow - column, add, beta, y0 + column + 16 > end);
+                if (secondRow) StorePair(y1 + column, y10, y11, ow - column, add, beta, y1 + column + 16 > end);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows(float* m, long plane, int j, out Vector256<float> r0, out Vector256<float> r1)
+    {
+        var m0 = Avx.LoadVector256(m + j * plane);
+        var m1 = Avx.LoadVector256(m + (4 + j) * plane);
+        var m2 = Avx.LoadVector256(m + (8 + j) * plane);
+        var m3 = Avx.LoadVector256(m + (12 + j) * plane);
+        r0 = Avx.Add(Avx.Add(m0, m1), m2);
+        r1 = Avx.Subtract(Avx.Subtract(m1, m2), m3);
+    }
+
+    /// <summary>
+    /// y[0..16) ← interleave(a, b) + add (+ β·y), only the first <paramref name="valid"/> columns changed: the rest is
+    /// rewritten with what it held, or, with <paramref name="masked"/>, not touched at all (masked stores, slow on some CPUs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair(float* y, Vector256<float> a, Vector256<float> b, int valid, Vector256<float> add, float beta, bool masked)
+    {
+        var lo = Avx.UnpackLow(a, b);    // a0 b0 a1 b1 | a4 b4 a5 b5
+        var hi = Avx.UnpackHigh(a, b);   // a2 b2 a3 b3 | a6 b6 a7 b7
+        var first = Avx.Add(Avx.Permute2x128(lo, hi, 0x20), add);
+        var second = Avx.Add(Avx.Permute2x128(lo, hi, 0x31), add);
+        if (valid >= 16)
+        {
+            if (beta != 0f)
+            {
+                var vb = Vector256.Create(beta);
+                first = Fma.MultiplyAdd(vb, Avx.LoadVector256(y), first);
+                second = Fma.MultiplyAdd(vb, Avx.LoadVector256(y + 8), second);
+            }
+            Avx.Store(y, first);
+            Avx.Store(y + 8, second);
+            return;
+        }
+        var m0 = Mask(valid);
+        var m1 = Mask(valid - 8);
+        if (masked)
+        {
+            if (beta != 0f)
+            {
+                var vb = Vector256.Create(beta);
+                first = Fma.MultiplyAdd(vb, Avx.MaskLoad(y, m0), first);
+                second = Fma.MultiplyAdd(vb, Avx.MaskLoad(y + 8, m1), second);
+            }
+            Avx.MaskStore(y, m0, first);
+            Avx.MaskStore(y + 8, m1, second);
+            return;
+        }
+        var old0 = Avx.LoadVector256(y);
+        var old1 = Avx.LoadVector256(y + 8);
+        if (beta != 0f)
+        {
+            var vb = Vector256.Create(beta);
+            first = Fma.MultiplyAdd(vb, old0, first);
+            second = Fma.MultiplyAdd(vb, old1, second);
+        }
+        Avx.Store(y, Avx.BlendVariable(old0, first, m0));
+        Avx.Store(y + 8, Avx.BlendVariable(old1, second, m1));
+    }
+
+    /// <summary>Lanes 0..n−1 set (n ≤ 0: none, n ≥ 8: all): the mask of a partial vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Mask(int n) =>
+        Avx2.CompareGreaterThan(Vector256.Create(n), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+
+    /// <summary>
+    /// Ĝ[ξ][o][tx] ← (A dY Aᵀ)[i, j] for the tiles of tile row ty: the gradient of M, from output rows 2ty and 2ty + 1
+    /// (zero past the output). A = [[1, 0], [1, 1], [1, −1], [0, −1]].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformGradientRow(in Conv2dGeometry g, in Plan plan, float* dy, int ty, float* gm)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, tw = plan.TilesWide;
+        long plane = (long)plan.OutChannels4 * plan.Ld;
+        bool secondRow = 2 * ty + 1 < oh;
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            float* row0 = dy + (long)o * oh * ow + 2 * ty * ow, row1 = row0 + ow;
+            float* go = gm + (long)o * plan.Ld;
+            for (int t = 0; t < tw; t += 8)
+            {
+                int column = 2 * t, valid = ow - column;
+                var (a0, b0) = LoadPair(row0 + column, valid);
+                var (a1, b1) = secondRow ? LoadPair(row1 + column, valid) : (Vector256<float>.Zero, Vector256<float>.Zero);
+                // Along the rows: w0 = y0, w1 = y0 + y1, w2 = y0 − y1, w3 = −y1; along the columns the same on (a, b).
+                StoreColumns(go + t, plane, 0, a0, b0);
+                StoreColumns(go + t, plane, 1, Avx.Add(a0, a1), Avx.Add(b0, b1));
+                StoreColumns(go + t, plane, 2, Avx.Subtract(a0, a1), Avx.Subtract(b0, b1));
+                StoreColumns(go + t, plane, 3, Avx.Subtract(Vector256<float>.Zero, a1), Avx.Subtract(Vector256<float>.Zero, b1));
+            }
+        }
+    }
+
+    /// <summary>(even columns, odd columns) of y[0..16), zeros from column <paramref name="valid"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) LoadPair(float* y, int valid) =>
+        valid >= 16 ? Deinterleave(Avx.LoadVector256(y), Avx.LoadVector256(y + 8)) : Deinterleave(Avx.MaskLoad(y, Mask(valid)), Avx.MaskLoad(y + 8, Mask(valid - 8)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumns(float* g, long plane, int i, Vector256<float> p, Vector256<float> q)
+    {
+        float* row = g + 4 * i * plane;
+        Avx.Store(row, p);
+        Avx.Store(row + plane, Avx.Add(p, q));
+        Avx.Store(row + 2 * plane, Avx.Subtract(p, q));
+        Avx.Store(row + 3 * plane, Avx.Subtract(Vector256<float>.Zero, q));
+    }
+
+    /// <summary>
+    /// u[ξ][o/4][c][o%4] ← (G w Gᵀ)[ξ] for every (o, c), zero for the padded channels o ≥ Cout; G = [[1, 0, 0],
+    /// [½, ½, ½], [½, −½, ½], [0, 0, 1]]. Packed so the products broadcast four consecutive values per input channel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformWeights(in Conv2dGeometry g, in Plan plan, float* weight, long ldw, float* u)
+    {
+        int cin = g.InChannels;
+        long plane = (long)plan.OutChannels4 * cin;
+        float* t = stackalloc float[Xi];
+        for (int o = 0; o < plan.OutChannels4; o++)
+            for (int c = 0; c < cin; c++)
+            {
+                if (o < g.OutChannels) KernelToTile(weight + o * ldw + c * 9, t);
+                else new Span<float>(t, Xi).Clear();
+                long at = ((long)(o / OBlock) * cin + c) * OBlock + o % OBlock;
+                for (int xi = 0; xi < Xi; xi++) u[xi * plane + at] = t[xi];
+            }
+    }
+
+    /// <summary>t (4×4) ← G w Gᵀ for one 3×3 kernel w.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelToTile(float* w, float* t)
+    {
+        float* gw = stackalloc float[12];
+        for (int j = 0; j < 3; j++)
+        {
+            float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
+            gw[j] = w0; gw[3 + j] = 0.5f * (w0 + w1 + w2); gw[6 + j] = 0.5f * (w0 - w1 + w2); gw[9 + j] = w2;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            float a = gw[3 * i], b = gw[3 * i + 1], c = gw[3 * i + 2];
+            t[4 * i] = a; t[4 * i + 1] = 0.5f * (a + b + c); t[4 * i + 2] = 0.5f * (a - b + c); t[4 * i + 3] = c;
+        }
+    }
+
+    /// <summary>gradWeight[o][c] ← Gᵀ dU[·][o][c] G (+ β·gradWeight): the 4×4 tile gradient back to the 3×3 kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformWeightGradient(in Conv2dGeometry g, in Plan plan, float* du, float* gradWeight, long ldw, float beta)
+    {
+        int cin = g.InChannels;
+        long plane = (long)plan.OutChannels4 * cin;
+        float* t = stackalloc float[Xi];
+        float* gt = stackalloc float[12];
+        for (int o = 0; o < g.OutChannels; o++)
+            for (int c = 0; c < cin; c++)
+            {
+                for (int xi = 0; xi < Xi; xi++) t[xi] = du[xi * plane + (long)o * cin + c];
+                // (Gᵀ t)[i][l]: row 0 = t0 + ½(t1 + t2), row 1 = ½(t1 − t2), row 2 = ½(t1 + t2) + t3; then the same along l.
+                for (int l = 0; l < 4; l++)
+                {
+                    float t0 = t[l], t1 = t[4 + l], t2 = t[8 + l], t3 = t[12 + l];
+                    gt[l] = t0 + 0.5f * (t1 + t2); gt[4 + l] = 0.5f * (t1 - t2); gt[8 + l] = 0.5f * (t1 + t2) + t3;
+                }
+                float* w = gradWeight + o * ldw + c * 9;
+                for (int i = 0; i < 3; i++)
+                {
+                    float t0 = gt[4 * i], t1 = gt[4 * i + 1], t2 = gt[4 * i + 2], t3 = gt[4 * i + 3];
+                    float w0 = t0 + 0.5f * (t1 + t2), w1 = 0.5f * (t1 - t2), w2 = 0.5f * (t1 + t2) + t3;
+                    if (beta == 0f) { w[3 * i] = w0; w[3 * i + 1] = w1; w[3 * i + 2] = w2; }
+                    else { w[3 * i] = w0 + beta * w[3 * i]; w[3 * i + 1] = w1 + beta * w[3 * i + 1]; w[3 * i + 2] = w2 + beta * w[3 * i + 2]; }
+                }
+            }
+    }
+
+    // ---------------------------------------------------------------- products
+
+    /// <summary>
+    /// m[o][t] ← Σ_c u[o/4][c][o%4]·v[c][t] for o &lt; outChannels4, t &lt; columns (a multiple of 8): blocks of 4 output
+    /// channels × 24 tiles (12 accumulators, 3 loads and 4 broadcasts per input channel), then 8 at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Products(float* u, float* v, long ldv, int cin, int outChannels4, int columns, float* m, long ldm)
+    {
+        for (int t = 0; t < columns;)
+        {
+            int width = columns - t >= 24 ? 24 : 8;
+            for (int o = 0; o < outChannels4; o += OBlock)
+            {
+                float* block = u + (long)o * cin;
+                if (width == 24) Block4x24(block, v + t, ldv, cin, m + o * ldm + t, ldm);
+                else Block4x8(block, v + t, ldv, cin, m + o * ldm + t, ldm);
+            }
+            t += width;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x24(float* u, float* v, long ldv, int cin, float* m, long ldm)
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        for (int c = 0; c < cin; c++, u += OBlock, v += ldv)
+        {
+            var x0 = Avx.LoadVector256(v);
+            var x1 = Avx.LoadVector256(v + 8);
+            var x2 = Avx.LoadVector256(v + 16);
+            var b = Vector256.Create(u[0]);
+            a00 = Fma.MultiplyAdd(b, x0, a00); a01 = Fma.MultiplyAdd(b, x1, a01); a02 = Fma.MultiplyAdd(b, x2, a02);
+            b = Vector256.Create(u[1]);
+            a10 = Fma.MultiplyAdd(b, x0, a10); a11 = Fma.MultiplyAdd(b, x1, a11); a12 = Fma.MultiplyAdd(b, x2, a12);
+            b = Vector256.Create(u[2]);
+            a20 = Fma.MultiplyAdd(b, x0, a20); a21 = Fma.MultiplyAdd(b, x1, a21); a22 = Fma.MultiplyAdd(b, x2, a22);
+            b = Vector256.Create(u[3]);
+            a30 = Fma.MultiplyAdd(b, x0, a30); a31 = Fma.MultiplyAdd(b, x1, a31); a32 = Fma.MultiplyAdd(b, x2, a32);
+        }
+        Avx.Store(m, a00); Avx.Store(m + 8, a01); Avx.Store(m + 16, a02); m += ldm;
+        Avx.Store(m, a10); Avx.Store(m + 8, a11); Avx.Store(m + 16, a12); m += ldm;
+        Avx.Store(m, a20); Avx.Store(m + 8, a21); Avx.Store(m + 16, a22); m += ldm;
+        Avx.Store(m, a30); Avx.Store(m + 8, a31); Avx.Store(m + 16, a32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x8(float* u, float* v, long ldv, int cin, float* m, long ldm)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int c = 0; c < cin; c++, u += OBlock, v += ldv)
+        {
+            var x = Avx.LoadVector256(v);
+            a0 = Fma.MultiplyAdd(Vector256.Create(u[0]), x, a0);
+            a1 = Fma.MultiplyAdd(Vector256.Create(u[1]), x, a1);
+            a2 = Fma.MultiplyAdd(Vector256.Create(u[2]), x, a2);
+            a3 = Fma.MultiplyAdd(Vector256.Create(u[3]), x, a3);
+        }
+        Avx.Store(m, a0); Avx.Store(m + ldm, a1); Avx.Store(m + 2 * ldm, a2); Avx.Store(m + 3 * ldm, a3);
+    }
+
+    /// <summary>
+    /// du[o][c] += Σ_t gm[o][t]·v[c][t] over t &lt; columns (a multiple of 8), o &lt; outChannels4: dot products along the
+    /// tiles in blocks of 4 output × 3 input channels (12 accumulators; 2 or 1 for the last), summed across lanes at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientProducts(float* gm, float* v, long ld, int columns, int outChannels4, int cin, float* du)
+    {
+        for (int o = 0; o < outChannels4; o += OBlock)
+        {
+            float* g0 = gm + o * ld;
+            int c = 0;
+            for (; c + 3 <= cin; c += 3) Dot4x3(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
+            if (cin - c == 2) Dot4x2(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
+            else if (cin - c == 1) Dot4x1(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x3(float* g, float* v, long ld, int columns, float* du, int lddu)
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        float* v1 = v + ld, v2 = v1 + ld;
+        for (int t = 0; t < columns; t += 8)
+        {
+            var x0 = Avx.LoadVector256(v + t);
+            var x1 = Avx.LoadVector256(v1 + t);
+            var x2 = Avx.LoadVector256(v2 + t);
+            var y = Avx.LoadVector256(g + t);
+            a00 = Fma.MultiplyAdd(y, x0, a00); a01 = Fma.MultiplyAdd(y, x1, a01); a02 = Fma.MultiplyAdd(y, x2, a02);
+            y = Avx.LoadVector256(g + ld + t);
+            a10 = Fma.MultiplyAdd(y, x0, a10); a11 = Fma.MultiplyAdd(y, x1, a11); a12 = Fma.MultiplyAdd(y, x2, a12);
+            y = Avx.LoadVector256(g + 2 * ld + t);
+            a20 = Fma.MultiplyAdd(y, x0, a20); a21 = Fma.MultiplyAdd(y, x1, a21); a22 = Fma.MultiplyAdd(y, x2, a22);
+            y = Avx.LoadVector256(g + 3 * ld + t);
+            a30 = Fma.MultiplyAdd(y, x0, a30); a31 = Fma.MultiplyAdd(y, x1, a31); a32 = Fma.MultiplyAdd(y, x2, a32);
+        }
+        AddColumn(du, lddu, Sum4(a00, a10, a20, a30));
+        AddColumn(du + 1, lddu, Sum4(a01, a11, a21, a31));
+        AddColumn(du + 2, lddu, Sum4(a02, a12, a22, a32));
+    }
+
+    /// <summary>du[0], du[ld], du[2·ld], du[3·ld] += s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddColumn(float* du, int ld, Vector128<float> s)
+    {
+        du[0] += s.GetElement(0); du[ld] += s.GetElement(1); du[2 * ld] += s.GetElement(2); du[3 * ld] += s.GetElement(3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x2(float* g, float* v, long ld, int columns, float* du, int lddu)
+    {
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        float* v1 = v + ld;
+        for (int t = 0; t < columns; t += 8)
+        {
+            var x0 = Avx.LoadVector256(v + t);
+            var x1 = Avx.LoadVector256(v1 + t);
+            var y = Avx.LoadVector256(g + t);
+            a00 = Fma.MultiplyAdd(y, x0, a00); a01 = Fma.MultiplyAdd(y, x1, a01);
+            y = Avx.LoadVector256(g + ld + t);
+            a10 = Fma.MultiplyAdd(y, x0, a10); a11 = Fma.MultiplyAdd(y, x1, a11);
+            y = Avx.LoadVector256(g + 2 * ld + t);
+            a20 = Fma.MultiplyAdd(y, x0, a20); a21 = Fma.MultiplyAdd(y, x1, a21);
+            y = Avx.LoadVector256(g + 3 * ld + t);
+            a30 = Fma.MultiplyAdd(y, x0, a30); a31 = Fma.MultiplyAdd(y, x1, a31);
+        }
+        AddColumn(du, lddu, Sum4(a00, a10, a20, a30));   // (o0, o1, o2, o3) for the first input channel
+        AddColumn(du + 1, lddu, Sum4(a01, a11, a21, a31));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x1(float* g, float* v, long ld, int columns, float* du, int lddu)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int t = 0; t < columns; t += 8)
+        {
+            var x = Avx.LoadVector256(v + t);
+            a0 = Fma.MultiplyAdd(Avx.LoadVector256(g + t), x, a0);
+            a1 = Fma.MultiplyAdd(Avx.LoadVector256(g + ld + t), x, a1);
+            a2 = Fma.MultiplyAdd(Avx.LoadVector256(g + 2 * ld + t), x, a2);
+            a3 = Fma.MultiplyAdd(Avx.LoadVector256(g + 3 * ld + t), x, a3);
+        }
+        AddColumn(du, lddu, Sum4(a0, a1, a2, a3));
+    }
+
+    /// <summary>(Σ a, Σ b, Σ c, Σ d) over the 8 lanes of each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        var ab = Avx.HorizontalAdd(a, b);     // a01 a23 b01 b23 | a45 a67 b45 b67
+        var cd = Avx.HorizontalAdd(c, d);
+        var abcd = Avx.HorizontalAdd(ab, cd); // a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567
+        return Sse.Add(abcd.GetLower(), abcd.GetUpper());
+    }
+}
