@@ -383,16 +383,18 @@ internal static unsafe class WinogradConv
         int oh = g.OutHeight, ow = g.OutWidth, tw = plan.TilesWide;
         long plane = (long)plan.OutChannels4 * plan.Ld;
         bool secondRow = 2 * ty + 1 < oh;
-        // A partial vector is stored whole, the lanes past the row rewritten with what they held (later rows of this
-        // sample, which this core writes later or wrote already); only a vector that would reach past the sample, into
-        // another core's sample or past the tensor, takes masked stores.
+        // A partial vector is stored whole. Its lanes past the row fall on the start of the channel's next rows; the
+        // vectors of a row are stored last to first, so with β = 0 those columns are written later by this core and the
+        // lanes are simply overwritten (no load). Past the channel lies the next channel's first row, written already:
+        // those lanes are rewritten with what they held. A vector that would reach past the sample, into another core's
+        // sample or past the tensor, takes masked stores.
         float* end = y + g.OutputSize;
         for (int o = 0; o < g.OutChannels; o++)
         {
             float* mo = m + (long)o * plan.Ld;
-            float* y0 = y + (long)o * oh * ow + 2 * ty * ow, y1 = y0 + ow;
+            float* y0 = y + (long)o * oh * ow + 2 * ty * ow, y1 = y0 + ow, channelEnd = y + (long)(o + 1) * oh * ow;
             var add = Vector256.Create(bias == null ? 0f : bias[o]);
-            for (int t = 0; t < tw; t += 8)
+            for (int t = (tw - 1) / 8 * 8; t >= 0; t -= 8)
             {
                 // Aᵀ along the rows: r0_j = m0j + m1j + m2j, r1_j = m1j − m2j − m3j; then along the columns.
                 Vector256<float> r00, r01, r02, r03, r10, r11, r12, r13;
@@ -405,8 +407,8 @@ internal static unsafe class WinogradConv
                 var y10 = Avx.Add(Avx.Add(r10, r11), r12);
                 var y11 = Avx.Subtract(Avx.Subtract(r11, r12), r13);
                 int column = 2 * t;
-                StorePair(y0 + column, y00, y01, ow - column, add, beta, y0 + column + 16 > end);
-                if (secondRow) StorePair(y1 + column, y10, y11, ow - column, add, beta, y1 + column + 16 > end);
+                StorePair(y0 + column, y00, y01, ow - column, add, beta, Past(y0 + column, channelEnd, end, beta));
+                if (secondRow) StorePair(y1 + column, y10, y11, ow - column, add, beta, Past(y1 + column, channelEnd, end, beta));
             }
         }
     }
@@ -422,18 +424,26 @@ internal static unsafe class WinogradConv
         r1 = Avx.Subtract(Avx.Subtract(m1, m2), m3);
     }
 
+    /// <summary>What a partial vector of <see cref="StorePair"/> does to the floats past the valid columns.</summary>
+    private enum Overrun { Overwrite, Keep, Masked }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Overrun Past(float* y, float* channelEnd, float* sampleEnd, float beta) =>
+        y + 16 > sampleEnd ? Overrun.Masked : beta == 0f && y + 16 <= channelEnd ? Overrun.Overwrite : Overrun.Keep;
+
     /// <summary>
-    /// y[0..16) ← interleave(a, b) + add (+ β·y), only the first <paramref name="valid"/> columns changed: the rest is
-    /// rewritten with what it held, or, with <paramref name="masked"/>, not touched at all (masked stores, slow on some CPUs).
+    /// y[0..16) ← interleave(a, b) + add (+ β·y) in the first <paramref name="valid"/> columns; the rest is overwritten with
+    /// garbage (β = 0, the caller writes it later), rewritten with what it held, or not touched at all (masked stores,
+    /// slow on some CPUs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePair(float* y, Vector256<float> a, Vector256<float> b, int valid, Vector256<float> add, float beta, bool masked)
+    private static void StorePair(float* y, Vector256<float> a, Vector256<float> b, int valid, Vector256<float> add, float beta, Overrun overrun)
     {
         var lo = Avx.UnpackLow(a, b);    // a0 b0 a1 b1 | a4 b4 a5 b5
         var hi = Avx.UnpackHigh(a, b);   // a2 b2 a3 b3 | a6 b6 a7 b7
         var first = Avx.Add(Avx.Permute2x128(lo, hi, 0x20), add);
         var second = Avx.Add(Avx.Permute2x128(lo, hi, 0x31), add);
-        if (valid >= 16)
+        if (valid >= 16 || overrun == Overrun.Overwrite)
         {
             if (beta != 0f)
             {
@@ -447,7 +457,7 @@ internal static unsafe class WinogradConv
         }
         var m0 = Mask(valid);
         var m1 = Mask(valid - 8);
-        if (masked)
+        if (overrun == Overrun.Masked)
         {
             if (beta != 0f)
             {
