@@ -10,7 +10,10 @@ namespace OptEq.Tests.Kernels;
 [TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
 public sealed class Pool2dKernelTests(string backend) : KernelTestsBase(backend)
 {
-    /// <summary>batch, channels, height, width, window, stride: 1×1, odd sizes that drop a last row, 4×4 windows, overlapping windows.</summary>
+    /// <summary>
+    /// batch, channels, height, width, window, stride: 1×1, odd sizes that drop a last row and column, 4×4 windows,
+    /// overlapping windows, gapped windows, and rows wider than a vector (the native tiling path's vector loop and tail).
+    /// </summary>
     private static readonly int[][] Shapes =
     [
         [1, 1, 1, 1, 1, 1],
@@ -18,6 +21,8 @@ public sealed class Pool2dKernelTests(string backend) : KernelTestsBase(backend)
         [2, 3, 8, 8, 4, 4],
         [2, 5, 6, 5, 3, 1],
         [1, 7, 9, 9, 2, 3],
+        [2, 3, 11, 19, 2, 2],
+        [1, 2, 28, 28, 4, 4],
     ];
 
     private static IEnumerable<int> ShapeIndices => Enumerable.Range(0, Shapes.Length);
