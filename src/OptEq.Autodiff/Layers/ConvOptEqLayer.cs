@@ -91,7 +91,7 @@ public sealed class ConvOptEqLayer<T> : IEquilibriumLayer<T>, IDisposable where 
         U = new Parameter<T>($"{name}.U", Init.Uniform<T>(device, rng, bound, _injection.OutChannels, _injection.WeightColumns));
         B = new Parameter<T>($"{name}.b", Init.Uniform<T>(device, rng, bound, options.Channels)) { NoWeightDecay = true };
         _operatorOfV = new Conv2dOperator<T>(_hidden, V.Value);
-        Gram = GramMethods.Resolve(options.Gram, _hidden, device.Kind);
+        Gram = GramMethods.Resolve<T>(options.Gram, _hidden, device.Kind);
         _power = new OperatorPowerIterationState<T>(device, _hidden.InputSize, _hidden.OutputSize, rng.Next()) { StepsPerForward = options.PowerSteps };
     }
 

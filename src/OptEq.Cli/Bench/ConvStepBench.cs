@@ -82,7 +82,7 @@ public static class ConvStepBench
         using var device = DeviceCatalog.Open(deviceId);
         // What auto becomes here, and what the table names: the method the layer resolves on this device.
         shape = shape with { Gram = config.Spec.Layers.OfType<ConvOptEqSpec>().FirstOrDefault() is { } layer
-            ? GramMethods.Resolve(shape.Gram, layer.LayerOptions.HiddenGeometry, device.Kind) : shape.Gram };
+            ? GramMethods.Resolve<float>(shape.Gram, layer.LayerOptions.HiddenGeometry, device.Kind) : shape.Gram };
         var spec = config.Spec;
         using var model = new Classifier<float>(device, config);
         var rng = new Random(0);

@@ -21,9 +21,12 @@ public enum GramMethod
 public static class GramMethods
 {
     /// <summary>
-    /// From this many channels up, <see cref="GramMethod.Auto"/> takes the Fourier domain for a circular W. `opteq bench
-    /// gram`, batch 128, 14×14, 3×3 circular, 2 AVX2 cores: at 32 channels cache-blocked two convolutions 15.1 ms, two
-    /// convolutions 18.1, Fourier 19.0 (+5.1 per weight change); at 64 channels Fourier 26.9 against 50.1 and blocked 52.3.
+    /// Where the native convolutions do not run Winograd: from this many channels up, <see cref="GramMethod.Auto"/> takes
+    /// the Fourier domain for a circular W. `opteq bench gram`, batch 128, 14×14, 3×3 circular, 2 AVX2 cores, with the
+    /// direct kernel: at 32 channels cache-blocked two convolutions 15.1 ms, two convolutions 18.1, Fourier 19.0 (+5.1 per
+    /// weight change); at 64 channels Fourier 26.9 against 50.1 and blocked 52.3. With Winograd F(2×2, 3×3) two
+    /// convolutions were fastest at every width (32: 11.2 against blocked 12.1 and Fourier 15.2; 64: 27.7 against Fourier
+    /// 28.4 + 34.4 per weight change, blocked 38.5).
     /// </summary>
     public const int FourierFromChannels = 48;
 
@@ -63,23 +66,28 @@ public static class GramMethods
 
     /// <summary>
     /// The method to use: <paramref name="method"/> itself unless it is <see cref="GramMethod.Auto"/>, which picks by the
-    /// measurements in <see cref="FourierFromChannels"/>: on the native CPU, blocked below 48 channels; from 48 channels
-    /// Fourier for a circulant W, two convolutions otherwise (blocking no longer helps there); on any other device two
-    /// convolutions (the alternatives are CPU measurements, and a cache block only narrows a GPU's launch).
+    /// measurements in <see cref="FourierFromChannels"/>: two convolutions where the native CPU runs W and Wᵀ with
+    /// Winograd (<paramref name="winograd"/>); otherwise on the native CPU blocked below 48 channels, from 48 channels
+    /// Fourier for a circulant W and two convolutions for any other (blocking no longer helps there); on any other device
+    /// two convolutions (the alternatives are CPU measurements, and a cache block only narrows a GPU's launch).
     /// </summary>
-    public static GramMethod Resolve(GramMethod method, Conv2dGeometry w, DeviceKind device)
+    public static GramMethod Resolve(GramMethod method, Conv2dGeometry w, DeviceKind device, bool winograd = false)
     {
         if (method != GramMethod.Auto) return method;
-        if (device != DeviceKind.NativeCpu) return GramMethod.Convolutions;
+        if (device != DeviceKind.NativeCpu || winograd) return GramMethod.Convolutions;
         if (w.InChannels < FourierFromChannels) return GramMethod.Blocked;
         return IsCirculant(w) ? GramMethod.Fourier : GramMethod.Convolutions;
     }
+
+    /// <summary><see cref="Resolve"/> for elements of type <typeparamref name="T"/>: Winograd where the native backend uses it for T.</summary>
+    public static GramMethod Resolve<T>(GramMethod method, Conv2dGeometry w, DeviceKind device) where T : unmanaged
+        => Resolve(method, w, device, device == DeviceKind.NativeCpu && typeof(T) == typeof(float) && OptEq.Kernels.Native.NativeConvolution.UsesWinograd(w));
 
     /// <summary>K = WᵀW by <paramref name="method"/> (resolved first) for rows of <paramref name="batch"/>; the caller owns it.</summary>
     public static IGramOperator<T> Create<T>(GramMethod method, Conv2dOperator<T> w, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(w);
-        var resolved = Resolve(method, w.Geometry, w.Device.Kind);
+        var resolved = Resolve<T>(method, w.Geometry, w.Device.Kind);
         if (Problem(resolved, w.Geometry) is string problem) throw new ArgumentException(problem, nameof(method));
         return resolved switch
         {

@@ -163,27 +163,42 @@ public class GramMethodTests
         Assert.That(actual.Adjoint, Is.EqualTo(expected.Adjoint).Within(1e-13), "the adjoint");
     }
 
-    [TestCase(ConvPadding.Zero, 32, DeviceKind.NativeCpu, GramMethod.Blocked)]
-    [TestCase(ConvPadding.Circular, 32, DeviceKind.NativeCpu, GramMethod.Blocked)]
-    [TestCase(ConvPadding.Circular, 47, DeviceKind.NativeCpu, GramMethod.Blocked)]
-    [TestCase(ConvPadding.Circular, 48, DeviceKind.NativeCpu, GramMethod.Fourier)]
-    [TestCase(ConvPadding.Circular, 64, DeviceKind.NativeCpu, GramMethod.Fourier)]
-    [TestCase(ConvPadding.Zero, 64, DeviceKind.NativeCpu, GramMethod.Convolutions)]
-    [TestCase(ConvPadding.Circular, 64, DeviceKind.Cuda, GramMethod.Convolutions)]
-    [TestCase(ConvPadding.Zero, 32, DeviceKind.IlgpuCpu, GramMethod.Convolutions)]
-    public void AutoPicksByTheDocumentedRule(ConvPadding padding, int channels, DeviceKind device, GramMethod expected)
+    [TestCase(ConvPadding.Zero, 32, DeviceKind.NativeCpu, false, GramMethod.Blocked)]
+    [TestCase(ConvPadding.Circular, 32, DeviceKind.NativeCpu, false, GramMethod.Blocked)]
+    [TestCase(ConvPadding.Circular, 47, DeviceKind.NativeCpu, false, GramMethod.Blocked)]
+    [TestCase(ConvPadding.Circular, 48, DeviceKind.NativeCpu, false, GramMethod.Fourier)]
+    [TestCase(ConvPadding.Circular, 64, DeviceKind.NativeCpu, false, GramMethod.Fourier)]
+    [TestCase(ConvPadding.Zero, 64, DeviceKind.NativeCpu, false, GramMethod.Convolutions)]
+    [TestCase(ConvPadding.Zero, 32, DeviceKind.NativeCpu, true, GramMethod.Convolutions)]
+    [TestCase(ConvPadding.Circular, 32, DeviceKind.NativeCpu, true, GramMethod.Convolutions)]
+    [TestCase(ConvPadding.Circular, 64, DeviceKind.NativeCpu, true, GramMethod.Convolutions)]
+    [TestCase(ConvPadding.Circular, 64, DeviceKind.Cuda, false, GramMethod.Convolutions)]
+    [TestCase(ConvPadding.Zero, 32, DeviceKind.IlgpuCpu, false, GramMethod.Convolutions)]
+    public void AutoPicksByTheDocumentedRule(ConvPadding padding, int channels, DeviceKind device, bool winograd, GramMethod expected)
     {
         var w = new Conv2dGeometry(channels, 14, 14, channels, 3, 3, 1, 1, padding);
-        Assert.That(GramMethods.Resolve(GramMethod.Auto, w, device), Is.EqualTo(expected));
+        Assert.That(GramMethods.Resolve(GramMethod.Auto, w, device, winograd), Is.EqualTo(expected));
         foreach (var given in new[] { GramMethod.Convolutions, GramMethod.Blocked, GramMethod.Fourier })
-            Assert.That(GramMethods.Resolve(given, w, device), Is.EqualTo(given), "an explicit method is kept");
+            Assert.That(GramMethods.Resolve(given, w, device, winograd), Is.EqualTo(given), "an explicit method is kept");
+    }
+
+    [Test]
+    public void AutoKnowsWhenTheNativeBackendRunsWinograd()
+    {
+        Assume.That(System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported, "Winograd needs AVX2 + FMA");
+        var w = new Conv2dGeometry(32, 14, 14, 32, 3, 3, 1, 1, ConvPadding.Circular);
+        Assert.That(GramMethods.Resolve<float>(GramMethod.Auto, w, DeviceKind.NativeCpu), Is.EqualTo(GramMethod.Convolutions), "float32: Winograd");
+        Assert.That(GramMethods.Resolve<double>(GramMethod.Auto, w, DeviceKind.NativeCpu), Is.EqualTo(GramMethod.Blocked), "float64: no Winograd");
+        var five = new Conv2dGeometry(32, 14, 14, 32, 5, 5, 1, 2, ConvPadding.Circular);
+        Assert.That(GramMethods.Resolve<float>(GramMethod.Auto, five, DeviceKind.NativeCpu), Is.EqualTo(GramMethod.Blocked), "5×5: no Winograd");
     }
 
     [Test]
     public void TheLayerResolvesAutoAndMakesTheOperatorOfItsMethod()
     {
         using var layer = new ConvOptEqLayer<float>(_device, "conv", FixedIterations(ConvPadding.Circular, GramMethod.Auto), new Random(1));
-        Assert.That(layer.Gram, Is.EqualTo(GramMethod.Blocked), "4 channels on the CPU");
+        var expected = GramMethods.Resolve(GramMethod.Auto, layer.HiddenGeometry, DeviceKind.NativeCpu, OptEq.Kernels.Native.NativeConvolution.UsesWinograd(layer.HiddenGeometry));
+        Assert.That(layer.Gram, Is.EqualTo(expected), "4 channels on the CPU: two convolutions where they run Winograd, else blocked");
         var g = new Conv2dGeometry(4, 6, 5, 4, 3, 3, 1, 1, ConvPadding.Circular);
         using var weight = _device.Allocate<float>(4, g.WeightColumns);
         _device.Fill(weight, 0.1f);

@@ -22,6 +22,12 @@ public static class NativeConvolution
     public static NativeConvAlgorithm Algorithm { get; set; }
 
     /// <summary>
+    /// Whether the native backend computes this float32 convolution and its input gradient with Winograd F(2×2, 3×3) on
+    /// this CPU (<see cref="WinogradConv"/>), as the choice of how to apply WᵀW needs to know.
+    /// </summary>
+    public static bool UsesWinograd(in Conv2dGeometry g) => WinogradConv.Applies(g) && DirectConv.Adjoint(g) is { } adjoint && WinogradConv.Applies(adjoint);
+
+    /// <summary>
     /// True: every convolution goes through the column matrix and the packed GEMM (im2col), even where the direct
     /// stride-1 kernel (<see cref="DirectConv"/>) would run. Shorthand for <see cref="Algorithm"/> = Im2Col.
     /// </summary>
