@@ -23,6 +23,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
+        if (typeof(T) == typeof(float) && PolyphaseConv.Applies(g))
+        {
+            Polyphase(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new ForwardSamples<T>
@@ -111,6 +116,20 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         device.Pool.Return(workspace);
     }
 
+    /// <summary>The stride-2 float32 convolution without a column matrix (<see cref="PolyphaseConv"/>), samples split across the cores.</summary>
+    private void Polyphase(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConv.Plan(g);
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConv.ForwardSamples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+    }
+
     private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);
 
     /// <summary>One part per core, but no more parts than samples.</summary>
@@ -131,7 +150,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     }
 
     /// <summary>The samples of part q of parts: [batch·q/parts, batch·(q+1)/parts).</summary>
-    private static (int Start, int End) Samples(int batch, int q, int parts) => ((int)((long)batch * q / parts), (int)((long)batch * (q + 1) / parts));
+    internal static (int Start, int End) Samples(int batch, int q, int parts) => ((int)((long)batch * q / parts), (int)((long)batch * (q + 1) / parts));
 
     /// <summary>x[0..n) ← β·x (β = 0 clears, so NaN in x does not survive).</summary>
     internal static void Scale<T>(T* x, int n, T beta) where T : unmanaged, IFloatingPointIeee754<T>
