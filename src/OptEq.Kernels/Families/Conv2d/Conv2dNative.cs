@@ -52,6 +52,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             device.Pool.Return(flipped);
             return;
         }
+        if (typeof(T) == typeof(float) && PolyphaseConvTranspose.Applies(g))
+        {
+            PolyphaseTranspose(g, batch, Floats(gradOutput), (float*)weight.Ptr(), weight.RowStride, Floats(gradInput), float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new BackwardInputSamples<T>
@@ -128,6 +133,24 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
         });
         device.Pool.Return(workspace);
+    }
+
+    /// <summary>The stride-2 float32 input gradient by phases (<see cref="PolyphaseConvTranspose"/>), samples split across the cores.</summary>
+    private void PolyphaseTranspose(in Conv2dGeometry g, int batch, RowPointer<float> gradOutput, float* weight, long ldw, RowPointer<float> gradInput, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConvTranspose.Plan(g);
+        var kernel = device.Pool.Rent<float>(PolyphaseConvTranspose.KernelLength(g));
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        float* packed = (float*)MatrixView<float>.Of(kernel).Ptr();
+        PolyphaseConvTranspose.Pack(g, weight, ldw, packed);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConvTranspose.Samples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
+            GradOutput = gradOutput, GradInput = gradInput, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+        device.Pool.Return(kernel);
     }
 
     private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);

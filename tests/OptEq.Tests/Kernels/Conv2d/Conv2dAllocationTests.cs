@@ -10,6 +10,7 @@ public sealed class Conv2dAllocationTests
 {
     [TestCase(8, ConvPadding.Zero, 1)]
     [TestCase(8, ConvPadding.Circular, 2)]
+    [TestCase(3, ConvPadding.Zero, 2)]
     [TestCase(1, ConvPadding.Zero, 1)]
     public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride)
     {
