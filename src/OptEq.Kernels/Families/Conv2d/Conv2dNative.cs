@@ -79,6 +79,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             for (int o = 0; o < m; o++) Scale(dw + o * ldw, k, beta);
             return;
         }
+        if (typeof(T) == typeof(float) && PolyphaseConvWeight.Applies(g))
+        {
+            PolyphaseWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         // Part 0 accumulates into gradWeight itself; every other part into its own partial sum, added at the end.
@@ -151,6 +156,25 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         });
         device.Pool.Return(workspace);
         device.Pool.Return(kernel);
+    }
+
+    /// <summary>The stride-2 float32 weight gradient without a column matrix (<see cref="PolyphaseConvWeight"/>), samples split across the cores.</summary>
+    private void PolyphaseWeight(in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* dw, long ldw, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConv.Plan(g);
+        int size = PolyphaseConvWeight.Workspace(g, plan);
+        var workspace = device.Pool.Rent<float>(parts * size);
+        var sums = device.Pool.Rent<float>(parts * PolyphaseConvWeight.SumLength(g));
+        float* partSums = (float*)MatrixView<float>.Of(sums).Ptr();
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConvWeight.Samples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = size, Workspaces = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Sums = partSums, Input = input, GradOutput = gradOutput,
+        });
+        PolyphaseConvWeight.Finish(g, partSums, parts, beta, dw, ldw);
+        device.Pool.Return(sums);
+        device.Pool.Return(workspace);
     }
 
     private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);

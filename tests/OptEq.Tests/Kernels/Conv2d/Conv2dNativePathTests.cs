@@ -24,6 +24,7 @@ public sealed class Conv2dNativePathTests
             Assert.That(Count(g => DirectConv.Applies(g), circular), Is.GreaterThanOrEqualTo(1), $"stride-1 forward, {border} padding");
             Assert.That(Count(g => PolyphaseConv.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 forward, {border} padding");
             Assert.That(Count(g => PolyphaseConvTranspose.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 input gradient, {border} padding");
+            Assert.That(Count(g => PolyphaseConvWeight.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 weight gradient, {border} padding");
         }
         // Kernels with an even size and a 1×1 kernel (a phase without taps) at stride 2, both ways.
         Assert.That(geometries.Any(g => PolyphaseConvTranspose.Applies(g) && PolyphaseConv.Applies(g) && (g.KernelHeight % 2 == 0 || g.KernelWidth % 2 == 0)), "an even kernel size at stride 2");
