@@ -34,7 +34,7 @@ public static class BenchConvCommand
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
         var algorithm = new Option<string>("--algorithm")
         {
-            Description = "Native convolution algorithm: auto (the direct stride-1 kernel where it applies, else im2col + GEMM), im2col (always the column matrix and the packed GEMM), or both (each pass timed with auto, then im2col, then PyTorch).",
+            Description = "Native convolution algorithm: auto (the direct stride-1 or stride-2 kernels where they apply, else im2col + GEMM), im2col (always the column matrix and the packed GEMM), or both (each pass timed with auto, then im2col, then PyTorch).",
             DefaultValueFactory = _ => "auto",
         };
         algorithm.AcceptOnlyFromAmong("auto", "im2col", "both");
@@ -74,7 +74,7 @@ public static class BenchConvCommand
         {
             Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
             Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
-            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(a => a == "im2col" ? "im2col (column matrix + packed GEMM only)" : "auto (direct at stride 1 with AVX2+FMA in float32, else im2col + packed GEMM)"))}");
+            Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(a => a == "im2col" ? "im2col (column matrix + packed GEMM only)" : "auto (direct at stride 1 and 2 with AVX2+FMA in float32, else im2col + packed GEMM)"))}");
             Console.WriteLine($"peer:    {peerDescription}");
             Console.WriteLine();
             Console.WriteLine($"{"shape",-28} {"pass",-16} {"algorithm",-9} {"opteq ms",9} {"GFLOP/s",8} {"torch ms",9} {"ratio",6}");

@@ -9,7 +9,7 @@ public static class NativeConvolution
 {
     /// <summary>
     /// True: every convolution goes through the column matrix and the packed GEMM (im2col), even where the direct
-    /// stride-1 kernel (<see cref="DirectConv"/>) would run. For measurements (<c>opteq bench conv --algorithm im2col</c>); results agree either way.
+    /// kernels (<see cref="DirectConv"/> at stride 1, <see cref="PolyphaseConv"/> and its gradients at stride 2) would run. For measurements (<c>opteq bench conv --algorithm im2col</c>); results agree either way.
     /// </summary>
     public static bool ColumnsOnly { get; set; }
 }
