@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -60,6 +61,7 @@ internal static unsafe class PolyphaseConv
     /// phased ← the four phase planes of each channel of x padded (zeros or the image wrapped around); the entries past a
     /// short phase (odd Hp or Wp) and after the last channel are zeros. row: scratch of <see cref="Plan.RowLength"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Split(in Conv2dGeometry g, in Plan plan, float* x, float* phased, float* row)
     {
         int h = g.Height, w = g.Width, p = g.Padding, wph = plan.PhaseWidth, pp = plan.PhasePlane;
@@ -91,6 +93,7 @@ internal static unsafe class PolyphaseConv
     }
 
     /// <summary>even[k] ← row[2k], odd[k] ← row[2k + 1] for k &lt; n (row holds 2n + 8 readable entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Deinterleave(float* row, int n, float* even, float* odd)
     {
         int k = 0;

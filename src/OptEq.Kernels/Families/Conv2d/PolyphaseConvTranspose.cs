@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -103,6 +104,7 @@ internal static unsafe class PolyphaseConvTranspose
     }
 
     /// <summary>grad ← dy (OutChannels × OutHeight × OutWidth) at row Top, column Left of zero-bordered planes; zeros after the last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Place(in Conv2dGeometry g, in Plan plan, float* dy, float* grad)
     {
         int oh = g.OutHeight, ow = g.OutWidth, width = plan.Width;
@@ -143,6 +145,7 @@ internal static unsafe class PolyphaseConvTranspose
     /// dx ← the phases interleaved + β·dx (zero padding: the image's rows and columns of the padded gradient; β = 0: dx not
     /// read), or, for circular padding, dx ← β·dx + the whole padded gradient folded back onto the image.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store(in Conv2dGeometry g, in Plan plan, float* result, float beta, float* dx)
     {
         int h = g.Height, w = g.Width, p = g.Padding, width = plan.Width;
@@ -177,6 +180,7 @@ internal static unsafe class PolyphaseConvTranspose
     }
 
     /// <summary>d[x] ← (padded column p + x of the row: even[(p + x)/2] or odd[(p + x)/2]) + β·d[x] for x &lt; n (β = 0: d not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Interleave(float* even, float* odd, int p, int n, float beta, float* d)
     {
         // d[2k] = first[k], d[2k + 1] = second[k], where first and second are the phases of columns p and p + 1.

@@ -33,6 +33,7 @@ internal static unsafe class PolyphaseConvWeight
     public static int Workspace(in Conv2dGeometry g, in PolyphaseConv.Plan plan) => plan.RowLength + plan.PhasedLength + g.OutPixels * Channels(g);
 
     /// <summary>staged[p, o] ← dy[o, p] for output pixel p, zeros for o ≥ OutChannels up to <see cref="Channels"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Stage(in Conv2dGeometry g, float* dy, float* staged)
     {
         int pixels = g.OutPixels, m = g.OutChannels, ld = Channels(g);
@@ -45,6 +46,7 @@ internal static unsafe class PolyphaseConvWeight
     }
 
     /// <summary>sums[n, o] += Σ_(r,s) staged[r·OutWidth + s, o]·phased[offset(n) + r·Wph + s] (columns past WeightColumns read column 0 and are never stored).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(in Conv2dGeometry g, in PolyphaseConv.Plan plan, float* staged, float* phased, float* sums)
     {
         int taps = g.KernelHeight * g.KernelWidth, columns = g.WeightColumns, padded = Columns(g), ld = Channels(g);
