@@ -17,11 +17,13 @@ internal static unsafe class PolyphaseConv
     private const int Lanes = 16;
 
     /// <summary>
-    /// The forward pass: float32 at stride 2 with at least 4 output channels (a whole register block), on a CPU with
-    /// 256-bit vectors and FMA, not narrowed below 256 bits, unless <see cref="NativeConvolution.ColumnsOnly"/>.
+    /// The forward pass: float32 at stride 2 with at least 4 output channels (a whole register block) and at least 2 input
+    /// channels, on a CPU with 256-bit vectors and FMA, not narrowed below 256 bits, unless
+    /// <see cref="NativeConvolution.ColumnsOnly"/>. (With one input channel, 9 taps per register block, the two algorithms
+    /// measured within noise of each other at 1×28×28 → 32 and 48, so im2col + GEMM is kept there.)
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        g.Stride == 2 && g.OutChannels >= 4 && Fma.IsSupported && Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256 && !NativeConvolution.ColumnsOnly;
+        g.Stride == 2 && g.OutChannels >= 4 && g.InChannels >= 2 && Fma.IsSupported && Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256 && !NativeConvolution.ColumnsOnly;
 
     /// <summary>The sizes of one sample's workspace: a row of the padded image, the four phase planes per channel, then the output in phase rows.</summary>
     public readonly struct Plan
