@@ -34,7 +34,7 @@ public static class BenchConvCommand
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
         var algorithm = new Option<string>("--algorithm")
         {
-            Description = "Native convolution algorithm: auto (Winograd F(2x2,3x3) for 3x3 stride-1 float32, the direct kernel for other stride-1 float32, else im2col + GEMM), " +
+            Description = "Native convolution algorithm: auto (Winograd F(2x2,3x3) for 3x3 stride-1 float32, the direct kernels for other stride-1 and for stride-2 float32, else im2col + GEMM), " +
                 "direct (as auto without Winograd), im2col (always the column matrix and the packed GEMM), both (each pass timed with auto, then im2col, then PyTorch) or all (auto, direct, im2col, then PyTorch).",
             DefaultValueFactory = _ => "auto",
         };
@@ -135,8 +135,8 @@ public static class BenchConvCommand
 
     private static string Describe(string name) => name switch
     {
-        "direct" => "direct (the direct kernel at stride 1 in float32 with AVX2+FMA, else im2col + packed GEMM)",
+        "direct" => "direct (the direct kernels at stride 1 and 2 in float32 with AVX2+FMA, else im2col + packed GEMM)",
         "im2col" => "im2col (column matrix + packed GEMM only)",
-        _ => "auto (Winograd F(2x2,3x3) for 3x3 stride 1, the direct kernel for other stride 1, in float32 with AVX2+FMA; else im2col + packed GEMM)",
+        _ => "auto (Winograd F(2x2,3x3) for 3x3 stride 1, the direct kernels for other stride 1 and for stride 2, in float32 with AVX2+FMA; else im2col + packed GEMM)",
     };
 }

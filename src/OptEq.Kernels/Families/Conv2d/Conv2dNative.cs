@@ -28,6 +28,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
+        if (typeof(T) == typeof(float) && PolyphaseConv.Applies(g))
+        {
+            Polyphase(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new ForwardSamples<T>
@@ -55,6 +60,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             device.Pool.Return(flipped);
             return;
         }
+        if (typeof(T) == typeof(float) && PolyphaseConvTranspose.Applies(g))
+        {
+            PolyphaseTranspose(g, batch, Floats(gradOutput), (float*)weight.Ptr(), weight.RowStride, Floats(gradInput), float.CreateTruncating(beta));
+            return;
+        }
         int parts = Parts(batch);
         var cols = RentColumns<T>(g, parts);
         var body = new BackwardInputSamples<T>
@@ -80,6 +90,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
         {
             WinogradConv.BackwardWeight(device, g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
+            return;
+        }
+        if (typeof(T) == typeof(float) && PolyphaseConvWeight.Applies(g))
+        {
+            PolyphaseWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
             return;
         }
         int parts = Parts(batch);
@@ -124,6 +139,57 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         device.Pool.Return(workspace);
     }
 
+    /// <summary>The stride-2 float32 convolution without a column matrix (<see cref="PolyphaseConv"/>), samples split across the cores.</summary>
+    private void Polyphase(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConv.Plan(g);
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConv.ForwardSamples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+    }
+
+    /// <summary>The stride-2 float32 input gradient by phases (<see cref="PolyphaseConvTranspose"/>), samples split across the cores.</summary>
+    private void PolyphaseTranspose(in Conv2dGeometry g, int batch, RowPointer<float> gradOutput, float* weight, long ldw, RowPointer<float> gradInput, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConvTranspose.Plan(g);
+        var kernel = device.Pool.Rent<float>(PolyphaseConvTranspose.KernelLength(g));
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        float* packed = (float*)MatrixView<float>.Of(kernel).Ptr();
+        PolyphaseConvTranspose.Pack(g, weight, ldw, packed);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConvTranspose.Samples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
+            GradOutput = gradOutput, GradInput = gradInput, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+        device.Pool.Return(kernel);
+    }
+
+    /// <summary>The stride-2 float32 weight gradient without a column matrix (<see cref="PolyphaseConvWeight"/>), samples split across the cores.</summary>
+    private void PolyphaseWeight(in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* dw, long ldw, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new PolyphaseConv.Plan(g);
+        int size = PolyphaseConvWeight.Workspace(g, plan);
+        var workspace = device.Pool.Rent<float>(parts * size);
+        var sums = device.Pool.Rent<float>(parts * PolyphaseConvWeight.SumLength(g));
+        float* partSums = (float*)MatrixView<float>.Of(sums).Ptr();
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConvWeight.Samples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = size, Workspaces = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Sums = partSums, Input = input, GradOutput = gradOutput,
+        });
+        PolyphaseConvWeight.Finish(g, partSums, parts, beta, dw, ldw);
+        device.Pool.Return(sums);
+        device.Pool.Return(workspace);
+    }
+
     private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);
 
     /// <summary>One part per core, but no more parts than samples.</summary>
@@ -144,7 +210,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     }
 
     /// <summary>The samples of part q of parts: [batch·q/parts, batch·(q+1)/parts).</summary>
-    private static (int Start, int End) Samples(int batch, int q, int parts) => ((int)((long)batch * q / parts), (int)((long)batch * (q + 1) / parts));
+    internal static (int Start, int End) Samples(int batch, int q, int parts) => ((int)((long)batch * q / parts), (int)((long)batch * (q + 1) / parts));
 
     /// <summary>x[0..n) ← β·x (β = 0 clears, so NaN in x does not survive).</summary>
     internal static void Scale<T>(T* x, int n, T beta) where T : unmanaged, IFloatingPointIeee754<T>

@@ -29,7 +29,8 @@ public static class NativeConvolution
 
     /// <summary>
     /// True: every convolution goes through the column matrix and the packed GEMM (im2col), even where the direct
-    /// stride-1 kernel (<see cref="DirectConv"/>) would run. Shorthand for <see cref="Algorithm"/> = Im2Col.
+    /// kernels (<see cref="DirectConv"/> and <see cref="WinogradConv"/> at stride 1, <see cref="PolyphaseConv"/> and its
+    /// gradients at stride 2) would run. Shorthand for <see cref="Algorithm"/> = Im2Col.
     /// </summary>
     public static bool ColumnsOnly
     {
@@ -115,13 +116,23 @@ internal static unsafe class DirectConv
         int* shift = stackalloc int[taps];
         for (int i = 0, t = 0; i < g.KernelHeight; i++)
             for (int j = 0; j < g.KernelWidth; j++, t++) shift[t] = i * plan.PaddedWidth + j;
+        Blocks(padded, g.InChannels, plan.Plane, shift, taps, plan.Positions, g.OutChannels, weight, ldw, output);
+    }
+
+    /// <summary>
+    /// output[o, q] = Σ_c Σ_t weight[o, c·taps + t]·x[c·plane + q + shift[t]] for q &lt; positions (a multiple of 16), output
+    /// rows <paramref name="positions"/> apart: the register-blocked loop of <see cref="Forward"/>, for any layout whose taps
+    /// are constant shifts (also <see cref="PolyphaseConv"/>'s).
+    /// </summary>
+    internal static void Blocks(float* x, int channels, int plane, int* shift, int taps, int positions, int outChannels, float* weight, long ldw, float* output)
+    {
         int o = 0;
-        for (; o + ChannelBlock <= g.OutChannels; o += ChannelBlock)
-            for (int q = 0; q < plan.Positions; q += Lanes)
-                Block4(padded + q, g.InChannels, plan.Plane, shift, taps, weight + o * ldw, ldw, output + (long)o * plan.Positions + q, plan.Positions);
-        for (; o < g.OutChannels; o++)
-            for (int q = 0; q < plan.Positions; q += Lanes)
-                Block1(padded + q, g.InChannels, plan.Plane, shift, taps, weight + o * ldw, output + (long)o * plan.Positions + q);
+        for (; o + ChannelBlock <= outChannels; o += ChannelBlock)
+            for (int q = 0; q < positions; q += Lanes)
+                Block4(x + q, channels, plane, shift, taps, weight + o * ldw, ldw, output + (long)o * positions + q, positions);
+        for (; o < outChannels; o++)
+            for (int q = 0; q < positions; q += Lanes)
+                Block1(x + q, channels, plane, shift, taps, weight + o * ldw, output + (long)o * positions + q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -165,12 +176,16 @@ internal static unsafe class DirectConv
 
     /// <summary>y[o, r, s] ← output[o, r·Wp + s] + bias[o] + β·y[o, r, s] (β = 0: y not read; bias may be null).</summary>
     public static void Store(in Conv2dGeometry g, in Plan plan, float* output, float* bias, float beta, float* y)
+        => Store(g, plan.Positions, plan.PaddedWidth, output, bias, beta, y);
+
+    /// <summary>As <see cref="Store(in Conv2dGeometry, in Plan, float*, float*, float, float*)"/> for output rows <paramref name="rowStride"/> apart, channels <paramref name="positions"/> apart.</summary>
+    internal static void Store(in Conv2dGeometry g, int positions, int rowStride, float* output, float* bias, float beta, float* y)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, wp = plan.PaddedWidth;
+        int oh = g.OutHeight, ow = g.OutWidth, wp = rowStride;
         for (int o = 0; o < g.OutChannels; o++)
         {
             float add = bias == null ? 0f : bias[o];
-            float* src = output + (long)o * plan.Positions, dst = y + (long)o * oh * ow;
+            float* src = output + (long)o * positions, dst = y + (long)o * oh * ow;
             for (int r = 0; r < oh; r++, src += wp, dst += ow)
             {
                 int s = 0;

@@ -28,6 +28,17 @@ internal static class ConvCase
         "2:3×3×3→2:3×3/s1/p2",
         "1:2×2×2→3:3×3/s1/p2c",
         "2:5×6×7→9:3×3/s1/p1c", // native direct path both ways: 4-channel blocks and a remainder, wrapped border
+        // Native stride-2 direct (polyphase) path: ≥ 4 channels both ways, odd and even padded sizes, short phases, a 1×1
+        // kernel (a phase with no taps), 5×5 and 2×3 kernels, padding 0/1/2 zero and circular.
+        "3:4×7×9→5:3×3/s2/p1",
+        "1:5×7×9→5:3×3/s2/p1c",
+        "3:4×7×9→5:5×5/s2/p2",
+        "1:4×7×9→6:5×5/s2/p2c",
+        "3:5×7×9→5:2×3/s2/p0",
+        "1:4×8×6→5:2×3/s2/p1c",
+        "3:6×5×4→4:3×3/s2/p0",
+        "1:4×2×3→5:3×3/s2/p2c",
+        "2:5×6×5→4:1×1/s2/p1",
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
