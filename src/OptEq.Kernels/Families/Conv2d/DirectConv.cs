@@ -93,17 +93,9 @@ internal static unsafe class DirectConv
             float* src = x + (long)c * h * w, dst = padded + (long)c * plan.Plane;
             for (int r = 0; r < plan.PaddedHeight; r++)
             {
-                float* d = dst + r * wp;
-                int row = r - p;
-                if ((uint)row >= (uint)h)
-                {
-                    if (!circular) { new Span<float>(d, wp).Clear(); continue; }
-                    row += row < 0 ? h : -h;
-                }
-                float* s = src + row * w;
-                for (int k = 0; k < p; k++) d[k] = circular ? s[w - p + k] : 0f;
-                new ReadOnlySpan<float>(s, w).CopyTo(new Span<float>(d + p, w));
-                for (int k = 0; k < p; k++) d[p + w + k] = circular ? s[k] : 0f;
+                float* d = dst + r * wp, s = PaddedRow.Source(src, r, h, w, p, circular);
+                if (s == null) new Span<float>(d, wp).Clear();
+                else PaddedRow.Fill(s, w, p, circular, d);
             }
         }
         new Span<float>(padded + (long)g.InChannels * plan.Plane, plan.PaddedLength - g.InChannels * plan.Plane).Clear();

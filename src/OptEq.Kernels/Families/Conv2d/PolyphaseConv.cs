@@ -75,45 +75,18 @@ internal static unsafe class PolyphaseConv
             for (int r = 0; r < 2 * plan.PhaseHeight; r++)
             {
                 float* even = dst + (r & 1) * 2 * pp + (r >> 1) * wph, odd = even + pp;
-                int sourceRow = r - p;
-                if (r >= plan.PaddedHeight || (!circular && (uint)sourceRow >= (uint)h))
+                float* s = PaddedRow.Source(src, r, h, w, p, circular);
+                if (s == null)
                 {
                     new Span<float>(even, wph).Clear();
                     new Span<float>(odd, wph).Clear();
                     continue;
                 }
-                if (sourceRow < 0) sourceRow += h;
-                else if (sourceRow >= h) sourceRow -= h;
-                float* s = src + sourceRow * w;
-                for (int k = 0; k < p; k++) row[k] = circular ? s[w - p + k] : 0f;
-                new ReadOnlySpan<float>(s, w).CopyTo(new Span<float>(row + p, w));
-                for (int k = 0; k < p; k++) row[p + w + k] = circular ? s[k] : 0f;
-                Deinterleave(row, wph, even, odd);
+                PaddedRow.Fill(s, w, p, circular, row);
+                PaddedRow.Deinterleave(row, wph, even, odd);
             }
         }
         new Span<float>(phased + (long)g.InChannels * plan.Plane, plan.PhasedLength - g.InChannels * plan.Plane).Clear();
-    }
-
-    /// <summary>even[k] ← row[2k], odd[k] ← row[2k + 1] for k &lt; n (row holds 2n + 8 readable entries).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Deinterleave(float* row, int n, float* even, float* odd)
-    {
-        int k = 0;
-        for (; k + 8 <= n; k += 8)
-        {
-            var a = Avx.LoadVector256(row + 2 * k);
-            var b = Avx.LoadVector256(row + 2 * k + 8);
-            // Within each 128-bit lane: [a0 a2 b0 b2 | a4 a6 b4 b6]; then the 64-bit quarters reordered to [a0 a2 a4 a6 b0 b2 b4 b6].
-            var e = Avx.Shuffle(a, b, 0b10_00_10_00);
-            var o = Avx.Shuffle(a, b, 0b11_01_11_01);
-            Avx.Store(even + k, Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle());
-            Avx.Store(odd + k, Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle());
-        }
-        for (; k < n; k++)
-        {
-            even[k] = row[2 * k];
-            odd[k] = row[2 * k + 1];
-        }
     }
 
     /// <summary>output[o, q] for q &lt; plan.Positions (phase row layout) from the phase planes and the weight [OutChannels, WeightColumns].</summary>

@@ -170,16 +170,12 @@ internal static unsafe class WinogradConv
             for (int q = q0; q < q1; q++)
             {
                 var ws = new PartWorkspace(Plan, Workspace + q * Plan.PartLength);
-                var rows = new TileRows(Plan, (int)((long)Batch * q / Plan.Parts), (int)((long)Batch * (q + 1) / Plan.Parts));
+                var (b0, b1) = Conv2dNative.Samples(Batch, q, Plan.Parts);
+                var rows = new TileRows(Plan, b0, b1);
                 int padded = -1;
                 while (rows.Next(out int first, out int count))
                 {
-                    for (int r = 0; r < count; r++)
-                    {
-                        var (b, ty) = rows.At(first + r);
-                        if (b != padded) { Pad(G, Plan, Input[b], ws.Padded, ws.RowBuffer); padded = b; }
-                        TransformInputRow(G, Plan, ws.Padded, ty, ws.Scratch, ws.V + r * Plan.TilesWide);
-                    }
+                    TransformInputs(G, Plan, Input, rows, first, count, ws, ref padded);
                     int columns = (count * Plan.TilesWide + 7) / 8 * 8;
                     for (int xi = 0; xi < Xi; xi++)
                         Products(U + (long)xi * Plan.OutChannels4 * G.InChannels, ws.V + xi * (long)G.InChannels * Plan.Ld, Plan.Ld, G.InChannels,
@@ -213,15 +209,15 @@ internal static unsafe class WinogradConv
                 new Span<float>(du, (int)DULength).Clear();
                 // Ĝ's rows past the last output channel stay zero, so the padded channels add nothing.
                 new Span<float>(ws.M, (int)Plan.ProductLength).Clear();
-                var rows = new TileRows(Plan, (int)((long)Batch * q / Plan.Parts), (int)((long)Batch * (q + 1) / Plan.Parts));
+                var (b0, b1) = Conv2dNative.Samples(Batch, q, Plan.Parts);
+                var rows = new TileRows(Plan, b0, b1);
                 int padded = -1;
                 while (rows.Next(out int first, out int count))
                 {
+                    TransformInputs(G, Plan, Input, rows, first, count, ws, ref padded);
                     for (int r = 0; r < count; r++)
                     {
                         var (b, ty) = rows.At(first + r);
-                        if (b != padded) { Pad(G, Plan, Input[b], ws.Padded, ws.RowBuffer); padded = b; }
-                        TransformInputRow(G, Plan, ws.Padded, ty, ws.Scratch, ws.V + r * Plan.TilesWide);
                         TransformGradientRow(G, Plan, GradOutput[b], ty, ws.M + r * Plan.TilesWide);
                     }
                     int used = count * Plan.TilesWide, columns = (used + 7) / 8 * 8;
@@ -236,6 +232,18 @@ internal static unsafe class WinogradConv
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>V ← the input transform of tile rows [first, first + count), each sample padded when its first row comes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInputs(in Conv2dGeometry g, in Plan plan, RowPointer<float> input, in TileRows rows, int first, int count, in PartWorkspace ws, ref int padded)
+    {
+        for (int r = 0; r < count; r++)
+        {
+            var (b, ty) = rows.At(first + r);
+            if (b != padded) { Pad(g, plan, input[b], ws.Padded, ws.RowBuffer); padded = b; }
+            TransformInputRow(g, plan, ws.Padded, ty, ws.Scratch, ws.V + r * plan.TilesWide);
         }
     }
 
@@ -286,54 +294,20 @@ internal static unsafe class WinogradConv
     {
         int h = g.Height, w = g.Width, p = g.Padding, half = plan.Half;
         bool circular = g.PaddingMode == ConvPadding.Circular;
-        int paddedWidth = w + 2 * p;
         new Span<float>(row, plan.RowBuffer).Clear();
         for (int c = 0; c < g.InChannels; c++)
         {
             float* src = x + (long)c * h * w, dst = padded + (long)c * plan.Plane;
             for (int r = 0; r < plan.Rows; r++, dst += plan.RowStride)
             {
-                int sourceRow = r - p;
-                bool inside = (uint)sourceRow < (uint)h;
-                if (!inside && circular && r < h + 2 * p) { sourceRow += sourceRow < 0 ? h : -h; inside = true; }
-                if (!inside) { new Span<float>(dst, plan.RowStride).Clear(); continue; }
-                float* s = src + sourceRow * w;
-                for (int k = 0; k < p; k++) row[k] = circular ? s[w - p + k] : 0f;
-                Copy(s, row + p, w);
-                for (int k = 0; k < p; k++) row[p + w + k] = circular ? s[k] : 0f;
+                float* s = PaddedRow.Source(src, r, h, w, p, circular);
+                if (s == null) { new Span<float>(dst, plan.RowStride).Clear(); continue; }
                 // Columns past the padded image (an odd output width) stay zero from the clear above.
-                for (int k = paddedWidth; k < plan.RowStride; k++) row[k] = 0f;
-                // Even columns first: their last vector spills into the odd half, which the odd columns then overwrite
-                // (and theirs into the next row, written after this one, or the cleared slack after the last plane).
-                for (int k = 0; k < plan.RowStride; k += 16)
-                    Avx.Store(dst + k / 2, Deinterleave(Avx.LoadVector256(row + k), Avx.LoadVector256(row + k + 8)).Even);
-                for (int k = 0; k < plan.RowStride; k += 16)
-                    Avx.Store(dst + half + k / 2, Deinterleave(Avx.LoadVector256(row + k), Avx.LoadVector256(row + k + 8)).Odd);
+                PaddedRow.Fill(s, w, p, circular, row);
+                PaddedRow.Deinterleave(row, half, dst, dst + half);
             }
         }
         new Span<float>(padded + (long)g.InChannels * plan.Plane, 16).Clear();
-    }
-
-    /// <summary>dst[0..n) ← src[0..n) in whole vectors, the last one overlapping (a row is too short for a call to memmove to pay).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* src, float* dst, int n)
-    {
-        if (n < 8)
-        {
-            for (int k = 0; k < n; k++) dst[k] = src[k];
-            return;
-        }
-        for (int k = 0; k < n - 8; k += 8) Avx.Store(dst + k, Avx.LoadVector256(src + k));
-        Avx.Store(dst + n - 8, Avx.LoadVector256(src + n - 8));
-    }
-
-    /// <summary>(x0, x2, …, x14), (x1, x3, …, x15) from a = x0..x7, b = x8..x15.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> a, Vector256<float> b)
-    {
-        var even = Avx.Shuffle(a, b, 0b10_00_10_00);   // a0 a2 b0 b2 | a4 a6 b4 b6
-        var odd = Avx.Shuffle(a, b, 0b11_01_11_01);    // a1 a3 b1 b3 | a5 a7 b5 b7
-        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
     }
 
     /// <summary>V[ξ][c][tx] (ξ = 4i + j, row stride Ld, planes Cin·Ld apart) ← (Bᵀ d B)[i, j] for the tiles of tile row ty, every channel.</summary>
@@ -521,7 +495,7 @@ internal static unsafe class WinogradConv
     /// <summary>(even columns, odd columns) of y[0..16), zeros from column <paramref name="valid"/> on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float> Even, Vector256<float> Odd) LoadPair(float* y, int valid) =>
-        valid >= 16 ? Deinterleave(Avx.LoadVector256(y), Avx.LoadVector256(y + 8)) : Deinterleave(Avx.MaskLoad(y, Mask(valid)), Avx.MaskLoad(y + 8, Mask(valid - 8)));
+        valid >= 16 ? PaddedRow.Deinterleave(Avx.LoadVector256(y), Avx.LoadVector256(y + 8)) : PaddedRow.Deinterleave(Avx.MaskLoad(y, Mask(valid)), Avx.MaskLoad(y + 8, Mask(valid - 8)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreColumns(float* g, long plane, int i, Vector256<float> p, Vector256<float> q)
