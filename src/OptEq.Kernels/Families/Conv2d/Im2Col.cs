@@ -55,6 +55,10 @@ internal static unsafe class Im2Col
 
     /// <summary>x [InChannels·H·W] += the adjoint of <see cref="Gather{T}"/> applied to col: each entry added back to the pixel it came from.</summary>
     public static void ScatterAdd<T>(in Conv2dGeometry g, T* col, T* x) where T : unmanaged, INumberBase<T>
+        => ScatterAdd(g, col, (long)g.OutHeight * g.OutWidth, x);
+
+    /// <summary>As <see cref="ScatterAdd{T}(in Conv2dGeometry, T*, T*)"/>, the column matrix's rows <paramref name="ldCol"/> apart (one sample's block of a wider matrix).</summary>
+    public static void ScatterAdd<T>(in Conv2dGeometry g, T* col, long ldCol, T* x) where T : unmanaged, INumberBase<T>
     {
         int h = g.Height, w = g.Width, s = g.Stride, p = g.Padding, oh = g.OutHeight, ow = g.OutWidth;
         bool circular = g.PaddingMode == ConvPadding.Circular;
@@ -63,7 +67,7 @@ internal static unsafe class Im2Col
         {
             T* plane = x + (long)c * h * w;
             for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++, src += oh * ow)
+                for (int j = 0; j < g.KernelWidth; j++, src += ldCol)
                 {
                     int offset = j - p;
                     var (lo, hi) = Inside(offset, w, s, ow);

@@ -81,6 +81,25 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
         CheckBackwardWeight<float>(shape, beta: 0, pad: 0, nanInOutput: true);
     }
 
+    /// <summary>
+    /// The awkward shapes again with Winograd off (NativeConvolution.Algorithm = Direct): where Auto prefers another
+    /// algorithm (the grouped im2col input gradient at stride 2, Winograd at 3×3 stride 1), the direct kernels stay tested.
+    /// </summary>
+    [Test]
+    public void DirectAlgorithmMatchesReferenceOnTheNativeBackend([ValueSource(nameof(Cases))] string shape)
+    {
+        if (Backend != KernelBackends.Native) Assert.Ignore("the algorithm switch is the native backend's");
+        var previous = OptEq.Kernels.Native.NativeConvolution.Algorithm;
+        OptEq.Kernels.Native.NativeConvolution.Algorithm = OptEq.Kernels.Native.NativeConvAlgorithm.Direct;
+        try
+        {
+            CheckForward<float>(shape, beta: -0.5, withBias: true, pad: 2);
+            CheckBackwardInput<float>(shape, beta: 0.75, pad: 2, transposedName: false);
+            CheckBackwardWeight<float>(shape, beta: -1, pad: 2);
+        }
+        finally { OptEq.Kernels.Native.NativeConvolution.Algorithm = previous; }
+    }
+
     [Test]
     public void BackwardBiasMatchesReference([Values("1:1×1×1→1:1×1/s1/p0", "3:5×7×5→3:3×3/s2/p1", "3:2×6×5→3:5×5/s2/p2c")] string shape,
         [Values] Precision precision, [Values(0.0, 0.5)] double beta)
