@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using OptEq.Autodiff.Training;
 using OptEq.Kernels.Native;
 
 namespace OptEq.Tests;
@@ -36,5 +37,23 @@ internal static class SteadyStateAllocation
             rounds.Add($"calling thread {callerBytes} B, worker threads {workerBytes} B");
         }
         Assert.Fail($"{what}: every round of {callsPerRound} steady-state calls allocated ({string.Join("; ", rounds)})");
+    }
+
+    /// <summary>
+    /// Steps <paramref name="trainer"/> through epoch 1's batches, <paramref name="warmUp"/> steps first (the capture,
+    /// the workspaces, the first JIT), then <see cref="AssertNone"/> over rounds of <paramref name="stepsPerRound"/>.
+    /// MoveNext gathers, shifts and uploads the batch: part of the step.
+    /// </summary>
+    public static void AssertTrainingSteps(Trainer trainer, int warmUp, int stepsPerRound, string what)
+    {
+        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
+        void Step()
+        {
+            // No Assert here: NUnit's constraints allocate.
+            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
+            trainer.Step(batches.Current, epoch: 1);
+        }
+        for (int i = 0; i < warmUp; i++) Step();
+        AssertNone(Step, stepsPerRound, what);
     }
 }

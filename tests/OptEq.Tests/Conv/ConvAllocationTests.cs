@@ -121,15 +121,8 @@ public class ConvAllocationTests
         };
         using var model = new Classifier<float>(_device, config);
         using var trainer = new Trainer(_device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, "managed bytes of two conv-opteq training steps");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, "managed bytes of two conv-opteq training steps");
     }
 
     private static SolverOptions Exactly(int iterations) => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };

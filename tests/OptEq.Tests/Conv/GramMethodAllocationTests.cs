@@ -102,15 +102,8 @@ public class GramMethodAllocationTests
         };
         using var model = new Classifier<float>(_device, config);
         using var trainer = new Trainer(_device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, $"managed bytes of two conv-opteq training steps with the {GramMethods.Name(gram)} WᵀW");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, $"managed bytes of two conv-opteq training steps with the {GramMethods.Name(gram)} WᵀW");
     }
 
     [Test]
@@ -131,15 +124,8 @@ public class GramMethodAllocationTests
         var hidden = ((OptEq.Autodiff.Layers.ConvOptEqLayer<float>)model.Layers[0]).HiddenGeometry;
         Assume.That(BlockedGramOperator<float>.RowsThatFit(hidden.OutputSize, Environment.ProcessorCount), Is.LessThan(options.Batch), "several blocks (fewer than 5 cores)");
         using var trainer = new Trainer(_device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        for (int i = 0; i < 5; i++) Step();
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, "managed bytes of two conv-opteq training steps with the blocked WᵀW over 3 blocks");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 5, stepsPerRound: 2, "managed bytes of two conv-opteq training steps with the blocked WᵀW over 3 blocks");
     }
 
     private static SolverOptions Exactly(int iterations) => new() { MaxIterations = iterations, Tolerance = 0, CheckEvery = 5, RecordTrace = false };

@@ -212,13 +212,6 @@ public class MmcLossTests
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, Mlp(5));
         using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        for (int i = 0; i < 3; i++) Step(); // warm-up: the capture, the workspaces, the first JIT
-        SteadyStateAllocation.AssertNone(Step, callsPerRound: 1, $"an MMC training step with {optimizer}");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 1, $"an MMC training step with {optimizer}");
     }
 }

@@ -154,15 +154,8 @@ public class DdpnConvTests
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, CnnConfig(36, 3, [3, 4], Activation.ReLU, 5));
         using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, "cnn ddpnopt training steps");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, "cnn ddpnopt training steps");
         Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
     }
 

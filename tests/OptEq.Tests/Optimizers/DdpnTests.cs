@@ -385,16 +385,9 @@ public class DdpnTests
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
         using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // Rounds of two steps, so each round holds a refresh step (every second one): the factor GEMMs, the SPD inverses
         // and their status read allocate nothing either. A one-time allocation by the runtime passes; one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, "kfac ddpnopt training steps");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, "kfac ddpnopt training steps");
         Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
     }
 
@@ -407,16 +400,9 @@ public class DdpnTests
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, MlpConfig(36, 3, [16, 16, 16], Activation.Tanh, 5));
         using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // In rounds: a full-suite run once saw 3,088 bytes in one step after warm-up (6th of 9) and none in the others,
         // the runtime's one-time work by the look of it; an allocation per step would show in every round.
-        SteadyStateAllocation.AssertNone(Step, 2, "ddpnopt training steps with feedback");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, "ddpnopt training steps with feedback");
     }
 
     /// <summary>
@@ -528,15 +514,8 @@ public class DdpnTests
         var test = TrainerTests.Synthetic("test", 30, 2);
         using var model = new Classifier<float>(device, new ModelConfig { Input = 36, Classes = 3, Hidden = 16, Seed = 5 });
         using var trainer = new Trainer(device, model, options, train, test);
-        using var batches = trainer.Batches(epoch: 1).GetEnumerator();
-        void Step()
-        {
-            if (!batches.MoveNext()) throw new InvalidOperationException("the epoch ended early");
-            trainer.Step(batches.Current, epoch: 1);
-        }
-        Step(); Step(); Step();
         // In rounds of two steps (at most five): a one-time allocation by the runtime passes, one per step fails.
-        SteadyStateAllocation.AssertNone(Step, 2, "opteq ddpnopt training steps");
+        SteadyStateAllocation.AssertTrainingSteps(trainer, warmUp: 3, stepsPerRound: 2, "opteq ddpnopt training steps");
         Assert.That(model.Parameters().All(p => p.Value.ToArray().All(float.IsFinite)), "finite parameters");
     }
 
