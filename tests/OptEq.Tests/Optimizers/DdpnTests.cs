@@ -86,24 +86,8 @@ public class DdpnTests
         step.Run(images, labelTensor, new ConstantSchedule(lr));
 
         const double tol = 1e-12;
-        for (int t = 0; t < 3; t++)
-        {
-            Assert.That(layers[2 * t].Grad.ToArray(), Is.EqualTo(dense.QuW[t]).Within(tol), $"Q_u (weight) of stage {t}");
-            Assert.That(layers[2 * t + 1].Grad.ToArray(), Is.EqualTo(dense.QuB[t]).Within(tol), $"Q_u (bias) of stage {t}");
-            Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
-            Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
-        }
-        for (int t = 1; t < 3; t++)
-        {
-            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
-            var y = step.ValueHessianFactor(t).ToArray();
-            int width = dense.Widths[t];
-            for (int s = 0; s < n; s++)
-                for (int i = 0; i < width; i++)
-                    for (int j = 0; j < width; j++)
-                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
-            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
-        }
+        AssertStageUpdates(layers, dense, tol);
+        AssertValueFunction(step, dense, n, tol);
         // The feedback moved the upper layers: not the plain SGD step u − lr·Q_u.
         double feedback = 0;
         for (int t = 1; t < 3; t++)
@@ -143,24 +127,8 @@ public class DdpnTests
         Assert.That(meanLoss, Is.GreaterThan(0.5), "the MMC loss of an untrained network (the centres have norm 2)");
 
         const double tol = 1e-12;
-        for (int t = 0; t < 3; t++)
-        {
-            Assert.That(layers[2 * t].Grad.ToArray(), Is.EqualTo(dense.QuW[t]).Within(tol), $"Q_u (weight) of stage {t}");
-            Assert.That(layers[2 * t + 1].Grad.ToArray(), Is.EqualTo(dense.QuB[t]).Within(tol), $"Q_u (bias) of stage {t}");
-            Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
-            Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
-        }
-        for (int t = 1; t < 3; t++)
-        {
-            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
-            var y = step.ValueHessianFactor(t).ToArray();
-            int width = dense.Widths[t];
-            for (int s = 0; s < n; s++)
-                for (int i = 0; i < width; i++)
-                    for (int j = 0; j < width; j++)
-                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
-            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
-        }
+        AssertStageUpdates(layers, dense, tol);
+        AssertValueFunction(step, dense, n, tol);
         double feedback = 0;
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - lr * dense.QuW[t][i])));
@@ -206,17 +174,7 @@ public class DdpnTests
             Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
             Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
         }
-        for (int t = 1; t < 3; t++)
-        {
-            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
-            var y = step.ValueHessianFactor(t).ToArray();
-            int width = dense.Widths[t];
-            for (int s = 0; s < n; s++)
-                for (int i = 0; i < width; i++)
-                    for (int j = 0; j < width; j++)
-                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
-            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
-        }
+        AssertValueFunction(step, dense, n, tol);
         double feedback = 0;
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < weights[t].Length; i++) feedback = Math.Max(feedback, Math.Abs(dense.NewW[t][i] - (weights[t][i] - dense.PreconditionedGradient[t][i])));
@@ -571,6 +529,34 @@ public class DdpnTests
     }
 
     /// <summary>The dense DDP step of docs/math.md §6, with full per-sample Jacobians f_x, f_u and matrices Q_xx, Q_ux (no factorisation).</summary>
+    /// <summary>Each stage's Q_u (the gradient buffers) and new parameters u + k + K·δx against the dense step (identity preconditioner).</summary>
+    private static void AssertStageUpdates(Parameter<double>[] layers, DenseDdp dense, double tol)
+    {
+        for (int t = 0; t < 3; t++)
+        {
+            Assert.That(layers[2 * t].Grad.ToArray(), Is.EqualTo(dense.QuW[t]).Within(tol), $"Q_u (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Grad.ToArray(), Is.EqualTo(dense.QuB[t]).Within(tol), $"Q_u (bias) of stage {t}");
+            Assert.That(layers[2 * t].Value.ToArray(), Is.EqualTo(dense.NewW[t]).Within(tol), $"u + k + K·δx (weight) of stage {t}");
+            Assert.That(layers[2 * t + 1].Value.ToArray(), Is.EqualTo(dense.NewB[t]).Within(tol), $"u + k + K·δx (bias) of stage {t}");
+        }
+    }
+
+    /// <summary>V_x, the rank-one factors of V_xx (per sample) and the unclamped shrink factors at the inputs of stages 1 and 2, against the dense step.</summary>
+    private static void AssertValueFunction(DdpnStep<double> step, DenseDdp dense, int n, double tol)
+    {
+        for (int t = 1; t < 3; t++)
+        {
+            Assert.That(step.ValueGradient(t).ToArray(), Is.EqualTo(dense.Vx[t]).Within(tol), $"V_x at the input of stage {t}");
+            var y = step.ValueHessianFactor(t).ToArray();
+            int width = dense.Widths[t];
+            for (int s = 0; s < n; s++)
+                for (int i = 0; i < width; i++)
+                    for (int j = 0; j < width; j++)
+                        Assert.That(y[s * width + i] * y[s * width + j], Is.EqualTo(dense.Vxx[t][s][i, j]).Within(tol), $"V_xx[{i},{j}] of sample {s} at stage {t}");
+            Assert.That(dense.Shrink[t].All(c => c > 0 && c < 1), $"stage {t}: 1 − q_uᵀM⁻¹q_u in (0, 1) (not clamped): {string.Join(", ", dense.Shrink[t])}");
+        }
+    }
+
     private sealed class DenseDdp
     {
         public required int[] Widths;
