@@ -74,6 +74,7 @@ public static class BenchConvCommand
         if (!json)
         {
             Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
+            Console.WriteLine("each shape warmed up first (every pass at least 40 times and 0.25 s, so that the code is compiled optimised),");
             Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
             Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(Describe))}");
             Console.WriteLine($"peer:    {peerDescription}");
@@ -95,6 +96,11 @@ public static class BenchConvCommand
             {
                 Console.Error.WriteLine($"opteq: error: CONVOLUTION CHECK FAILED, no timings: {e.Message}");
                 return 1;
+            }
+            foreach (var algorithm in algorithms)
+            {
+                Kernels.Native.NativeConvolution.Algorithm = Algorithm(algorithm);
+                bench.WarmUp(shape, batch, seconds: 0.25);
             }
             foreach (var pass in shape.Passes)
             {
