@@ -56,19 +56,19 @@ internal static unsafe class WinogradConv
             RowStride = 2 * Half;
             Rows = 2 * TilesHigh + 2;
             Plane = Rows * RowStride;
-            // Vector loads of a row's odd half read up to 8 past it, and the row buffer is built in whole 16-float blocks.
-            RowBuffer = (RowStride + 15) / 16 * 16 + 16;
+            // Vector loads of a row's odd half read up to 8 past it, and each staged row is built in whole 16-float blocks.
+            StagedRow = (RowStride + 15) / 16 * 16 + 16;
+            RowBuffer = Rows * StagedRow;
             PaddedLength = g.InChannels * Plane + RowBuffer + 16;
-            // The row transform writes whole vectors: its rows are RowStride rounded up to 8 apart.
-            ScratchStride = (RowStride + 7) / 8 * 8;
-            ScratchLength = 4 * ScratchStride + 16;
             int rowsPerPart = (batch + parts - 1) / parts * TilesHigh;
             RowsPerChunk = ChooseRows(TilesWide, chunkBytes / (Xi * sizeof(float) * (g.InChannels + OutChannels4)), rowsPerPart);
             // A tile row is stored in whole vectors of 8 tiles: the last one of a chunk spills up to 7 columns past it.
             Ld = (RowsPerChunk * TilesWide + 7) / 8 * 8 + 8;
-            TransformLength = Xi * (long)g.InChannels * Ld;
-            ProductLength = Xi * (long)OutChannels4 * Ld;
-            PartLength = PaddedLength + ScratchLength + TransformLength + ProductLength;
+            VPlane = Staggered((long)g.InChannels * Ld);
+            MPlane = Staggered((long)OutChannels4 * Ld);
+            TransformLength = Xi * VPlane;
+            ProductLength = Xi * MPlane;
+            PartLength = PaddedLength + TransformLength + ProductLength;
             Parts = parts;
         }
 
@@ -81,17 +81,31 @@ internal static unsafe class WinogradConv
         /// <summary>Padded rows per channel: every tile's 4 rows, zeros below the image where OutHeight is odd.</summary>
         public int Rows { get; }
         public int Plane { get; }
+        /// <summary>Floats per row of the staging buffer of <see cref="Pad"/>, which holds a channel's padded rows before their split.</summary>
+        public int StagedRow { get; }
         public int RowBuffer { get; }
         public int PaddedLength { get; }
-        public int ScratchStride { get; }
-        public int ScratchLength { get; }
         public int RowsPerChunk { get; }
         /// <summary>Columns of each transformed plane (V[ξ][c][·], M[ξ][o][·]).</summary>
         public int Ld { get; }
+        /// <summary>Floats from one transformed plane to the next (V[ξ] to V[ξ + 1]; M likewise).</summary>
+        public long VPlane { get; }
+        public long MPlane { get; }
         public long TransformLength { get; }
         public long ProductLength { get; }
         public long PartLength { get; }
         public int Parts { get; }
+    }
+
+    /// <summary>
+    /// A plane stride of at least <paramref name="floats"/>, an odd number of cache lines (16 floats each): the output
+    /// transform reads, and the input transform writes, the same column of all 16 planes together, and planes a multiple
+    /// of 4 KiB apart (or of 1 KiB, as 32 channels × 104 columns is) fall into the same few sets of the L1 cache.
+    /// </summary>
+    private static long Staggered(long floats)
+    {
+        long lines = (floats + 15) / 16;
+        return (lines % 2 == 0 ? lines + 1 : lines) * 16;
     }
 
     /// <summary>
@@ -178,12 +192,14 @@ internal static unsafe class WinogradConv
                     TransformInputs(G, Plan, Input, rows, first, count, ws, ref padded);
                     int columns = (count * Plan.TilesWide + 7) / 8 * 8;
                     for (int xi = 0; xi < Xi; xi++)
-                        Products(U + (long)xi * Plan.OutChannels4 * G.InChannels, ws.V + xi * (long)G.InChannels * Plan.Ld, Plan.Ld, G.InChannels,
-                            Plan.OutChannels4, columns, ws.M + xi * (long)Plan.OutChannels4 * Plan.Ld, Plan.Ld);
-                    for (int r = 0; r < count; r++)
+                        Products(U + (long)xi * Plan.OutChannels4 * G.InChannels, ws.V + xi * Plan.VPlane, Plan.Ld, G.InChannels,
+                            Plan.OutChannels4, columns, ws.M + xi * Plan.MPlane, Plan.Ld);
+                    for (int r = 0; r < count;)
                     {
                         var (b, ty) = rows.At(first + r);
-                        TransformOutputRow(G, Plan, ws.M + r * Plan.TilesWide, ty, Bias, Beta, Output[b]);
+                        int n = rows.InSample(first + r, count - r);
+                        TransformOutputRows(G, Plan, ws.M + r * Plan.TilesWide, ty, n, Bias, Beta, Output[b]);
+                        r += n;
                     }
                 }
             }
@@ -215,19 +231,21 @@ internal static unsafe class WinogradConv
                 while (rows.Next(out int first, out int count))
                 {
                     TransformInputs(G, Plan, Input, rows, first, count, ws, ref padded);
-                    for (int r = 0; r < count; r++)
+                    for (int r = 0; r < count;)
                     {
                         var (b, ty) = rows.At(first + r);
-                        TransformGradientRow(G, Plan, GradOutput[b], ty, ws.M + r * Plan.TilesWide);
+                        int n = rows.InSample(first + r, count - r);
+                        TransformGradientRows(G, Plan, GradOutput[b], ty, n, ws.M + r * Plan.TilesWide);
+                        r += n;
                     }
                     int used = count * Plan.TilesWide, columns = (used + 7) / 8 * 8;
                     // The columns past the chunk's tiles hold spill from the last row: zero them in both factors (one vector
                     // covers them, and Ld leaves room for it).
                     for (int xi = 0; xi < Xi; xi++)
                     {
-                        for (int c = 0; c < G.InChannels; c++) Avx.Store(ws.V + (xi * (long)G.InChannels + c) * Plan.Ld + used, Vector256<float>.Zero);
-                        for (int o = 0; o < G.OutChannels; o++) Avx.Store(ws.M + (xi * (long)Plan.OutChannels4 + o) * Plan.Ld + used, Vector256<float>.Zero);
-                        GradientProducts(ws.M + xi * (long)Plan.OutChannels4 * Plan.Ld, ws.V + xi * (long)G.InChannels * Plan.Ld, Plan.Ld, columns,
+                        for (int c = 0; c < G.InChannels; c++) Avx.Store(ws.V + xi * Plan.VPlane + (long)c * Plan.Ld + used, Vector256<float>.Zero);
+                        for (int o = 0; o < G.OutChannels; o++) Avx.Store(ws.M + xi * Plan.MPlane + (long)o * Plan.Ld + used, Vector256<float>.Zero);
+                        GradientProducts(ws.M + xi * Plan.MPlane, ws.V + xi * Plan.VPlane, Plan.Ld, columns,
                             Plan.OutChannels4, G.InChannels, du + (long)xi * Plan.OutChannels4 * G.InChannels);
                     }
                 }
@@ -239,29 +257,29 @@ internal static unsafe class WinogradConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformInputs(in Conv2dGeometry g, in Plan plan, RowPointer<float> input, in TileRows rows, int first, int count, in PartWorkspace ws, ref int padded)
     {
-        for (int r = 0; r < count; r++)
+        for (int r = 0; r < count;)
         {
             var (b, ty) = rows.At(first + r);
+            int n = rows.InSample(first + r, count - r);
             if (b != padded) { Pad(g, plan, input[b], ws.Padded, ws.RowBuffer); padded = b; }
-            TransformInputRow(g, plan, ws.Padded, ty, ws.Scratch, ws.V + r * plan.TilesWide);
+            TransformInputRows(g, plan, ws.Padded, ty, n, ws.V + r * plan.TilesWide);
+            r += n;
         }
     }
 
-    /// <summary>One core's slices: the padded image and its row buffer, the transform scratch, V and M (or Ĝ).</summary>
+    /// <summary>One core's slices: the padded image and its row buffer, V and M (or Ĝ).</summary>
     private readonly struct PartWorkspace
     {
         public PartWorkspace(in Plan plan, float* start)
         {
             Padded = start;
             RowBuffer = start + plan.PaddedLength - plan.RowBuffer;
-            Scratch = start + plan.PaddedLength;
-            V = Scratch + plan.ScratchLength;
+            V = start + plan.PaddedLength;
             M = V + plan.TransformLength;
         }
 
         public float* Padded { get; }
         public float* RowBuffer { get; }
-        public float* Scratch { get; }
         public float* V { get; }
         public float* M { get; }
     }
@@ -281,6 +299,9 @@ internal static unsafe class WinogradConv
         }
 
         public readonly (int Sample, int TileRow) At(int index) => (b0 + index / plan.TilesHigh, index % plan.TilesHigh);
+
+        /// <summary>How many of the <paramref name="most"/> tile rows from <paramref name="index"/> on belong to its sample.</summary>
+        public readonly int InSample(int index, int most) => Math.Min(most, plan.TilesHigh - index % plan.TilesHigh);
     }
 
     // ---------------------------------------------------------------- transforms
@@ -288,105 +309,119 @@ internal static unsafe class WinogradConv
     /// <summary>
     /// padded ← x with its border (zeros or wrapped), Rows × RowStride per channel, each row deinterleaved (even columns,
     /// then odd): a tile's columns 2t..2t+3 are then even[t], odd[t], even[t+1], odd[t+1], four contiguous vectors over t.
+    /// A channel's rows are all staged (border added) before the first is split: a split loads whole vectors across the
+    /// few stores that built its row, and loading them right after those stores stalls until they reach the cache
+    /// (staging and splitting row by row cost about a sixth of the 32-channel forward pass).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pad(in Conv2dGeometry g, in Plan plan, float* x, float* padded, float* row)
+    private static void Pad(in Conv2dGeometry g, in Plan plan, float* x, float* padded, float* rows)
     {
-        int h = g.Height, w = g.Width, p = g.Padding, half = plan.Half;
+        int h = g.Height, w = g.Width, p = g.Padding, half = plan.Half, staged = plan.StagedRow;
         bool circular = g.PaddingMode == ConvPadding.Circular;
-        new Span<float>(row, plan.RowBuffer).Clear();
+        // Columns past the padded image (an odd output width) stay zero from this clear.
+        new Span<float>(rows, plan.RowBuffer).Clear();
         for (int c = 0; c < g.InChannels; c++)
         {
             float* src = x + (long)c * h * w, dst = padded + (long)c * plan.Plane;
+            for (int r = 0; r < plan.Rows; r++)
+                if (PaddedRow.Source(src, r, h, w, p, circular) is var s && s != null) PaddedRow.Fill(s, w, p, circular, rows + r * staged);
             for (int r = 0; r < plan.Rows; r++, dst += plan.RowStride)
             {
-                float* s = PaddedRow.Source(src, r, h, w, p, circular);
-                if (s == null) { new Span<float>(dst, plan.RowStride).Clear(); continue; }
-                // Columns past the padded image (an odd output width) stay zero from the clear above.
-                PaddedRow.Fill(s, w, p, circular, row);
-                PaddedRow.Deinterleave(row, half, dst, dst + half);
+                if (PaddedRow.Source(src, r, h, w, p, circular) == null) new Span<float>(dst, plan.RowStride).Clear();
+                else PaddedRow.Deinterleave(rows + r * staged, half, dst, dst + half);
             }
         }
         new Span<float>(padded + (long)g.InChannels * plan.Plane, 16).Clear();
     }
 
-    /// <summary>V[ξ][c][tx] (ξ = 4i + j, row stride Ld, planes Cin·Ld apart) ← (Bᵀ d B)[i, j] for the tiles of tile row ty, every channel.</summary>
+    /// <summary>
+    /// V[ξ][c][tx] (ξ = 4i + j, row stride Ld, planes Cin·Ld apart) ← (Bᵀ d B)[i, j] for the tiles of tile row ty, every
+    /// channel, 8 tiles at a time straight from the padded rows: Bᵀ along the rows (u0 = d0 − d2, u1 = d1 + d2,
+    /// u2 = d2 − d1, u3 = d1 − d3) on the four column sets e[t], e[t+1], o[t], o[t+1] (even and odd halves of the rows),
+    /// then B along the columns. (Staging the row pass in a scratch row and reloading it one float further on made every
+    /// such load wait for the store it straddles: that version cost about as much as the products at 32 channels.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformInputRow(in Conv2dGeometry g, in Plan plan, float* padded, int ty, float* u, float* v)
+    private static void TransformInputRows(in Conv2dGeometry g, in Plan plan, float* padded, int ty, int n, float* v)
     {
-        int stride = plan.RowStride, us = plan.ScratchStride, half = plan.Half, tw = plan.TilesWide;
-        long plane = (long)g.InChannels * plan.Ld;
+        int stride = plan.RowStride, half = plan.Half, tw = plan.TilesWide;
+        long plane = plan.VPlane;
         for (int c = 0; c < g.InChannels; c++, v += plan.Ld)
-        {
-            // Bᵀ along the rows, whole padded rows at once: u0 = d0 − d2, u1 = d1 + d2, u2 = d2 − d1, u3 = d1 − d3.
-            float* d0 = padded + (long)c * plan.Plane + 2 * ty * stride, d1 = d0 + stride, d2 = d1 + stride, d3 = d2 + stride;
-            for (int k = 0; k < stride; k += 8)
+            for (int k = 0; k < n; k++)
             {
-                var x0 = Avx.LoadVector256(d0 + k);
-                var x1 = Avx.LoadVector256(d1 + k);
-                var x2 = Avx.LoadVector256(d2 + k);
-                var x3 = Avx.LoadVector256(d3 + k);
-                Avx.Store(u + k, Avx.Subtract(x0, x2));
-                Avx.Store(u + us + k, Avx.Add(x1, x2));
-                Avx.Store(u + 2 * us + k, Avx.Subtract(x2, x1));
-                Avx.Store(u + 3 * us + k, Avx.Subtract(x1, x3));
-            }
-            // B along the columns, 8 tiles at a time: columns (e[t], o[t], e[t+1], o[t+1]) → (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
-            for (int i = 0; i < 4; i++)
-            {
-                float* row = u + i * us;
-                float* out0 = v + 4 * i * plane;
+                float* d0 = padded + (long)c * plan.Plane + 2 * (ty + k) * stride, d1 = d0 + stride, d2 = d1 + stride, d3 = d2 + stride;
+                float* vk = v + k * tw;
                 for (int t = 0; t < tw; t += 8)
                 {
-                    var e0 = Avx.LoadVector256(row + t);
-                    var e1 = Avx.LoadVector256(row + t + 1);
-                    var o0 = Avx.LoadVector256(row + half + t);
-                    var o1 = Avx.LoadVector256(row + half + t + 1);
-                    Avx.Store(out0 + t, Avx.Subtract(e0, e1));
-                    Avx.Store(out0 + plane + t, Avx.Add(o0, e1));
-                    Avx.Store(out0 + 2 * plane + t, Avx.Subtract(e1, o0));
-                    Avx.Store(out0 + 3 * plane + t, Avx.Subtract(o0, o1));
+                    InputColumns(d0 + t, d2 + t, add: false, half, vk + t, plane);
+                    InputColumns(d1 + t, d2 + t, add: true, half, vk + 4 * plane + t, plane);
+                    InputColumns(d2 + t, d1 + t, add: false, half, vk + 8 * plane + t, plane);
+                    InputColumns(d1 + t, d3 + t, add: false, half, vk + 12 * plane + t, plane);
                 }
             }
-        }
     }
 
     /// <summary>
-    /// Output rows 2ty and 2ty + 1 of every channel ← Aᵀ M A (+ bias + β·output) from M[ξ][o][tx]; columns and rows past
-    /// the output (odd sizes) are computed and not stored.
+    /// One row i of Bᵀ d B for 8 tiles: u = a ± b along the rows at the column sets (e[t], e[t+1], o[t], o[t+1]), then
+    /// v[i][0..3] = (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputColumns(float* a, float* b, bool add, int half, float* v, long plane)
+    {
+        var e0 = Combine(Avx.LoadVector256(a), Avx.LoadVector256(b), add);
+        var e1 = Combine(Avx.LoadVector256(a + 1), Avx.LoadVector256(b + 1), add);
+        var o0 = Combine(Avx.LoadVector256(a + half), Avx.LoadVector256(b + half), add);
+        var o1 = Combine(Avx.LoadVector256(a + half + 1), Avx.LoadVector256(b + half + 1), add);
+        Avx.Store(v, Avx.Subtract(e0, e1));
+        Avx.Store(v + plane, Avx.Add(o0, e1));
+        Avx.Store(v + 2 * plane, Avx.Subtract(e1, o0));
+        Avx.Store(v + 3 * plane, Avx.Subtract(o0, o1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Combine(Vector256<float> a, Vector256<float> b, bool add) => add ? Avx.Add(a, b) : Avx.Subtract(a, b);
+
+    /// <summary>
+    /// Output rows 2ty .. 2(ty + n) − 1 of every channel ← Aᵀ M A (+ bias + β·output) from M[ξ][o][tx] (tile row ty + k at
+    /// column k·TilesWide); columns and rows past the output (odd sizes) are computed and not stored. Channel by channel,
+    /// so that each row of M and of the output is read or written in one pass.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutputRow(in Conv2dGeometry g, in Plan plan, float* m, int ty, float* bias, float beta, float* y)
+    private static void TransformOutputRows(in Conv2dGeometry g, in Plan plan, float* m, int ty, int n, float* bias, float beta, float* y)
     {
         int oh = g.OutHeight, ow = g.OutWidth, tw = plan.TilesWide;
-        long plane = (long)plan.OutChannels4 * plan.Ld;
-        bool secondRow = 2 * ty + 1 < oh;
+        long plane = plan.MPlane;
         // A partial vector is stored whole. Its lanes past the row fall on the start of the channel's next rows; the
-        // vectors of a row are stored last to first, so with β = 0 those columns are written later by this core and the
-        // lanes are simply overwritten (no load). Past the channel lies the next channel's first row, written already:
-        // those lanes are rewritten with what they held. A vector that would reach past the sample, into another core's
-        // sample or past the tensor, takes masked stores.
+        // rows go top to bottom and the vectors of a row last to first, so with β = 0 those columns are written later by
+        // this core and the lanes are simply overwritten (no load). Past the channel lies the next channel's first row,
+        // which may be written already: those lanes are rewritten with what they held. A vector that would reach past
+        // the sample, into another core's sample or past the tensor, takes masked stores.
         float* end = y + g.OutputSize;
         for (int o = 0; o < g.OutChannels; o++)
         {
-            float* mo = m + (long)o * plan.Ld;
-            float* y0 = y + (long)o * oh * ow + 2 * ty * ow, y1 = y0 + ow, channelEnd = y + (long)(o + 1) * oh * ow;
+            float* channelEnd = y + (long)(o + 1) * oh * ow;
             var add = Vector256.Create(bias == null ? 0f : bias[o]);
-            for (int t = (tw - 1) / 8 * 8; t >= 0; t -= 8)
+            for (int k = 0; k < n; k++)
             {
-                // Aᵀ along the rows: r0_j = m0j + m1j + m2j, r1_j = m1j − m2j − m3j; then along the columns.
-                Vector256<float> r00, r01, r02, r03, r10, r11, r12, r13;
-                Rows(mo + t, plane, 0, out r00, out r10);
-                Rows(mo + t, plane, 1, out r01, out r11);
-                Rows(mo + t, plane, 2, out r02, out r12);
-                Rows(mo + t, plane, 3, out r03, out r13);
-                var y00 = Avx.Add(Avx.Add(r00, r01), r02);
-                var y01 = Avx.Subtract(Avx.Subtract(r01, r02), r03);
-                var y10 = Avx.Add(Avx.Add(r10, r11), r12);
-                var y11 = Avx.Subtract(Avx.Subtract(r11, r12), r13);
-                int column = 2 * t;
-                StorePair(y0 + column, y00, y01, ow - column, add, beta, Past(y0 + column, channelEnd, end, beta));
-                if (secondRow) StorePair(y1 + column, y10, y11, ow - column, add, beta, Past(y1 + column, channelEnd, end, beta));
+                float* mo = m + (long)o * plan.Ld + k * tw;
+                float* y0 = y + (long)o * oh * ow + 2 * (ty + k) * ow, y1 = y0 + ow;
+                bool secondRow = 2 * (ty + k) + 1 < oh;
+                for (int t = (tw - 1) / 8 * 8; t >= 0; t -= 8)
+                {
+                    // Aᵀ along the rows: r0_j = m0j + m1j + m2j, r1_j = m1j − m2j − m3j; then along the columns.
+                    Vector256<float> r00, r01, r02, r03, r10, r11, r12, r13;
+                    Rows(mo + t, plane, 0, out r00, out r10);
+                    Rows(mo + t, plane, 1, out r01, out r11);
+                    Rows(mo + t, plane, 2, out r02, out r12);
+                    Rows(mo + t, plane, 3, out r03, out r13);
+                    var y00 = Avx.Add(Avx.Add(r00, r01), r02);
+                    var y01 = Avx.Subtract(Avx.Subtract(r01, r02), r03);
+                    var y10 = Avx.Add(Avx.Add(r10, r11), r12);
+                    var y11 = Avx.Subtract(Avx.Subtract(r11, r12), r13);
+                    int column = 2 * t;
+                    StorePair(y0 + column, y00, y01, ow - column, add, beta, Past(y0 + column, channelEnd, end, beta));
+                    if (secondRow) StorePair(y1 + column, y10, y11, ow - column, add, beta, Past(y1 + column, channelEnd, end, beta));
+                }
             }
         }
     }
@@ -465,31 +500,33 @@ internal static unsafe class WinogradConv
         Avx2.CompareGreaterThan(Vector256.Create(n), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
 
     /// <summary>
-    /// Ĝ[ξ][o][tx] ← (A dY Aᵀ)[i, j] for the tiles of tile row ty: the gradient of M, from output rows 2ty and 2ty + 1
-    /// (zero past the output). A = [[1, 0], [1, 1], [1, −1], [0, −1]].
+    /// Ĝ[ξ][o][tx] ← (A dY Aᵀ)[i, j] for the tiles of tile rows ty .. ty + n − 1 (tile row ty + k at column k·TilesWide):
+    /// the gradient of M, from output rows 2ty .. 2(ty + n) − 1 (zero past the output), channel by channel.
+    /// A = [[1, 0], [1, 1], [1, −1], [0, −1]].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformGradientRow(in Conv2dGeometry g, in Plan plan, float* dy, int ty, float* gm)
+    private static void TransformGradientRows(in Conv2dGeometry g, in Plan plan, float* dy, int ty, int n, float* gm)
     {
         int oh = g.OutHeight, ow = g.OutWidth, tw = plan.TilesWide;
-        long plane = (long)plan.OutChannels4 * plan.Ld;
-        bool secondRow = 2 * ty + 1 < oh;
+        long plane = plan.MPlane;
         for (int o = 0; o < g.OutChannels; o++)
-        {
-            float* row0 = dy + (long)o * oh * ow + 2 * ty * ow, row1 = row0 + ow;
-            float* go = gm + (long)o * plan.Ld;
-            for (int t = 0; t < tw; t += 8)
+            for (int k = 0; k < n; k++)
             {
-                int column = 2 * t, valid = ow - column;
-                var (a0, b0) = LoadPair(row0 + column, valid);
-                var (a1, b1) = secondRow ? LoadPair(row1 + column, valid) : (Vector256<float>.Zero, Vector256<float>.Zero);
-                // Along the rows: w0 = y0, w1 = y0 + y1, w2 = y0 − y1, w3 = −y1; along the columns the same on (a, b).
-                StoreColumns(go + t, plane, 0, a0, b0);
-                StoreColumns(go + t, plane, 1, Avx.Add(a0, a1), Avx.Add(b0, b1));
-                StoreColumns(go + t, plane, 2, Avx.Subtract(a0, a1), Avx.Subtract(b0, b1));
-                StoreColumns(go + t, plane, 3, Avx.Subtract(Vector256<float>.Zero, a1), Avx.Subtract(Vector256<float>.Zero, b1));
+                float* row0 = dy + (long)o * oh * ow + 2 * (ty + k) * ow, row1 = row0 + ow;
+                float* go = gm + (long)o * plan.Ld + k * tw;
+                bool secondRow = 2 * (ty + k) + 1 < oh;
+                for (int t = 0; t < tw; t += 8)
+                {
+                    int column = 2 * t, valid = ow - column;
+                    var (a0, b0) = LoadPair(row0 + column, valid);
+                    var (a1, b1) = secondRow ? LoadPair(row1 + column, valid) : (Vector256<float>.Zero, Vector256<float>.Zero);
+                    // Along the rows: w0 = y0, w1 = y0 + y1, w2 = y0 − y1, w3 = −y1; along the columns the same on (a, b).
+                    StoreColumns(go + t, plane, 0, a0, b0);
+                    StoreColumns(go + t, plane, 1, Avx.Add(a0, a1), Avx.Add(b0, b1));
+                    StoreColumns(go + t, plane, 2, Avx.Subtract(a0, a1), Avx.Subtract(b0, b1));
+                    StoreColumns(go + t, plane, 3, Avx.Subtract(Vector256<float>.Zero, a1), Avx.Subtract(Vector256<float>.Zero, b1));
+                }
             }
-        }
     }
 
     /// <summary>(even columns, odd columns) of y[0..16), zeros from column <paramref name="valid"/> on.</summary>
