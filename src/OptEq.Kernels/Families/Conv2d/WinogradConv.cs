@@ -581,7 +581,7 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>gradWeight[o][c] ← Gᵀ dU[·][o][c] G (+ β·gradWeight): the 4×4 tile gradient back to the 3×3 kernel.</summary>
+    /// <summary>gradWeight[o][c] ← Gᵀ dU[·][c][o] G (+ β·gradWeight): the 4×4 tile gradient back to the 3×3 kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformWeightGradient(in Conv2dGeometry g, in Plan plan, float* du, float* gradWeight, long ldw, float beta)
     {
@@ -592,7 +592,7 @@ internal static unsafe class WinogradConv
         for (int o = 0; o < g.OutChannels; o++)
             for (int c = 0; c < cin; c++)
             {
-                for (int xi = 0; xi < Xi; xi++) t[xi] = du[xi * plane + (long)o * cin + c];
+                for (int xi = 0; xi < Xi; xi++) t[xi] = du[xi * plane + (long)c * plan.OutChannels4 + o];
                 // (Gᵀ t)[i][l]: row 0 = t0 + ½(t1 + t2), row 1 = ½(t1 − t2), row 2 = ½(t1 + t2) + t3; then the same along l.
                 for (int l = 0; l < 4; l++)
                 {
@@ -673,8 +673,9 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// du[o][c] += Σ_t gm[o][t]·v[c][t] over t &lt; columns (a multiple of 8), o &lt; outChannels4: dot products along the
-    /// tiles in blocks of 4 output × 3 input channels (12 accumulators; 2 or 1 for the last), summed across lanes at the end.
+    /// du[c][o] += Σ_t gm[o][t]·v[c][t] over t &lt; columns (a multiple of 8), o &lt; outChannels4: dot products along the
+    /// tiles in blocks of 4 output × 3 input channels (12 accumulators; 2 or 1 for the last), summed across lanes at the end
+    /// into four consecutive entries of du (output channels innermost, so one vector add per input channel).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientProducts(float* gm, float* v, long ld, int columns, int outChannels4, int cin, float* du)
@@ -683,9 +684,9 @@ internal static unsafe class WinogradConv
         {
             float* g0 = gm + o * ld;
             int c = 0;
-            for (; c + 3 <= cin; c += 3) Dot4x3(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
-            if (cin - c == 2) Dot4x2(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
-            else if (cin - c == 1) Dot4x1(g0, v + c * ld, ld, columns, du + (long)o * cin + c, cin);
+            for (; c + 3 <= cin; c += 3) Dot4x3(g0, v + c * ld, ld, columns, du + (long)c * outChannels4 + o, outChannels4);
+            if (cin - c == 2) Dot4x2(g0, v + c * ld, ld, columns, du + (long)c * outChannels4 + o, outChannels4);
+            else if (cin - c == 1) Dot4x1(g0, v + c * ld, ld, columns, du + (long)c * outChannels4 + o, outChannels4);
         }
     }
 
@@ -709,17 +710,14 @@ internal static unsafe class WinogradConv
             y = Avx.LoadVector256(g + 3 * ld + t);
             a30 = Fma.MultiplyAdd(y, x0, a30); a31 = Fma.MultiplyAdd(y, x1, a31); a32 = Fma.MultiplyAdd(y, x2, a32);
         }
-        AddColumn(du, lddu, Sum4(a00, a10, a20, a30));
-        AddColumn(du + 1, lddu, Sum4(a01, a11, a21, a31));
-        AddColumn(du + 2, lddu, Sum4(a02, a12, a22, a32));
+        Accumulate(du, Sum4(a00, a10, a20, a30));
+        Accumulate(du + lddu, Sum4(a01, a11, a21, a31));
+        Accumulate(du + 2 * lddu, Sum4(a02, a12, a22, a32));
     }
 
-    /// <summary>du[0], du[ld], du[2·ld], du[3·ld] += s.</summary>
+    /// <summary>du[0..4) += s (four output channels of one input channel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddColumn(float* du, int ld, Vector128<float> s)
-    {
-        du[0] += s.GetElement(0); du[ld] += s.GetElement(1); du[2 * ld] += s.GetElement(2); du[3 * ld] += s.GetElement(3);
-    }
+    private static void Accumulate(float* du, Vector128<float> s) => Sse.Store(du, Sse.Add(Sse.LoadVector128(du), s));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4x2(float* g, float* v, long ld, int columns, float* du, int lddu)
@@ -739,8 +737,8 @@ internal static unsafe class WinogradConv
             y = Avx.LoadVector256(g + 3 * ld + t);
             a30 = Fma.MultiplyAdd(y, x0, a30); a31 = Fma.MultiplyAdd(y, x1, a31);
         }
-        AddColumn(du, lddu, Sum4(a00, a10, a20, a30));   // (o0, o1, o2, o3) for the first input channel
-        AddColumn(du + 1, lddu, Sum4(a01, a11, a21, a31));
+        Accumulate(du, Sum4(a00, a10, a20, a30));   // (o0, o1, o2, o3) for the first input channel
+        Accumulate(du + lddu, Sum4(a01, a11, a21, a31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -755,7 +753,7 @@ internal static unsafe class WinogradConv
             a2 = Fma.MultiplyAdd(Avx.LoadVector256(g + 2 * ld + t), x, a2);
             a3 = Fma.MultiplyAdd(Avx.LoadVector256(g + 3 * ld + t), x, a3);
         }
-        AddColumn(du, lddu, Sum4(a0, a1, a2, a3));
+        Accumulate(du, Sum4(a0, a1, a2, a3));
     }
 
     /// <summary>(Σ a, Σ b, Σ c, Σ d) over the 8 lanes of each.</summary>
