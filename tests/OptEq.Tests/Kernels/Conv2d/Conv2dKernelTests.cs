@@ -65,6 +65,7 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
         "3:7×13×12→12:3×3/s1/p1c",
         "2:9×30×20→7:3×3/s1/p1c",
         "4:4×1×1→4:3×3/s1/p1",
+        "2:5×6×7→53:3×3/s1/p1",
     ];
 
     [Test]
