@@ -128,6 +128,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             WinogradConv.BackwardWeight(device, g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
             return;
         }
+        if (typeof(T) == typeof(float) && DirectConvWeight.Applies(g))
+        {
+            DirectWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
+            return;
+        }
         if (typeof(T) == typeof(float) && PolyphaseConvWeight.Applies(g))
         {
             PolyphaseWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
@@ -205,6 +210,25 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         });
         device.Pool.Return(workspace);
         device.Pool.Return(kernel);
+    }
+
+    /// <summary>The stride-1 float32 weight gradient with few input channels, without a column matrix (<see cref="DirectConvWeight"/>), samples split across the cores.</summary>
+    private void DirectWeight(in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* dw, long ldw, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new DirectConv.Plan(g);
+        int size = DirectConvWeight.Workspace(g, plan);
+        var workspace = device.Pool.Rent<float>(parts * size);
+        var sums = device.Pool.Rent<float>(parts * DirectConvWeight.SumLength(g));
+        float* partSums = (float*)MatrixView<float>.Of(sums).Ptr();
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new DirectConvWeight.Samples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = size, Workspaces = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Sums = partSums, Input = input, GradOutput = gradOutput,
+        });
+        DirectConvWeight.Finish(g, partSums, parts, beta, dw, ldw);
+        device.Pool.Return(sums);
+        device.Pool.Return(workspace);
     }
 
     /// <summary>The stride-2 float32 weight gradient without a column matrix (<see cref="PolyphaseConvWeight"/>), samples split across the cores.</summary>

@@ -37,7 +37,7 @@ internal static unsafe class PaddedRow
 
     /// <summary>dst[0..n) ← src[0..n) in whole vectors, the last one overlapping (a row is too short for a call to memmove to pay).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* src, float* dst, int n)
+    public static void Copy(float* src, float* dst, int n)
     {
         if (n < 8 || !Avx.IsSupported)
         {

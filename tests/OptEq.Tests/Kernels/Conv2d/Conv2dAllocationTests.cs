@@ -17,19 +17,20 @@ public sealed class Conv2dAllocationTests
     [TestCase(1, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Im2Col)]
-    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm)
+    [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto, 1)] // one input channel: the direct weight gradient
+    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm, int inChannels = 6)
     {
         var previous = NativeConvolution.Algorithm;
         NativeConvolution.Algorithm = algorithm;
-        try { CheckSteadyState(batch, padding, stride); }
+        try { CheckSteadyState(batch, padding, stride, inChannels); }
         finally { NativeConvolution.Algorithm = previous; }
     }
 
-    private static void CheckSteadyState(int batch, ConvPadding padding, int stride)
+    private static void CheckSteadyState(int batch, ConvPadding padding, int stride, int inChannels)
     {
         using var device = new NativeCpuDevice();
-        var g = new Conv2dGeometry(6, 14, 14, 8, 3, 3, stride, 1, padding);
-        var pointwise = new Conv2dGeometry(6, 14, 14, 8, 1, 1);
+        var g = new Conv2dGeometry(inChannels, 14, 14, 8, 3, 3, stride, 1, padding);
+        var pointwise = new Conv2dGeometry(inChannels, 14, 14, 8, 1, 1);
         var pool = new Pool2dGeometry(8, g.OutHeight, g.OutWidth, 2, 2);
         using var x = device.FromArray(Enumerable.Range(0, batch * g.InputSize).Select(i => MathF.Sin(i)).ToArray(), batch, g.InputSize);
         using var w = device.FromArray(Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => MathF.Cos(i)).ToArray(), g.OutChannels, g.WeightColumns);

@@ -39,6 +39,10 @@ internal static class ConvCase
         "3:6×5×4→4:3×3/s2/p0",
         "1:4×2×3→5:3×3/s2/p2c",
         "2:5×6×5→4:1×1/s2/p1",
+        // Native stride-1 weight gradient with few input channels (direct, along positions): one channel, a kernel with
+        // fewer columns than a block (2×2: 4 of 6), 13 output channels (a last block of one), wrapped border.
+        "2:1×7×6→6:2×2/s1/p1",
+        "3:1×6×5→13:3×3/s1/p1c",
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
