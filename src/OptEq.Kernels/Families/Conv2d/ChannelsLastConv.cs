@@ -102,10 +102,10 @@ internal static unsafe class ChannelsLastConv
     {
         int h = g.Height, w = g.Width, p = g.Padding, c = g.InChannels, wp = plan.PaddedWidth;
         long row = (long)wp * c;
+        StagePlane(x, c, h, w, staged, wp, p, p);
         for (int y = 0; y < h; y++)
         {
             float* d = staged + (y + p) * row;
-            Transpose(x + (long)y * w, (long)h * w, c, w, d + (long)p * c, c, null, 0f);
             if (g.PaddingMode == ConvPadding.Zero)
             {
                 new Span<float>(d, p * c).Clear();
@@ -249,17 +249,51 @@ internal static unsafe class ChannelsLastConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StageGradient(in Conv2dGeometry g, in BackwardPlan plan, float* dy, float* staged)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, o = g.OutChannels;
-        long row = (long)plan.GridWidth * o;
-        new Span<float>(staged, (int)(plan.Top * row)).Clear();
-        for (int u = 0; u < oh; u++)
+        new Span<float>(staged, plan.StagedLength).Clear();
+        StagePlane(dy, g.OutChannels, g.OutHeight, g.OutWidth, staged, plan.GridWidth, plan.Top, plan.Left);
+    }
+
+    /// <summary>
+    /// grid[(top + y)·gridWidth + left + x][c] ← src[c, y, x] (channels planes of height × width) for the whole image, in
+    /// 8 × 8 tiles of 8 channels by 8 consecutive pixels (which may cross image rows), the tails scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StagePlane(float* src, int channels, int height, int width, float* grid, int gridWidth, int top, int left)
+    {
+        int pixels = height * width, c0 = 0;
+        if (channels == 1)
         {
-            float* d = staged + (plan.Top + u) * row;
-            new Span<float>(d, plan.Left * o).Clear();
-            Transpose(dy + (long)u * ow, (long)oh * ow, o, ow, d + (long)plan.Left * o, o, null, 0f);
-            new Span<float>(d + (long)(plan.Left + ow) * o, (int)(row - (long)(plan.Left + ow) * o)).Clear();
+            for (int y = 0; y < height; y++)
+                new ReadOnlySpan<float>(src + (long)y * width, width).CopyTo(new Span<float>(grid + (long)(top + y) * gridWidth + left, width));
+            return;
         }
-        new Span<float>(staged + (plan.Top + oh) * row, (int)((plan.GridHeight - plan.Top - oh) * row)).Clear();
+        float** dst = stackalloc float*[8];
+        for (; c0 + 8 <= channels; c0 += 8)
+        {
+            int y = 0, x = 0, p0 = 0;
+            for (; p0 + 8 <= pixels; p0 += 8)
+            {
+                for (int j = 0; j < 8; j++)
+                {
+                    dst[j] = grid + ((long)(top + y) * gridWidth + left + x) * channels + c0;
+                    if (++x == width) { x = 0; y++; }
+                }
+                TileTo(src + (long)c0 * pixels + p0, pixels, dst);
+            }
+            for (; p0 < pixels; p0++)
+            {
+                float* d = grid + ((long)(top + y) * gridWidth + left + x) * channels;
+                for (int c = c0; c < c0 + 8; c++) d[c] = src[(long)c * pixels + p0];
+                if (++x == width) { x = 0; y++; }
+            }
+        }
+        if (c0 == channels) return;
+        for (int y = 0; y < height; y++)
+        {
+            float* d = grid + ((long)(top + y) * gridWidth + left) * channels;
+            for (int x = 0; x < width; x++, d += channels)
+                for (int c = c0; c < channels; c++) d[c] = src[(long)c * pixels + y * width + x];
+        }
     }
 
     /// <summary>result ← the padded gradient over the plan's rows and columns, pixel-major (Width floats a pixel), phase by phase.</summary>
@@ -356,16 +390,18 @@ internal static unsafe class ChannelsLastConv
     /// For every pixel of the grid and every vector of the width output channels: out[pixel][o] = Σ_r Σ_{k &lt; run}
     /// in[pixel][rowOffset[r] + k]·weight[(r·run + k)·width + o]. Inputs and outputs: scratch for <see cref="Pixels"/> pointers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(in Grid grid, int* rowOffset, int rows, int run, float* weight, int width, float** inputs, float** outputs)
     {
-        int columns = grid.Columns, n = grid.Rows * columns;
+        int columns = grid.Columns, n = grid.Rows * columns, r = 0, s = 0;
         for (int p0 = 0; p0 < n; p0 += Pixels)
         {
             for (int t = 0; t < Pixels; t++)
             {
-                int p = Math.Min(p0 + t, n - 1), r = p / columns, s = p - r * columns;
                 inputs[t] = grid.In + r * grid.InRow + s * grid.InColumn;
                 outputs[t] = grid.Out + r * grid.OutRow + s * grid.OutColumn;
+                // Past the last pixel the block repeats it.
+                if (p0 + t + 1 < n && ++s == columns) { s = 0; r++; }
             }
             int o = 0;
             for (; o + 16 <= width; o += 16) Block16(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
@@ -488,6 +524,32 @@ internal static unsafe class ChannelsLastConv
         Emit(Avx.Permute2x128(u1, u5, 0x31), bias, 5, beta, dst + 5 * ldd);
         Emit(Avx.Permute2x128(u2, u6, 0x31), bias, 6, beta, dst + 6 * ldd);
         Emit(Avx.Permute2x128(u3, u7, 0x31), bias, 7, beta, dst + 7 * ldd);
+    }
+
+    /// <summary>dst[j][k] ← src[k·lds + j] for j, k &lt; 8: the transposed tile's rows to 8 destinations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileTo(float* src, long lds, float** dst)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst[0], Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst[1], Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst[2], Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst[3], Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst[4], Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst[5], Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst[6], Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst[7], Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -8,12 +8,14 @@ namespace OptEq.Tests.Kernels;
 [TestFixture]
 public sealed class Conv2dAllocationTests
 {
-    // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 the polyphase kernels; Im2Col the column
-    // matrix and the GEMM everywhere.
+    // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 the channels-last forward and input gradient
+    // and the polyphase weight gradient (Auto) or the polyphase kernels throughout (Direct); Im2Col the column matrix and
+    // the GEMM everywhere.
     [TestCase(8, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(8, ConvPadding.Circular, 1, NativeConvAlgorithm.Direct)]
     [TestCase(8, ConvPadding.Circular, 2, NativeConvAlgorithm.Auto)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Auto)]
+    [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Direct)]
     [TestCase(1, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Im2Col)]
