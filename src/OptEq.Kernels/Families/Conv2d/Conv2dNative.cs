@@ -28,8 +28,8 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
-        // Stride 2: channels-last under Auto (measured faster than the polyphase kernel at 16×28×28 → 32 and 32×14×14 → 32, and
-        // at least level with im2col + GEMM with one input channel); Direct keeps PolyphaseConv for comparison.
+        // Stride 2: channels-last under Auto where it measured faster (ChannelsLastConv.AppliesForward: ≥ 8 channels each
+        // way, one input channel, < 4 output channels); Direct keeps PolyphaseConv for comparison.
         if (typeof(T) == typeof(float) && ChannelsLastConv.AppliesForward(g))
         {
             ChannelsLastForward(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
@@ -67,8 +67,9 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             device.Pool.Return(flipped);
             return;
         }
-        // Stride 2 with ≥ 4 input channels: channels-last under Auto (measured 1.4–2× the polyphase kernel and the grouped
-        // im2col at 16×28×28 → 32 and 32×14×14 → 32); under Direct the comparison below still holds.
+        // Stride 2 with ≥ 8 input channels: channels-last under Auto (measured 1.4–2× the polyphase kernel and the grouped
+        // im2col at 16×28×28 → 32 and 32×14×14 → 32; see ChannelsLastConv.AppliesBackwardInput); otherwise, and under
+        // Direct, the comparison below still holds.
         if (typeof(T) == typeof(float) && ChannelsLastConv.AppliesBackwardInput(g))
         {
             ChannelsLastBackwardInput(g, batch, Floats(gradOutput), (float*)weight.Ptr(), weight.RowStride, Floats(gradInput), float.CreateTruncating(beta));

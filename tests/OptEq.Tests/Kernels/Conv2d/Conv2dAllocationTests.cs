@@ -30,8 +30,11 @@ public sealed class Conv2dAllocationTests
     private static void CheckSteadyState(int batch, ConvPadding padding, int stride)
     {
         using var device = new NativeCpuDevice();
-        var g = new Conv2dGeometry(6, 14, 14, 8, 3, 3, stride, 1, padding);
-        var pointwise = new Conv2dGeometry(6, 14, 14, 8, 1, 1);
+        var g = new Conv2dGeometry(8, 14, 14, 8, 3, 3, stride, 1, padding);
+        var pointwise = new Conv2dGeometry(8, 14, 14, 8, 1, 1);
+        if (stride == 2 && NativeConvolution.Algorithm == NativeConvAlgorithm.Auto && System.Runtime.Intrinsics.X86.Fma.IsSupported
+            && System.Runtime.Intrinsics.X86.Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256)
+            Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g), "stride 2 under Auto reaches the channels-last kernels");
         var pool = new Pool2dGeometry(8, g.OutHeight, g.OutWidth, 2, 2);
         using var x = device.FromArray(Enumerable.Range(0, batch * g.InputSize).Select(i => MathF.Sin(i)).ToArray(), batch, g.InputSize);
         using var w = device.FromArray(Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => MathF.Cos(i)).ToArray(), g.OutChannels, g.WeightColumns);
