@@ -15,9 +15,8 @@ namespace OptEq.Kernels.Native;
 /// floats) with wT's rows for i: each float of the run is broadcast and multiplied into vectors of 8 output channels.
 /// </para>
 /// <para>
-/// Input gradient: padded row 2U + a, column 2V + b of the gradient
-/// collects the taps (2k + a, 2l + b): dxp[2U + a][2V + b][c] = Σ_{k,l,o} w[o, c, 2k + a, 2l + b]·dy[o, U − k, V − l].
-/// So each of the four phases (a, b) is the same product over dy staged channels-last (dyT[U][V][o], a zero border of
+/// Input gradient (the forward map's transpose): padded row 2U + a, column 2V + b of the gradient collects the taps
+/// (2k + a, 2l + b): dxp[2U + a][2V + b][c] = Σ_{k,l,o} w[o, c, 2k + a, 2l + b]·dy[o, U − k, V − l]. So each of the four phases (a, b) is the same product over dy staged channels-last (dyT[U][V][o], a zero border of
 /// Top rows above and Left columns before so every read is in range), kernel row k reading the run
 /// dyT[U − k][V − Lb + 1 .. V][·] against the phase's packed weight [k][l reversed][o][c] (c contiguous).
 /// </para>
