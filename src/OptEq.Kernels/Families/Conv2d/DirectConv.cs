@@ -7,9 +7,13 @@ namespace OptEq.Kernels.Native;
 /// <summary>Which algorithms the native backend may use for a convolution (for benchmarks that compare them; results agree either way).</summary>
 public enum NativeConvAlgorithm
 {
-    /// <summary>The fastest that applies: Winograd F(2×2, 3×3) for 3×3 stride-1 float32, the direct kernel for other float32 stride-1, else im2col.</summary>
+    /// <summary>
+    /// The fastest that applies: Winograd F(2×2, 3×3) for 3×3 stride-1 float32, the direct kernel for other float32
+    /// stride-1, the channels-last kernels (<see cref="ChannelsLastConv"/>) for the float32 stride-2 forward and input
+    /// gradient, else im2col.
+    /// </summary>
     Auto,
-    /// <summary>As Auto without Winograd: the direct kernel where it applies, else im2col.</summary>
+    /// <summary>As Auto without Winograd and channels-last: the direct (stride 1) and polyphase (stride 2) kernels where they apply, else im2col.</summary>
     Direct,
     /// <summary>Always the column matrix and the packed GEMM.</summary>
     Im2Col,

@@ -8,17 +8,19 @@ namespace OptEq.Tests.Kernels;
 [TestFixture]
 public sealed class Conv2dAllocationTests
 {
-    // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 the polyphase kernels; Im2Col the column
-    // matrix and the GEMM everywhere.
+    // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 the channels-last forward and input gradient
+    // and the polyphase weight gradient (Auto) or the polyphase kernels throughout (Direct); Im2Col the column matrix and
+    // the GEMM everywhere.
     [TestCase(8, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(8, ConvPadding.Circular, 1, NativeConvAlgorithm.Direct)]
     [TestCase(8, ConvPadding.Circular, 2, NativeConvAlgorithm.Auto)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Auto)]
+    [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Direct)]
     [TestCase(1, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto, 1)] // one input channel: the direct weight gradient
-    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm, int inChannels = 6)
+    public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm, int inChannels = 8)
     {
         var previous = NativeConvolution.Algorithm;
         NativeConvolution.Algorithm = algorithm;
@@ -31,6 +33,9 @@ public sealed class Conv2dAllocationTests
         using var device = new NativeCpuDevice();
         var g = new Conv2dGeometry(inChannels, 14, 14, 8, 3, 3, stride, 1, padding);
         var pointwise = new Conv2dGeometry(inChannels, 14, 14, 8, 1, 1);
+        if (stride == 2 && NativeConvolution.Algorithm == NativeConvAlgorithm.Auto && System.Runtime.Intrinsics.X86.Fma.IsSupported
+            && System.Runtime.Intrinsics.X86.Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256)
+            Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g), "stride 2 under Auto reaches the channels-last kernels");
         var pool = new Pool2dGeometry(8, g.OutHeight, g.OutWidth, 2, 2);
         using var x = device.FromArray(Enumerable.Range(0, batch * g.InputSize).Select(i => MathF.Sin(i)).ToArray(), batch, g.InputSize);
         using var w = device.FromArray(Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => MathF.Cos(i)).ToArray(), g.OutChannels, g.WeightColumns);

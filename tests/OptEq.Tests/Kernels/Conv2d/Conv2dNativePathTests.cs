@@ -27,6 +27,22 @@ public sealed class Conv2dNativePathTests
             Assert.That(Count(g => PolyphaseConvTranspose.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 input gradient, {border} padding");
             Assert.That(Count(g => PolyphaseConvWeight.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 weight gradient, {border} padding");
         }
+        foreach (bool circular in new[] { false, true })
+        {
+            string border = circular ? "circular" : "zero";
+            Assert.That(Count(g => ChannelsLastConv.AppliesForward(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 channels-last forward, {border} padding");
+            Assert.That(Count(g => ChannelsLastConv.AppliesBackwardInput(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 channels-last input gradient, {border} padding");
+        }
+        // The channels-last blocks: a 16-wide block with an 8-wide tail and channel counts off whole vectors, both ways; one
+        // input channel; a 1×1 image.
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.OutChannels > 16 && (g.OutChannels + 7) / 8 % 2 == 1), "a forward 16-wide block plus an 8-wide tail with partly empty lanes");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.OutChannels % 8 != 0 && g.OutChannels > 8), "a forward output channel count off whole vectors");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels > 16 && (g.InChannels + 7) / 8 % 2 == 1), "an input gradient 16-wide block plus an 8-wide tail");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels % 8 != 0 && g.InChannels < 16), "an input gradient with one vector partly empty");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.InChannels == 1), "one input channel at stride 2");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.InChannels > 1 && g.OutChannels < 4), "fewer than 4 output channels at stride 2");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g is { Height: 1, Width: 1 }), "a 1×1 image at stride 2");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.KernelHeight == 1), "a 1×1 kernel at stride 2 (phases without taps)");
         // Kernels with an even size and a 1×1 kernel (a phase without taps) at stride 2, both ways.
         Assert.That(geometries.Any(g => PolyphaseConvTranspose.Applies(g) && PolyphaseConv.Applies(g) && (g.KernelHeight % 2 == 0 || g.KernelWidth % 2 == 0)), "an even kernel size at stride 2");
         Assert.That(geometries.Any(g => PolyphaseConvTranspose.Applies(g) && PolyphaseConv.Applies(g) && g.KernelHeight == 1), "a 1×1 kernel at stride 2");

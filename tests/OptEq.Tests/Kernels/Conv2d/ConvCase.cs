@@ -43,6 +43,17 @@ internal static class ConvCase
         // fewer columns than a block (2×2: 4 of 6), 13 output channels (a last block of one), wrapped border.
         "2:1×7×6→6:2×2/s1/p1",
         "3:1×6×5→13:3×3/s1/p1c",
+        // Native stride-2 channels-last path (≥ 8 channels, one input channel or < 4 output channels): channel counts off
+        // whole vectors both ways (13 and 20 output channels: a 16-wide block and an 8-wide tail; 17, 10 and 9 input
+        // channels), one input channel, 1×1 images, a 1×1 kernel, odd sizes, padding 0/1/2 zero and circular.
+        "3:17×5×7→13:3×3/s2/p1",
+        "2:1×9×7→5:3×3/s2/p1c",
+        "3:1×7×9→8:5×5/s2/p2",
+        "3:8×1×1→20:3×3/s2/p1",
+        "1:9×7×9→3:3×3/s2/p2c",
+        "2:9×1×1→5:1×1/s2/p0",
+        "3:10×7×9→13:2×3/s2/p1c",
+        "2:12×5×6→9:5×5/s2/p2c",
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
