@@ -513,22 +513,15 @@ internal static unsafe class ChannelsLastConv
         var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
         var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
         var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Emit(Avx.Permute2x128(u0, u4, 0x20), bias, 0, beta, dst);
-        if (count > 1) Emit(Avx.Permute2x128(u1, u5, 0x20), bias, 1, beta, dst + ldd);
-        if (count > 2) Emit(Avx.Permute2x128(u2, u6, 0x20), bias, 2, beta, dst + 2 * ldd);
-        if (count > 3) Emit(Avx.Permute2x128(u3, u7, 0x20), bias, 3, beta, dst + 3 * ldd);
-        if (count > 4) Emit(Avx.Permute2x128(u0, u4, 0x31), bias, 4, beta, dst + 4 * ldd);
-        if (count > 5) Emit(Avx.Permute2x128(u1, u5, 0x31), bias, 5, beta, dst + 5 * ldd);
-        if (count > 6) Emit(Avx.Permute2x128(u2, u6, 0x31), bias, 6, beta, dst + 6 * ldd);
-        if (count > 7) Emit(Avx.Permute2x128(u3, u7, 0x31), bias, 7, beta, dst + 7 * ldd);
+        Transpose8x8.InRegisters(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        Emit(r0, bias, 0, beta, dst);
+        if (count > 1) Emit(r1, bias, 1, beta, dst + ldd);
+        if (count > 2) Emit(r2, bias, 2, beta, dst + 2 * ldd);
+        if (count > 3) Emit(r3, bias, 3, beta, dst + 3 * ldd);
+        if (count > 4) Emit(r4, bias, 4, beta, dst + 4 * ldd);
+        if (count > 5) Emit(r5, bias, 5, beta, dst + 5 * ldd);
+        if (count > 6) Emit(r6, bias, 6, beta, dst + 6 * ldd);
+        if (count > 7) Emit(r7, bias, 7, beta, dst + 7 * ldd);
     }
 
     /// <summary>dst[j][k] ← src[k·lds + j] for j, k &lt; 8: the transposed tile's rows to 8 destinations.</summary>
@@ -539,22 +532,9 @@ internal static unsafe class ChannelsLastConv
         var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
         var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
         var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst[0], Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst[1], Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst[2], Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst[3], Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst[4], Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst[5], Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst[6], Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst[7], Avx.Permute2x128(u3, u7, 0x31));
+        Transpose8x8.InRegisters(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        Avx.Store(dst[0], r0); Avx.Store(dst[1], r1); Avx.Store(dst[2], r2); Avx.Store(dst[3], r3);
+        Avx.Store(dst[4], r4); Avx.Store(dst[5], r5); Avx.Store(dst[6], r6); Avx.Store(dst[7], r7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
