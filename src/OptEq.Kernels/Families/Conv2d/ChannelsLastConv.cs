@@ -50,6 +50,9 @@ internal static unsafe class ChannelsLastConv
     /// </summary>
     public static bool AppliesBackwardInput(in Conv2dGeometry g) => g.Stride == 2 && g.InChannels >= 8 && Supported;
 
+    /// <summary>Register blocks of <see cref="Pixels"/> over n pixels: the steps a sample's prefetch is spread over.</summary>
+    private static int Blocks(int n) => (n + Pixels - 1) / Pixels;
+
     /// <summary>n rounded up to whole 8-float vectors.</summary>
     private static int Vectors(int n) => (n + 7) & ~7;
 
@@ -142,7 +145,7 @@ internal static unsafe class ChannelsLastConv
     }
 
     /// <summary>result[q·Width + o] for output pixel q from the staged sample and the packed weight.</summary>
-    public static void Forward(in Conv2dGeometry g, in ForwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs)
+    public static void Forward(in Conv2dGeometry g, in ForwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
     {
         int c = g.InChannels, kh = g.KernelHeight;
         int* rowOffset = stackalloc int[kh];
@@ -153,7 +156,7 @@ internal static unsafe class ChannelsLastConv
             In = staged, InRow = 2L * plan.PaddedWidth * c, InColumn = 2L * c,
             Out = result, OutRow = (long)g.OutWidth * plan.Width, OutColumn = plan.Width,
         };
-        Run(grid, rowOffset, kh, g.KernelWidth * c, packed, plan.Width, inputs, outputs);
+        Run(grid, rowOffset, kh, g.KernelWidth * c, packed, plan.Width, inputs, outputs, ref prefetch);
     }
 
     /// <summary>The forward pass of a batch: samples split across the cores, each part with its own workspace.</summary>
@@ -176,8 +179,9 @@ internal static unsafe class ChannelsLastConv
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
                 for (int b = b0; b < b1; b++)
                 {
+                    var next = new NextSamplePrefetch(b + 1 < b1 ? Input[b + 1] : null, G.InputSize, Blocks(G.OutPixels));
                     Stage(G, Plan, Input[b], staged);
-                    Forward(G, Plan, staged, Kernel, result, inputs, outputs);
+                    Forward(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Transpose(result, Plan.Width, G.OutPixels, G.OutChannels, Output[b], G.OutPixels, Bias, Beta);
                 }
             }
@@ -265,7 +269,7 @@ internal static unsafe class ChannelsLastConv
     /// 8 × 8 tiles of 8 channels by 8 consecutive pixels (which may cross image rows), the tails scalar.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StagePlane(float* src, int channels, int height, int width, float* grid, int gridWidth, int top, int left)
+    public static void StagePlane(float* src, int channels, int height, int width, float* grid, int gridWidth, int top, int left)
     {
         int pixels = height * width, c0 = 0;
         if (channels == 1)
@@ -304,7 +308,7 @@ internal static unsafe class ChannelsLastConv
     }
 
     /// <summary>result ← the padded gradient over the plan's rows and columns, pixel-major (Width floats a pixel), phase by phase.</summary>
-    public static void Phases(in Conv2dGeometry g, in BackwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs)
+    public static void Phases(in Conv2dGeometry g, in BackwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
     {
         int o = g.OutChannels, columns = plan.EndColumn - plan.FirstColumn;
         int* rowOffset = stackalloc int[Taps(g.KernelHeight, 0)];
@@ -323,7 +327,7 @@ internal static unsafe class ChannelsLastConv
                     Out = result + ((long)(2 * u0 + a - plan.FirstRow) * columns + 2 * v0 + b - plan.FirstColumn) * plan.Width,
                     OutRow = 2L * columns * plan.Width, OutColumn = 2L * plan.Width,
                 };
-                Run(grid, rowOffset, rows, cols * o, packed, plan.Width, inputs, outputs);
+                Run(grid, rowOffset, rows, cols * o, packed, plan.Width, inputs, outputs, ref prefetch);
                 packed += (long)rows * cols * o * plan.Width;
             }
     }
@@ -383,8 +387,9 @@ internal static unsafe class ChannelsLastConv
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
                 for (int b = b0; b < b1; b++)
                 {
+                    var next = new NextSamplePrefetch(b + 1 < b1 ? GradOutput[b + 1] : null, G.OutputSize, Blocks((Plan.EndRow - Plan.FirstRow) * (Plan.EndColumn - Plan.FirstColumn)));
                     StageGradient(G, Plan, GradOutput[b], staged);
-                    Phases(G, Plan, staged, Kernel, result, inputs, outputs);
+                    Phases(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Store(G, Plan, result, Beta, GradInput[b]);
                 }
             }
@@ -398,7 +403,7 @@ internal static unsafe class ChannelsLastConv
     /// in[pixel][rowOffset[r] + k]·weight[(r·run + k)·width + o]. Inputs and outputs: scratch for <see cref="Pixels"/> pointers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run(in Grid grid, int* rowOffset, int rows, int run, float* weight, int width, float** inputs, float** outputs)
+    private static void Run(in Grid grid, int* rowOffset, int rows, int run, float* weight, int width, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
     {
         int columns = grid.Columns, n = grid.Rows * columns, r = 0, s = 0;
         for (int p0 = 0; p0 < n; p0 += Pixels)
@@ -410,6 +415,7 @@ internal static unsafe class ChannelsLastConv
                 // Past the last pixel the block repeats it.
                 if (p0 + t + 1 < n && ++s == columns) { s = 0; r++; }
             }
+            prefetch.Step();
             int o = 0;
             for (; o + 16 <= width; o += 16) Block16(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
             if (o < width) Block8(inputs, outputs, o, rowOffset, rows, run, weight + o, width);

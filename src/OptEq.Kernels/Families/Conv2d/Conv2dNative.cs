@@ -148,9 +148,9 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             DirectWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
             return;
         }
-        if (typeof(T) == typeof(float) && PolyphaseConvWeight.Applies(g))
+        if (typeof(T) == typeof(float) && StridedConvWeight.Applies(g))
         {
-            PolyphaseWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
+            StridedWeight(g, batch, Floats(input), Floats(gradOutput), (float*)dw, ldw, float.CreateTruncating(beta));
             return;
         }
         int parts = Parts(batch);
@@ -282,21 +282,21 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         device.Pool.Return(workspace);
     }
 
-    /// <summary>The stride-2 float32 weight gradient without a column matrix (<see cref="PolyphaseConvWeight"/>), samples split across the cores.</summary>
-    private void PolyphaseWeight(in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* dw, long ldw, float beta)
+    /// <summary>The stride-2 float32 weight gradient without a column matrix (<see cref="StridedConvWeight"/>), samples split across the cores.</summary>
+    private void StridedWeight(in Conv2dGeometry g, int batch, RowPointer<float> input, RowPointer<float> gradOutput, float* dw, long ldw, float beta)
     {
         int parts = Parts(batch);
-        var plan = new PolyphaseConv.Plan(g);
-        int size = PolyphaseConvWeight.Workspace(g, plan);
+        var plan = new DirectConv.Plan(g);
+        int size = StridedConvWeight.Workspace(g, plan);
         var workspace = device.Pool.Rent<float>(parts * size);
-        var sums = device.Pool.Rent<float>(parts * PolyphaseConvWeight.SumLength(g));
+        var sums = device.Pool.Rent<float>(parts * StridedConvWeight.SumLength(g));
         float* partSums = (float*)MatrixView<float>.Of(sums).Ptr();
-        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConvWeight.Samples
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new StridedConvWeight.Samples
         {
             G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = size, Workspaces = (float*)MatrixView<float>.Of(workspace).Ptr(),
             Sums = partSums, Input = input, GradOutput = gradOutput,
         });
-        PolyphaseConvWeight.Finish(g, partSums, parts, beta, dw, ldw);
+        StridedConvWeight.Finish(g, partSums, parts, beta, dw, ldw);
         device.Pool.Return(sums);
         device.Pool.Return(workspace);
     }

@@ -40,7 +40,8 @@ internal static unsafe class PolyphaseConv
             // The last position block of the last channel reads up to Positions + the largest shift past that channel's start.
             int maxShift = 3 * PhasePlane + (g.KernelHeight - 1) / 2 * PhaseWidth + (g.KernelWidth - 1) / 2;
             PhasedLength = (g.InChannels - 1) * Plane + Math.Max(Plane, Positions + maxShift);
-            RowLength = 2 * PhaseWidth + 8;
+            StagedRow = (2 * PhaseWidth + 8 + 7) / 8 * 8;
+            RowLength = 2 * PhaseHeight * StagedRow;
             OutputLength = g.OutChannels * Positions;
         }
 
@@ -54,6 +55,9 @@ internal static unsafe class PolyphaseConv
         /// <summary>Output positions computed per channel: OutHeight·Wph rounded up to whole blocks.</summary>
         public int Positions { get; }
         public int PhasedLength { get; }
+        /// <summary>Floats per staged padded row: 2·Wph + 8 readable entries, rounded up to whole vectors.</summary>
+        public int StagedRow { get; }
+        /// <summary>The staged rows of one channel: 2·Hph rows of <see cref="StagedRow"/>.</summary>
         public int RowLength { get; }
         public int OutputLength { get; }
         public int Workspace => RowLength + PhasedLength + OutputLength;
@@ -61,29 +65,32 @@ internal static unsafe class PolyphaseConv
 
     /// <summary>
     /// phased ← the four phase planes of each channel of x padded (zeros or the image wrapped around); the entries past a
-    /// short phase (odd Hp or Wp) and after the last channel are zeros. row: scratch of <see cref="Plan.RowLength"/>.
+    /// short phase (odd Hp or Wp) and after the last channel are zeros. rows: scratch of <see cref="Plan.RowLength"/>.
+    /// A channel's rows are all staged (border added) before the first is split: a split loads whole vectors across the
+    /// few stores that built its row, and loading them right after those stores stalls until the stores reach the cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Split(in Conv2dGeometry g, in Plan plan, float* x, float* phased, float* row)
+    public static void Split(in Conv2dGeometry g, in Plan plan, float* x, float* phased, float* rows)
     {
-        int h = g.Height, w = g.Width, p = g.Padding, wph = plan.PhaseWidth, pp = plan.PhasePlane;
+        int h = g.Height, w = g.Width, p = g.Padding, wph = plan.PhaseWidth, pp = plan.PhasePlane, staged = plan.StagedRow;
         bool circular = g.PaddingMode == ConvPadding.Circular;
-        new Span<float>(row + plan.PaddedWidth, plan.RowLength - plan.PaddedWidth).Clear();
+        // Entries past the padded width (read by the split of an odd width) stay zero from this clear.
+        new Span<float>(rows, plan.RowLength).Clear();
         for (int c = 0; c < g.InChannels; c++)
         {
             float* src = x + (long)c * h * w, dst = phased + (long)c * plan.Plane;
             for (int r = 0; r < 2 * plan.PhaseHeight; r++)
+                if (PaddedRow.Source(src, r, h, w, p, circular) is var s && s != null) PaddedRow.Fill(s, w, p, circular, rows + r * staged);
+            for (int r = 0; r < 2 * plan.PhaseHeight; r++)
             {
                 float* even = dst + (r & 1) * 2 * pp + (r >> 1) * wph, odd = even + pp;
-                float* s = PaddedRow.Source(src, r, h, w, p, circular);
-                if (s == null)
+                if (PaddedRow.Source(src, r, h, w, p, circular) == null)
                 {
                     new Span<float>(even, wph).Clear();
                     new Span<float>(odd, wph).Clear();
                     continue;
                 }
-                PaddedRow.Fill(s, w, p, circular, row);
-                PaddedRow.Deinterleave(row, wph, even, odd);
+                PaddedRow.Deinterleave(rows + r * staged, wph, even, odd);
             }
         }
         new Span<float>(phased + (long)g.InChannels * plan.Plane, plan.PhasedLength - g.InChannels * plan.Plane).Clear();

@@ -25,7 +25,7 @@ public sealed class Conv2dNativePathTests
             Assert.That(Count(g => DirectConvWeight.Applies(g), circular), Is.GreaterThanOrEqualTo(2), $"stride-1 weight gradient with few input channels, {border} padding");
             Assert.That(Count(g => PolyphaseConv.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 forward, {border} padding");
             Assert.That(Count(g => PolyphaseConvTranspose.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 input gradient, {border} padding");
-            Assert.That(Count(g => PolyphaseConvWeight.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 weight gradient, {border} padding");
+            Assert.That(Count(g => StridedConvWeight.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"stride-2 weight gradient, {border} padding");
         }
         foreach (bool circular in new[] { false, true })
         {
