@@ -145,7 +145,7 @@ internal static unsafe class ChannelsLastConv
     }
 
     /// <summary>result[q·Width + o] for output pixel q from the staged sample and the packed weight.</summary>
-    public static void Forward(in Conv2dGeometry g, in ForwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
+    public static void Forward(in Conv2dGeometry g, in ForwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref SamplePrefetch prefetch)
     {
         int c = g.InChannels, kh = g.KernelHeight;
         int* rowOffset = stackalloc int[kh];
@@ -179,7 +179,7 @@ internal static unsafe class ChannelsLastConv
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
                 for (int b = b0; b < b1; b++)
                 {
-                    var next = new NextSamplePrefetch(b + 1 < b1 ? Input[b + 1] : null, G.InputSize, Blocks(G.OutPixels));
+                    var next = new SamplePrefetch(Output[b], G.OutputSize, b + 1 < b1 ? Input[b + 1] : null, G.InputSize, Blocks(G.OutPixels));
                     Stage(G, Plan, Input[b], staged);
                     Forward(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Transpose(result, Plan.Width, G.OutPixels, G.OutChannels, Output[b], G.OutPixels, Bias, Beta);
@@ -308,7 +308,7 @@ internal static unsafe class ChannelsLastConv
     }
 
     /// <summary>result ← the padded gradient over the plan's rows and columns, pixel-major (Width floats a pixel), phase by phase.</summary>
-    public static void Phases(in Conv2dGeometry g, in BackwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
+    public static void Phases(in Conv2dGeometry g, in BackwardPlan plan, float* staged, float* packed, float* result, float** inputs, float** outputs, ref SamplePrefetch prefetch)
     {
         int o = g.OutChannels, columns = plan.EndColumn - plan.FirstColumn;
         int* rowOffset = stackalloc int[Taps(g.KernelHeight, 0)];
@@ -387,7 +387,8 @@ internal static unsafe class ChannelsLastConv
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
                 for (int b = b0; b < b1; b++)
                 {
-                    var next = new NextSamplePrefetch(b + 1 < b1 ? GradOutput[b + 1] : null, G.OutputSize, Blocks((Plan.EndRow - Plan.FirstRow) * (Plan.EndColumn - Plan.FirstColumn)));
+                    var next = new SamplePrefetch(GradInput[b], G.InputSize, b + 1 < b1 ? GradOutput[b + 1] : null, G.OutputSize,
+                        Blocks((Plan.EndRow - Plan.FirstRow) * (Plan.EndColumn - Plan.FirstColumn)));
                     StageGradient(G, Plan, GradOutput[b], staged);
                     Phases(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Store(G, Plan, result, Beta, GradInput[b]);
@@ -401,34 +402,69 @@ internal static unsafe class ChannelsLastConv
     /// <summary>
     /// For every pixel of the grid and every vector of the width output channels: out[pixel][o] = Σ_r Σ_{k &lt; run}
     /// in[pixel][rowOffset[r] + k]·weight[(r·run + k)·width + o]. Inputs and outputs: scratch for <see cref="Pixels"/> pointers.
+    /// <para>
+    /// The pixels are covered exactly by blocks of 6 and 5 where they can be (any count from 20 on): a 7 × 7 output has
+    /// 49 pixels, and 6-pixel blocks alone spent a ninth of the products on a last block of one pixel repeated. A
+    /// 5-pixel block does as many FMAs per load as a 6-pixel one, less one broadcast. Below that the last 6-pixel block
+    /// repeats its last pixel.
+    /// </para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run(in Grid grid, int* rowOffset, int rows, int run, float* weight, int width, float** inputs, float** outputs, ref NextSamplePrefetch prefetch)
+    private static void Run(in Grid grid, int* rowOffset, int rows, int run, float* weight, int width, float** inputs, float** outputs, ref SamplePrefetch prefetch)
     {
         int columns = grid.Columns, n = grid.Rows * columns, r = 0, s = 0;
-        for (int p0 = 0; p0 < n; p0 += Pixels)
+        int blocks = Blocks(n), fives = Pixels * blocks - n;
+        if (fives > blocks) fives = 0;
+        for (int block = 0, p0 = 0; block < blocks; block++)
         {
-            for (int t = 0; t < Pixels; t++)
+            int count = block < blocks - fives ? Pixels : Pixels - 1;
+            for (int t = 0; t < count; t++)
             {
                 inputs[t] = grid.In + r * grid.InRow + s * grid.InColumn;
                 outputs[t] = grid.Out + r * grid.OutRow + s * grid.OutColumn;
                 // Past the last pixel the block repeats it.
                 if (p0 + t + 1 < n && ++s == columns) { s = 0; r++; }
             }
+            p0 += count;
             prefetch.Step();
             int o = 0;
-            for (; o + 16 <= width; o += 16) Block16(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
-            if (o < width) Block8(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+            if (count == Pixels)
+            {
+                for (; o + 16 <= width; o += 16) Block16<Six>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                if (o < width) Block8<Six>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+            }
+            else
+            {
+                for (; o + 16 <= width; o += 16) Block16<Five>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                if (o < width) Block8<Five>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+            }
         }
     }
 
-    /// <summary>6 pixels × 16 output channels: 12 accumulators, per input float 2 weight loads, 6 broadcasts, 12 FMAs.</summary>
+    /// <summary>How many pixels a register block computes: a type, so that the JIT compiles each block size on its own with the unused pixel's code removed.</summary>
+    private interface IBlockPixels
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct Six : IBlockPixels
+    {
+        public static int Count => 6;
+    }
+
+    private struct Five : IBlockPixels
+    {
+        public static int Count => 5;
+    }
+
+    /// <summary>6 (or 5) pixels × 16 output channels: 12 accumulators, per input float 2 weight loads, 6 broadcasts, 12 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block16(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
+    private static void Block16<TPixels>(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
+        where TPixels : struct, IBlockPixels
     {
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default;
         Vector256<float> d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
-        float* x0 = inputs[0], x1 = inputs[1], x2 = inputs[2], x3 = inputs[3], x4 = inputs[4], x5 = inputs[5];
+        float* x0 = inputs[0], x1 = inputs[1], x2 = inputs[2], x3 = inputs[3], x4 = inputs[4], x5 = TPixels.Count > 5 ? inputs[5] : null;
         for (int r = 0; r < rows; r++)
         {
             int offset = rowOffset[r];
@@ -448,8 +484,11 @@ internal static unsafe class ChannelsLastConv
                 d0 = Fma.MultiplyAdd(v, w0, d0); d1 = Fma.MultiplyAdd(v, w1, d1);
                 v = Avx.BroadcastScalarToVector256(p4 + k);
                 e0 = Fma.MultiplyAdd(v, w0, e0); e1 = Fma.MultiplyAdd(v, w1, e1);
-                v = Avx.BroadcastScalarToVector256(p5 + k);
-                f0 = Fma.MultiplyAdd(v, w0, f0); f1 = Fma.MultiplyAdd(v, w1, f1);
+                if (TPixels.Count > 5)
+                {
+                    v = Avx.BroadcastScalarToVector256(p5 + k);
+                    f0 = Fma.MultiplyAdd(v, w0, f0); f1 = Fma.MultiplyAdd(v, w1, f1);
+                }
             }
         }
         float* y = outputs[0] + o; Avx.Store(y, a0); Avx.Store(y + 8, a1);
@@ -457,15 +496,19 @@ internal static unsafe class ChannelsLastConv
         y = outputs[2] + o; Avx.Store(y, c0); Avx.Store(y + 8, c1);
         y = outputs[3] + o; Avx.Store(y, d0); Avx.Store(y + 8, d1);
         y = outputs[4] + o; Avx.Store(y, e0); Avx.Store(y + 8, e1);
-        y = outputs[5] + o; Avx.Store(y, f0); Avx.Store(y + 8, f1);
+        if (TPixels.Count > 5)
+        {
+            y = outputs[5] + o; Avx.Store(y, f0); Avx.Store(y + 8, f1);
+        }
     }
 
-    /// <summary>6 pixels × 8 output channels: the last group of 8 when the width is not a multiple of 16.</summary>
+    /// <summary>6 (or 5) pixels × 8 output channels: the last group of 8 when the width is not a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block8(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
+    private static void Block8<TPixels>(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
+        where TPixels : struct, IBlockPixels
     {
         Vector256<float> a = default, b = default, c = default, d = default, e = default, f = default;
-        float* x0 = inputs[0], x1 = inputs[1], x2 = inputs[2], x3 = inputs[3], x4 = inputs[4], x5 = inputs[5];
+        float* x0 = inputs[0], x1 = inputs[1], x2 = inputs[2], x3 = inputs[3], x4 = inputs[4], x5 = TPixels.Count > 5 ? inputs[5] : null;
         for (int r = 0; r < rows; r++)
         {
             int offset = rowOffset[r];
@@ -479,11 +522,12 @@ internal static unsafe class ChannelsLastConv
                 c = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(p2 + k), w0, c);
                 d = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(p3 + k), w0, d);
                 e = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(p4 + k), w0, e);
-                f = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(p5 + k), w0, f);
+                if (TPixels.Count > 5) f = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(p5 + k), w0, f);
             }
         }
         Avx.Store(outputs[0] + o, a); Avx.Store(outputs[1] + o, b); Avx.Store(outputs[2] + o, c);
-        Avx.Store(outputs[3] + o, d); Avx.Store(outputs[4] + o, e); Avx.Store(outputs[5] + o, f);
+        Avx.Store(outputs[3] + o, d); Avx.Store(outputs[4] + o, e);
+        if (TPixels.Count > 5) Avx.Store(outputs[5] + o, f);
     }
 
     // ---------------------------------------------------------------- layout

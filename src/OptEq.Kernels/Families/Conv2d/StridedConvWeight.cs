@@ -75,7 +75,7 @@ internal static unsafe class StridedConvWeight
 
     /// <summary>sums[n, o] += Σ_(r,s) staged[r·OutWidth + s, o]·padded[offsets[n] + 2r·Wp + 2s].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Accumulate(in Conv2dGeometry g, in DirectConv.Plan plan, float* staged, float* padded, int* offsets, float* sums, ref NextSamplePrefetch nextInput, ref NextSamplePrefetch nextGradient)
+    public static void Accumulate(in Conv2dGeometry g, in DirectConv.Plan plan, float* staged, float* padded, int* offsets, float* sums, ref SamplePrefetch next)
     {
         int padded6 = Columns(g), ld = Channels(g);
         float** x = stackalloc float*[ColumnBlock];
@@ -84,8 +84,7 @@ internal static unsafe class StridedConvWeight
             for (int k = 0; k < ColumnBlock; k++) x[k] = padded + offsets[n + k];
             for (int o = 0; o < ld; o += ChannelBlock)
             {
-                nextInput.Step();
-                nextGradient.Step();
+                next.Step();
                 Block(staged + o, ld, x, g.OutHeight, g.OutWidth, 2 * plan.PaddedWidth, sums + (long)n * ld + o, ld);
             }
         }
@@ -167,11 +166,10 @@ internal static unsafe class StridedConvWeight
                 ColumnOffsets(G, Plan, offsets);
                 for (int b = b0; b < b1; b++)
                 {
-                    var nextInput = new NextSamplePrefetch(b + 1 < b1 ? Input[b + 1] : null, G.InputSize, steps);
-                    var nextGradient = new NextSamplePrefetch(b + 1 < b1 ? GradOutput[b + 1] : null, G.OutputSize, steps);
+                    var next = b + 1 < b1 ? new SamplePrefetch(Input[b + 1], G.InputSize, GradOutput[b + 1], G.OutputSize, steps) : default;
                     DirectConv.Pad(G, Plan, Input[b], padded);
                     Stage(G, GradOutput[b], staged);
-                    Accumulate(G, Plan, staged, padded, offsets, sums, ref nextInput, ref nextGradient);
+                    Accumulate(G, Plan, staged, padded, offsets, sums, ref next);
                 }
             }
         }

@@ -54,6 +54,11 @@ internal static class ConvCase
         "2:9×1×1→5:1×1/s2/p0",
         "3:10×7×9→13:2×3/s2/p1c",
         "2:12×5×6→9:5×5/s2/p2c",
+        // Channels-last blocks of 6 and 5 pixels covering a grid exactly (from 20 pixels on): a 7 × 7 output (4 blocks of
+        // 6, 5 of 5), 20 output channels (a 16-wide block and an 8-wide tail); the input gradient's phases 7 × 7 and
+        // 7 × 8 (circular: the whole padded image).
+        "2:9×13×13→20:3×3/s2/p1",
+        "1:8×11×13→16:3×3/s2/p1c",
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
