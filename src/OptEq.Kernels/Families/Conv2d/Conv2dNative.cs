@@ -28,14 +28,14 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
-        // One input channel at stride ≥ 2: tap planes and a product written straight into NCHW under Auto (OneChannelConv).
+        // One input channel at stride ≥ 2, at most 9 taps: tap planes and a product written straight into NCHW under Auto (OneChannelConv).
         if (typeof(T) == typeof(float) && OneChannelConv.Applies(g))
         {
             OneChannelForward(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
         // Stride 2: channels-last under Auto where it measured faster (ChannelsLastConv.AppliesForward: ≥ 8 channels each
-        // way, < 4 output channels); Direct keeps PolyphaseConv for comparison.
+        // way, one input channel with a larger kernel, < 4 output channels); Direct keeps PolyphaseConv for comparison.
         if (typeof(T) == typeof(float) && ChannelsLastConv.AppliesForward(g))
         {
             ChannelsLastForward(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));

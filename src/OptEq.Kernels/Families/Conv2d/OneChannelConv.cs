@@ -23,16 +23,24 @@ namespace OptEq.Kernels.Native;
 /// </summary>
 internal static unsafe class OneChannelConv
 {
+    /// <summary>
+    /// The largest kernel taken (3 × 3). With few taps the pass is bound by writing its output, which this kernel does
+    /// once; at 5 × 5 (25 taps) the products weigh more, and at batch 128 the channels-last kernel and im2col + GEMM
+    /// measured 5–10 % faster with one worker (CPU time) and faster again with two (noisy), so those shapes stay with them.
+    /// </summary>
+    public const int MaxTaps = 9;
+
     /// <summary>Output channels and 8-float vectors of positions per register block.</summary>
     private const int ChannelBlock = 4, Vectors = 3, Lanes = 8 * Vectors;
 
     /// <summary>
-    /// float32 with one input channel at stride 2 or more on a CPU with 256-bit vectors and FMA, not narrowed below 256
-    /// bits, under <see cref="NativeConvAlgorithm.Auto"/> (Direct and Im2Col keep im2col + GEMM for comparison). Stride 1 with
-    /// one input channel is <see cref="DirectConv"/>'s (Winograd's at 3×3).
+    /// float32 with one input channel, at stride 2 or more, with a kernel of at most <see cref="MaxTaps"/> taps, on a CPU
+    /// with 256-bit vectors and FMA, not narrowed below 256 bits, under <see cref="NativeConvAlgorithm.Auto"/> (Direct and
+    /// Im2Col keep im2col + GEMM for comparison). Stride 1 with one input channel is <see cref="DirectConv"/>'s (Winograd's
+    /// at 3×3).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        g.InChannels == 1 && g.Stride >= 2 && Fma.IsSupported && Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256
+        g.InChannels == 1 && g.Stride >= 2 && g.KernelHeight * g.KernelWidth <= MaxTaps && Fma.IsSupported && Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256
         && NativeConvolution.Algorithm == NativeConvAlgorithm.Auto;
 
     /// <summary>The sizes of one sample's workspace: a padded row, its even and odd columns, then the tap planes.</summary>
@@ -45,7 +53,8 @@ internal static unsafe class OneChannelConv
             RowLength = 2 * PhaseWidth + 8;
             Taps = g.KernelHeight * g.KernelWidth;
             TapLength = (g.OutPixels + Lanes - 1) / Lanes * Lanes;
-            Workspace = RowLength + 2 * PhaseWidth + Taps * TapLength;
+            // 16 floats of slack to start the tap planes on a 64-byte boundary (no load of them crosses a cache line).
+            Workspace = RowLength + 2 * PhaseWidth + 16 + Taps * TapLength;
         }
 
         public int PaddedWidth { get; }
@@ -73,18 +82,15 @@ internal static unsafe class OneChannelConv
         int lastRow = Math.Min(h + 2 * p, s * (oh - 1) + kh);
         for (int y = 0; y < lastRow; y++)
         {
-            bool filled = false;
-            for (int i = Math.Max(0, y - s * (oh - 1)); i < kh && i <= y; i++)
+            // The kernel rows i ≡ y (mod s) with 0 ≤ (y − i)/s < OutHeight, from the first.
+            int lowest = Math.Max(0, y - s * (oh - 1)), first = lowest + (y - lowest) % s;
+            if (first >= kh) continue;
+            float* source = PaddedRow.Source(x, y, h, w, p, circular);
+            if (source == null) new Span<float>(row, wp).Clear();
+            else PaddedRow.Fill(source, w, p, circular, row);
+            if (s == 2) PaddedRow.Deinterleave(row, plan.PhaseWidth, even, odd);
+            for (int i = first; i < kh && i <= y; i += s)
             {
-                if ((y - i) % s != 0) continue;
-                if (!filled)
-                {
-                    float* source = PaddedRow.Source(x, y, h, w, p, circular);
-                    if (source == null) new Span<float>(row, wp).Clear();
-                    else PaddedRow.Fill(source, w, p, circular, row);
-                    if (s == 2) PaddedRow.Deinterleave(row, plan.PhaseWidth, even, odd);
-                    filled = true;
-                }
                 float* dst = col + (long)i * kw * length + (y - i) / s * ow;
                 for (int j = 0; j < kw; j++, dst += length)
                 {
@@ -195,7 +201,8 @@ internal static unsafe class OneChannelConv
             for (int q = q0; q < q1; q++)
             {
                 var (b0, b1) = Conv2dNative.Samples(Batch, q, Parts);
-                float* scratch = Workspace + (long)q * Plan.Workspace, col = scratch + Plan.RowLength + 2 * Plan.PhaseWidth;
+                float* scratch = Workspace + (long)q * Plan.Workspace;
+                float* col = (float*)(((nint)(scratch + Plan.RowLength + 2 * Plan.PhaseWidth) + 63) & ~(nint)63);
                 for (int b = b0; b < b1; b++)
                 {
                     Gather(G, Plan, Input[b], scratch, col);

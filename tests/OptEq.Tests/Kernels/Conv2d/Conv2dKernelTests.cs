@@ -36,7 +36,7 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
     /// </summary>
     [Test]
     public void OneInputChannelForwardWithZeroBetaDoesNotReadTheOutput(
-        [Values("3:1×13×13→5:5×5/s2/p2c", "2:1×5×7→17:2×3/s2/p0", "2:1×5×7→5:3×3/s3/p1c")] string shape, [Values] bool withBias)
+        [Values("3:1×13×13→5:3×3/s2/p2c", "2:1×5×7→17:2×3/s2/p0", "2:1×5×7→5:3×3/s3/p1c")] string shape, [Values] bool withBias)
         => CheckForward<float>(shape, beta: 0, withBias: withBias, pad: 1, nanInOutput: true);
 
     [Test]

@@ -54,12 +54,13 @@ internal static class ConvCase
         "2:9×1×1→5:1×1/s2/p0",
         "3:10×7×9→13:2×3/s2/p1c",
         "2:12×5×6→9:5×5/s2/p2c",
-        // Native one-input-channel forward at stride ≥ 2 (tap planes, written into NCHW): output channel counts off whole
-        // blocks of 4 (1, 5, 13, 17), output planes of 1, 6, 16, 24, 30 and 49 pixels (a masked vector alone, exactly 2
-        // and 3 vectors, a last block of 6 or of one pixel), 1×1, 2×3 and 5×5 kernels, padding 0/1/2 zero and circular, strides 2 and 3.
+        // Native one-input-channel forward at stride ≥ 2 with at most 9 taps (tap planes, written into NCHW): output
+        // channel counts off whole blocks of 4 (1, 5, 13, 17), output planes of 1, 6, 16, 24, 30, 49 and 64 pixels (a
+        // masked vector alone, exactly 2 and 3 vectors, a last block of 6, of one pixel or of 2 whole vectors), 1×1, 2×3
+        // and 3×3 kernels, padding 0/1/2 zero and circular, strides 2 and 3 (5×5 above stays channels-last).
         "3:1×1×1→13:3×3/s2/p1",
         "2:1×5×7→17:2×3/s2/p0",
-        "3:1×13×13→5:5×5/s2/p2c",
+        "3:1×13×13→5:3×3/s2/p2c",
         "2:1×13×13→1:1×1/s2/p0",
         "2:1×7×7→5:3×3/s2/p1c",
         "1:1×7×11→17:3×3/s2/p1",
