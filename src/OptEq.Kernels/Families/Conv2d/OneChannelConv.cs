@@ -19,14 +19,16 @@ namespace OptEq.Kernels.Native;
 /// (12 accumulators starting at the bias; per tap 3 loads of col, 4 weight broadcasts, 12 FMAs), stored into the output
 /// planes directly, the last partial vector of each plane with a masked store, so no plane is written past its end.
 /// </para>
-/// Measured: see docs/kernels.md.
+/// Measured (1×28×28 → 32 and 48, 3×3, stride 2, padding 1; noisy shared machine): one worker in CPU time, 1.5× the
+/// channels-last kernel at batch 8 and 1.25–1.5× at batch 128; <c>opteq bench conv --algorithm all</c> at batch 128 on two
+/// workers, 1.1–2.4× im2col + GEMM and 1.3–1.7× the channels-last kernel in 11 pairs of 12 (one 0.8×; docs/kernels.md).
 /// </summary>
 internal static unsafe class OneChannelConv
 {
     /// <summary>
     /// The largest kernel taken (3 × 3). With few taps the pass is bound by writing its output, which this kernel does
-    /// once; at 5 × 5 (25 taps) the products weigh more, and at batch 128 the channels-last kernel and im2col + GEMM
-    /// measured 5–10 % faster with one worker (CPU time) and faster again with two (noisy), so those shapes stay with them.
+    /// once; at 5 × 5 (25 taps) the products weigh more and it measured only level with the channels-last kernel (batch
+    /// 128: 1.0–1.1× with one worker in CPU time, 0.85–1.6× either way with two, noisy), so those shapes stay there.
     /// </summary>
     public const int MaxTaps = 9;
 
@@ -102,6 +104,7 @@ internal static unsafe class OneChannelConv
     }
 
     /// <summary>y[o·OutPixels + p] ← bias[o] + Σ_t weight[o·ldw + t]·col[t·TapLength + p] + β·y (β = 0: y not read; bias may be null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(in Conv2dGeometry g, in Plan plan, float* col, float* weight, long ldw, float* bias, float beta, float* y)
     {
         int taps = plan.Taps, length = plan.TapLength, pixels = g.OutPixels, o = 0;
