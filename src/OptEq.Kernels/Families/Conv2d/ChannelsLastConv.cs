@@ -37,9 +37,11 @@ internal static unsafe class ChannelsLastConv
     /// The forward pass: float32 at stride 2 on a CPU with 256-bit vectors and FMA, not narrowed below 256 bits, under
     /// <see cref="NativeConvAlgorithm.Auto"/> (Direct keeps <see cref="PolyphaseConv"/> for comparison), with at least 8
     /// channels each way, or where the polyphase kernel does not apply (one input channel: level with im2col + GEMM;
-    /// fewer than 4 output channels: about 2× im2col). Measured (batch 128, one worker, noisy): with 2 or 4 input channels
-    /// (a kernel row's run of 6 or 12 floats) or 4 output channels (half of each vector empty) the polyphase kernel was
-    /// 10–40 % faster; from 8 channels each way this one was level or up to 1.5× faster.
+    /// fewer than 4 output channels: about 2× im2col). One input channel with a kernel of at most 9 taps goes to
+    /// <see cref="OneChannelConv"/> first (Conv2dNative.Forward), which writes NCHW directly. Measured (batch 128, one
+    /// worker, noisy): with 2 or 4 input channels (a kernel row's run of 6 or 12 floats) or 4 output channels (half of
+    /// each vector empty) the polyphase kernel was 10–40 % faster; from 8 channels each way this one was level or up to
+    /// 1.5× faster.
     /// </summary>
     public static bool AppliesForward(in Conv2dGeometry g) =>
         g.Stride == 2 && Supported && ((g.InChannels >= 8 && g.OutChannels >= 8) || g.InChannels == 1 || g.OutChannels < 4);

@@ -28,8 +28,14 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
             Direct(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
             return;
         }
+        // One input channel at stride ≥ 2, at most 9 taps: tap planes and a product written straight into NCHW under Auto (OneChannelConv).
+        if (typeof(T) == typeof(float) && OneChannelConv.Applies(g))
+        {
+            OneChannelForward(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
+            return;
+        }
         // Stride 2: channels-last under Auto where it measured faster (ChannelsLastConv.AppliesForward: ≥ 8 channels each
-        // way, one input channel, < 4 output channels); Direct keeps PolyphaseConv for comparison.
+        // way, one input channel with a larger kernel, < 4 output channels); Direct keeps PolyphaseConv for comparison.
         if (typeof(T) == typeof(float) && ChannelsLastConv.AppliesForward(g))
         {
             ChannelsLastForward(g, batch, Floats(input), (float*)weight.Ptr(), weight.RowStride, bias.IsAbsent ? null : (float*)bias.Ptr(), Floats(output), float.CreateTruncating(beta));
@@ -202,6 +208,20 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         var plan = new PolyphaseConv.Plan(g);
         var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
         NativeParallel.For(parts, WorkPerPart(g, batch, parts), new PolyphaseConv.ForwardSamples
+        {
+            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
+        });
+        device.Pool.Return(workspace);
+    }
+
+    /// <summary>The float32 convolution of one input channel at stride ≥ 2 (<see cref="OneChannelConv"/>), samples split across the cores.</summary>
+    private void OneChannelForward(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
+    {
+        int parts = Parts(batch);
+        var plan = new OneChannelConv.Plan(g);
+        var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        NativeParallel.For(parts, WorkPerPart(g, batch, parts), new OneChannelConv.ForwardSamples
         {
             G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
             Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,

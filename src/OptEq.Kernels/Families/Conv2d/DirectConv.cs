@@ -10,7 +10,7 @@ public enum NativeConvAlgorithm
     /// <summary>
     /// The fastest that applies: Winograd F(2×2, 3×3) for 3×3 stride-1 float32, the direct kernel for other float32
     /// stride-1, the channels-last kernels (<see cref="ChannelsLastConv"/>) for the float32 stride-2 forward and input
-    /// gradient, else im2col.
+    /// gradient (<see cref="OneChannelConv"/> for the forward with one input channel, at stride 2 or more), else im2col.
     /// </summary>
     Auto,
     /// <summary>As Auto without Winograd and channels-last: the direct (stride 1) and polyphase (stride 2) kernels where they apply, else im2col.</summary>

@@ -9,8 +9,8 @@ namespace OptEq.Tests.Kernels;
 public sealed class Conv2dAllocationTests
 {
     // Stride 1 runs Winograd (Auto) or the direct kernel (Direct); stride 2 the channels-last forward and input gradient
-    // and the polyphase weight gradient (Auto) or the polyphase kernels throughout (Direct); Im2Col the column matrix and
-    // the GEMM everywhere.
+    // (the tap-plane forward for one input channel) and the polyphase weight gradient (Auto) or the polyphase kernels
+    // throughout (Direct); Im2Col the column matrix and the GEMM everywhere.
     [TestCase(8, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto)]
     [TestCase(8, ConvPadding.Circular, 1, NativeConvAlgorithm.Direct)]
     [TestCase(8, ConvPadding.Circular, 2, NativeConvAlgorithm.Auto)]
@@ -20,6 +20,8 @@ public sealed class Conv2dAllocationTests
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Im2Col)]
     [TestCase(3, ConvPadding.Zero, 1, NativeConvAlgorithm.Auto, 1)] // one input channel: the direct weight gradient
+    [TestCase(3, ConvPadding.Zero, 2, NativeConvAlgorithm.Auto, 1)] // one input channel at stride 2: the tap-plane forward
+    [TestCase(8, ConvPadding.Circular, 2, NativeConvAlgorithm.Auto, 1)]
     public void SteadyStateNativeCallsAllocateNothing(int batch, ConvPadding padding, int stride, NativeConvAlgorithm algorithm, int inChannels = 8)
     {
         var previous = NativeConvolution.Algorithm;
@@ -35,7 +37,10 @@ public sealed class Conv2dAllocationTests
         var pointwise = new Conv2dGeometry(inChannels, 14, 14, 8, 1, 1);
         if (stride == 2 && NativeConvolution.Algorithm == NativeConvAlgorithm.Auto && System.Runtime.Intrinsics.X86.Fma.IsSupported
             && System.Runtime.Intrinsics.X86.Avx2.IsSupported && SimdWidth.Current >= VectorWidth.Bits256)
-            Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g), "stride 2 under Auto reaches the channels-last kernels");
+        {
+            if (inChannels == 1) Assert.That(OneChannelConv.Applies(g), "one input channel at stride 2 under Auto reaches the tap-plane forward");
+            else Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g), "stride 2 under Auto reaches the channels-last kernels");
+        }
         var pool = new Pool2dGeometry(8, g.OutHeight, g.OutWidth, 2, 2);
         using var x = device.FromArray(Enumerable.Range(0, batch * g.InputSize).Select(i => MathF.Sin(i)).ToArray(), batch, g.InputSize);
         using var w = device.FromArray(Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => MathF.Cos(i)).ToArray(), g.OutChannels, g.WeightColumns);

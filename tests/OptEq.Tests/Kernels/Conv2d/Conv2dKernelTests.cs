@@ -30,6 +30,15 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
         => Run(precision, () => CheckForward<float>("3:3×5×7→5:3×3/s1/p1c", beta: 0, withBias: false, pad: 0, nanInOutput: true),
                           () => CheckForward<double>("2:5×7×5→3:3×3/s2/p1", beta: 0, withBias: false, pad: 1, nanInOutput: true));
 
+    /// <summary>
+    /// The one-input-channel forward at stride ≥ 2 (natively <see cref="OptEq.Kernels.Native.OneChannelConv"/>, which masks
+    /// the last vector of each output plane) with β = 0 and NaN in the output, with and without bias.
+    /// </summary>
+    [Test]
+    public void OneInputChannelForwardWithZeroBetaDoesNotReadTheOutput(
+        [Values("3:1×13×13→5:3×3/s2/p2c", "2:1×5×7→17:2×3/s2/p0", "2:1×5×7→5:3×3/s3/p1c")] string shape, [Values] bool withBias)
+        => CheckForward<float>(shape, beta: 0, withBias: withBias, pad: 1, nanInOutput: true);
+
     [Test]
     public void BackwardInputMatchesReference([ValueSource(nameof(Cases))] string shape, [Values] Precision precision)
         => Run(precision, () => CheckBackwardInput<float>(shape, beta: 0.75, pad: 2, transposedName: false),

@@ -39,7 +39,19 @@ public sealed class Conv2dNativePathTests
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.OutChannels % 8 != 0 && g.OutChannels > 8), "a forward output channel count off whole vectors");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels > 16 && (g.InChannels + 7) / 8 % 2 == 1), "an input gradient 16-wide block plus an 8-wide tail");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels % 8 != 0 && g.InChannels < 16), "an input gradient with one vector partly empty");
-        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.InChannels == 1), "one input channel at stride 2");
+        // One input channel at stride ≥ 2 with at most 9 taps goes to the tap-plane kernel (Conv2dNative.Forward tries it
+        // before channels-last), with either border; larger kernels to channels-last.
+        foreach (bool circular in new[] { false, true })
+            Assert.That(Count(g => OneChannelConv.Applies(g), circular), Is.GreaterThanOrEqualTo(3), $"one-input-channel forward, {(circular ? "circular" : "zero")} padding");
+        Assert.That(geometries.Where(g => g.InChannels == 1 && g.Stride >= 2).All(g => OneChannelConv.Applies(g) == (g.KernelHeight * g.KernelWidth <= OneChannelConv.MaxTaps)),
+            "every one-input-channel stride ≥ 2 case with at most 9 taps reaches OneChannelConv, and no other");
+        Assert.That(geometries.Any(g => !OneChannelConv.Applies(g) && g.InChannels == 1 && g.Stride == 2 && ChannelsLastConv.AppliesForward(g)), "a 5×5 one-input-channel case stays channels-last");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g.Stride == 3), "one input channel at stride 3");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g.OutChannels % 4 == 1 && g.OutChannels > 4), "output channels past whole blocks of 4");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g.OutChannels == 1), "one output channel only");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g.OutPixels % 8 != 0 && g.OutPixels > 24), "a masked last vector after a whole block");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g.OutPixels % 24 == 0), "output planes of whole blocks");
+        Assert.That(geometries.Any(g => OneChannelConv.Applies(g) && g is { Height: 1, Width: 1 }), "a 1×1 image");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.InChannels > 1 && g.OutChannels < 4), "fewer than 4 output channels at stride 2");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g is { Height: 1, Width: 1 }), "a 1×1 image at stride 2");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.KernelHeight == 1), "a 1×1 kernel at stride 2 (phases without taps)");

@@ -59,6 +59,18 @@ internal static class ConvCase
         // 7 × 8 (circular: the whole padded image).
         "2:9×13×13→20:3×3/s2/p1",
         "1:8×11×13→16:3×3/s2/p1c",
+        // Native one-input-channel forward at stride ≥ 2 with at most 9 taps (tap planes, written into NCHW): output
+        // channel counts off whole blocks of 4 (1, 5, 13, 17), output planes of 1, 6, 16, 24, 30, 49 and 64 pixels (a
+        // masked vector alone, exactly 2 and 3 vectors, a last block of 6, of one pixel or of 2 whole vectors), 1×1, 2×3
+        // and 3×3 kernels, padding 0/1/2 zero and circular, strides 2 and 3 (5×5 above stays channels-last).
+        "3:1×1×1→13:3×3/s2/p1",
+        "2:1×5×7→17:2×3/s2/p0",
+        "3:1×13×13→5:3×3/s2/p2c",
+        "2:1×13×13→1:1×1/s2/p0",
+        "2:1×7×7→5:3×3/s2/p1c",
+        "1:1×7×11→17:3×3/s2/p1",
+        "2:1×5×7→5:3×3/s3/p1c",
+        "3:1×13×13→13:2×3/s3/p2",
     ];
 
     public static (Conv2dGeometry G, int Batch) Parse(string text)
