@@ -407,7 +407,7 @@ internal static unsafe class ChannelsLastConv
     /// <para>
     /// The pixels are covered exactly by blocks of 6 and 5 where they can be (any count from 20 on): a 7 × 7 output has
     /// 49 pixels, and 6-pixel blocks alone spent a ninth of the products on a last block of one pixel repeated. A
-    /// 5-pixel block does as many FMAs per load as a 6-pixel one, less one broadcast. Below that the last 6-pixel block
+    /// 5-pixel block does nearly as many FMAs per load as a 6-pixel one (10 per 7 loads against 12 per 8). Below that the last 6-pixel block
     /// repeats its last pixel.
     /// </para>
     /// </summary>

@@ -61,7 +61,7 @@ internal static unsafe class StridedConvWeight
 
     /// <summary>
     /// offsets[n] ← where weight column n = (c, i, j) reads the padded image: c·Hp·Wp + i·Wp + j (columns past WeightColumns
-    /// read column 0 and are never stored). Once per call: the divisions cost as much as a block's products.
+    /// read column 0 and are never stored). Once per part and call, not per sample.
     /// </summary>
     public static void ColumnOffsets(in Conv2dGeometry g, in DirectConv.Plan plan, int* offsets)
     {
@@ -77,9 +77,9 @@ internal static unsafe class StridedConvWeight
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(in Conv2dGeometry g, in DirectConv.Plan plan, float* staged, float* padded, int* offsets, float* sums, ref SamplePrefetch next)
     {
-        int padded6 = Columns(g), ld = Channels(g);
+        int columns = Columns(g), ld = Channels(g);
         float** x = stackalloc float*[ColumnBlock];
-        for (int n = 0; n < padded6; n += ColumnBlock)
+        for (int n = 0; n < columns; n += ColumnBlock)
         {
             for (int k = 0; k < ColumnBlock; k++) x[k] = padded + offsets[n + k];
             for (int o = 0; o < ld; o += ChannelBlock)
