@@ -15,10 +15,13 @@ Request (gram): {"kind": "gram", "batch", "c", "h", "w", "k", "method": "convs" 
     is checked once against autograd's WᵀW (the input gradient of ½||Wx||²) before timing; a mismatch exits with 4.
 Answer: {"ms": median milliseconds of one call over reps timed calls}
 
+With --device cuda every tensor lives on the first CUDA GPU (cuDNN's convolutions) and each timed call ends with
+torch.cuda.synchronize(), as opteq times a CUDA device: wall-clock time of one call run to completion.
+
 Circular padding is F.pad(mode="circular") followed by an unpadded conv2d, as nn.Conv2d(padding_mode="circular")
 does it; the pad is timed with the convolution. The backward passes run torch.autograd.grad on one recorded forward
 graph (retain_graph), with only the input (backward-input) or only the weight (backward-weight) requiring a gradient.
-Exit code 3 when PyTorch is missing.
+Exit code 3 when PyTorch is missing, 5 when --device cuda is asked for and PyTorch sees no CUDA GPU.
 """
 import argparse
 import json
@@ -34,22 +37,37 @@ except ImportError:
     sys.exit(3)
 
 
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def median_ms(call, reps, warmup):
     for _ in range(warmup):
         call()
+    sync()
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         call()
+        sync()
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
 
+def randn(*shape, generator):
+    """Drawn on the CPU (the same numbers on every device), then moved to DEVICE."""
+    return torch.randn(*shape, generator=generator).to(DEVICE)
+
+
 def conv(r):
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(r["batch"], r["cin"], r["h"], r["w"], generator=g)
-    w = torch.randn(r["cout"], r["cin"], r["kh"], r["kw"], generator=g) * 0.1
-    b = torch.randn(r["cout"], generator=g)
+    x = randn(r["batch"], r["cin"], r["h"], r["w"], generator=g)
+    w = randn(r["cout"], r["cin"], r["kh"], r["kw"], generator=g) * 0.1
+    b = randn(r["cout"], generator=g)
     p, s = r["padding"], r["stride"]
 
     def forward(x, w):
@@ -63,19 +81,19 @@ def conv(r):
     wrt = x if r["pass"] == "backward-input" else w
     wrt.requires_grad_(True)
     y = forward(x, w)
-    gy = torch.randn(y.shape, generator=g)
+    gy = randn(y.shape, generator=g)
     return median_ms(lambda: torch.autograd.grad(y, wrt, gy, retain_graph=True), r["reps"], r["warmup"])
 
 
 def pool(r):
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(r["batch"], r["c"], r["h"], r["w"], generator=g)
+    x = randn(r["batch"], r["c"], r["h"], r["w"], generator=g)
     if r["pass"] == "forward":
         with torch.no_grad():
             return median_ms(lambda: nnf.avg_pool2d(x, r["k"], r["stride"]), r["reps"], r["warmup"])
     x.requires_grad_(True)
     y = nnf.avg_pool2d(x, r["k"], r["stride"])
-    gy = torch.randn(y.shape, generator=g)
+    gy = randn(y.shape, generator=g)
     return median_ms(lambda: torch.autograd.grad(y, x, gy, retain_graph=True), r["reps"], r["warmup"])
 
 
@@ -100,7 +118,7 @@ def gram_spectrum(kernel, h, w):
     """K̂(u, v) = Ŵ(u, v)ᴴŴ(u, v), [h, w//2 + 1, c, c], Ŵ the DFT of the kernel placed at its padding offset (circularly)."""
     cout, cin, k, _ = kernel.shape
     p = (k - 1) // 2
-    placed = torch.zeros(cout, cin, h, w, dtype=kernel.dtype)
+    placed = torch.zeros(cout, cin, h, w, dtype=kernel.dtype, device=kernel.device)
     for i in range(k):
         for j in range(k):
             placed[:, :, (i - p) % h, (j - p) % w] += kernel[:, :, i, j]
@@ -113,7 +131,7 @@ def gram(r):
     g = torch.Generator().manual_seed(0)
     c, h, w, k = r["c"], r["h"], r["w"], r["k"]
     p = (k - 1) // 2
-    kernel = torch.randn(c, c, k, k, generator=g) * (1.0 / (c * k * k)) ** 0.5
+    kernel = randn(c, c, k, k, generator=g) * (1.0 / (c * k * k)) ** 0.5
 
     def convs(x):
         return fold_circular(nnf.conv_transpose2d(circular_conv(x, kernel, p), kernel), p, h, w)
@@ -123,7 +141,7 @@ def gram(r):
         return torch.fft.irfft2(torch.einsum("hwij,bjhw->bihw", spectrum, xf), s=(h, w))
 
     # Check both against autograd's WᵀW on a small batch before timing anything.
-    probe = torch.randn(2, c, h, w, generator=g, dtype=torch.float64)
+    probe = randn(2, c, h, w, generator=g).double()
     k64 = kernel.double()
     probe.requires_grad_(True)
     expected = torch.autograd.grad(0.5 * circular_conv(probe, k64, p).pow(2).sum(), probe)[0]
@@ -137,7 +155,7 @@ def gram(r):
             print(f"gram peer: {name} differs from autograd's WᵀW by {err:.3e} (scale {scale:.3e})", file=sys.stderr)
             sys.exit(4)
 
-    x = torch.randn(r["batch"], c, h, w, generator=g)
+    x = randn(r["batch"], c, h, w, generator=g)
     with torch.no_grad():
         if r["method"] == "convs":
             return median_ms(lambda: convs(x), r["reps"], r["warmup"])
@@ -150,10 +168,21 @@ def gram(r):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "mkldnn": torch.backends.mkldnn.is_available()}), flush=True)
+    global DEVICE
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            print(f"PyTorch {torch.__version__} sees no CUDA GPU", file=sys.stderr)
+            sys.exit(5)
+        DEVICE = torch.device("cuda:0")
+    hello = {"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+             "mkldnn": torch.backends.mkldnn.is_available(), "device": args.device}
+    if args.device == "cuda":
+        hello["gpu"] = torch.cuda.get_device_name(0)
+        hello["cudnn"] = torch.backends.cudnn.version()
+    print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue

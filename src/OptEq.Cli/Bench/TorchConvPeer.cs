@@ -27,16 +27,44 @@ public sealed class TorchConvPeer : IDisposable
 
     public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "peers", "torch_conv.py");
 
-    /// <summary>Starts the peer; when Python, PyTorch or the script is missing, a peer that is not <see cref="Available"/> says why.</summary>
-    public static TorchConvPeer Start(int threads)
+    /// <summary>
+    /// The Pythons tried, in order: $OPTEQ_PYTHON when set, else Debian's /usr/bin/python3 (the CPU peer this project is
+    /// measured against) and then the first python3 on the PATH (a GPU machine's PyTorch often lives in a virtual environment).
+    /// </summary>
+    public static IEnumerable<string> Pythons()
+    {
+        string? chosen = Environment.GetEnvironmentVariable("OPTEQ_PYTHON");
+        if (!string.IsNullOrWhiteSpace(chosen)) { yield return chosen; yield break; }
+        if (File.Exists("/usr/bin/python3")) yield return "/usr/bin/python3";
+        yield return "python3";
+    }
+
+    /// <summary>
+    /// Starts the peer on <paramref name="device"/> ("cpu", or "cuda": PyTorch's first CUDA GPU) with the first Python of
+    /// <see cref="Pythons"/> that has PyTorch (and, for "cuda", sees a GPU); when none does, or the script is missing, a
+    /// peer that is not <see cref="Available"/> says why.
+    /// </summary>
+    public static TorchConvPeer Start(int threads, string device = "cpu")
     {
         if (!File.Exists(ScriptPath)) return new TorchConvPeer(null, $"no PyTorch peer: the script is missing ({ScriptPath})");
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var reasons = new List<string>();
+        foreach (var python in Pythons().Distinct())
+        {
+            var peer = TryStart(python, threads, device, out string reason);
+            if (peer is not null) return peer;
+            reasons.Add(reason);
+        }
+        return new TorchConvPeer(null, "no PyTorch peer: " + string.Join("; ", reasons));
+    }
+
+    private static TorchConvPeer? TryStart(string python, int threads, string device, out string reason)
+    {
+        reason = "";
         var start = new ProcessStartInfo(python)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (var argument in new[] { ScriptPath, "--threads", threads.ToString() }) start.ArgumentList.Add(argument);
+        foreach (var argument in new[] { ScriptPath, "--threads", threads.ToString(), "--device", device }) start.ArgumentList.Add(argument);
         string? coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
         if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
         Process? process = null;
@@ -48,22 +76,27 @@ public sealed class TorchConvPeer : IDisposable
             if (hello is null)
             {
                 process.WaitForExit(5000);
-                string reason = process.HasExited && process.ExitCode == 3
-                    ? $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"
-                    : $"the PyTorch peer did not start: {(process.HasExited ? stderr.Result.Trim().Split('\n').LastOrDefault() : "no answer within a minute")}";
+                reason = !process.HasExited ? $"{python}: no answer within a minute"
+                    : process.ExitCode == 3 ? $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"
+                    : process.ExitCode == 5 ? $"{python}'s PyTorch sees no CUDA GPU"
+                    : $"{python}: the PyTorch peer did not start: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
                 Stop(process);
-                return new TorchConvPeer(null, "no PyTorch peer: " + reason);
+                return null;
             }
             using var doc = JsonDocument.Parse(hello);
             var root = doc.RootElement;
+            string where = root.TryGetProperty("gpu", out var gpu)
+                ? $"on {gpu.GetString()} (cuDNN {root.GetProperty("cudnn")})"
+                : $"on {root.GetProperty("threads").GetInt32()} threads (oneDNN {(root.GetProperty("mkldnn").GetBoolean() ? "on" : "off")})";
             return new TorchConvPeer(process,
-                $"PyTorch {root.GetProperty("torch").GetString()} on {root.GetProperty("threads").GetInt32()} threads (oneDNN {(root.GetProperty("mkldnn").GetBoolean() ? "on" : "off")}), " +
+                $"PyTorch {root.GetProperty("torch").GetString()} {where}, " +
                 "torch.nn.functional.conv2d / avg_pool2d and torch.autograd.grad (bench/peers/torch_conv.py)");
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException or IOException)
         {
             if (process is not null) Stop(process);
-            return new TorchConvPeer(null, $"no PyTorch peer: it could not run ({e.Message})");
+            reason = $"{python}: it could not run ({e.Message})";
+            return null;
         }
     }
 

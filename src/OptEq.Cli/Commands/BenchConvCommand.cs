@@ -16,7 +16,7 @@ public static class BenchConvCommand
     {
         var json = CommonOptions.Json();
         var device = CommonOptions.Device();
-        device.Description = "Device to time (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: cpu. PyTorch always runs on the CPU.";
+        device.Description = "Device to time (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: cpu. --peer-device says where PyTorch runs.";
         var shapes = new Option<string[]>("--shapes", "-s")
         {
             Description = "Shapes: convolutions Cin×H×W→Cout:KH×KW/sS/pP[c] (c: circular; x and -> also accepted) or poolings pool:C×H×W/kK/sS; " +
@@ -32,6 +32,7 @@ public static class BenchConvCommand
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
+        var peerDevice = CommonOptions.PeerDevice();
         var algorithm = new Option<string>("--algorithm")
         {
             Description = "Native convolution algorithm: auto (Winograd F(2x2,3x3) for 3x3 stride-1 float32, the direct kernels for other stride-1 and for stride-2 float32, else im2col + GEMM), " +
@@ -41,22 +42,22 @@ public static class BenchConvCommand
         algorithm.AcceptOnlyFromAmong("auto", "direct", "im2col", "both", "all");
         var command = new Command("conv", "Convolution and pooling passes beside PyTorch's, timed in the same run (median ms; ratio = PyTorch time / ours).")
         {
-            json, device, shapes, batch, repetitions, warmup, threads, noPeer, algorithm,
+            json, device, shapes, batch, repetitions, warmup, threads, noPeer, peerDevice, algorithm,
         };
         command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(json), parse.GetValue(device), parse.GetValue(shapes), parse.GetValue(batch),
-            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(noPeer), parse.GetValue(algorithm)!)));
+            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(noPeer), parse.GetValue(peerDevice)!, parse.GetValue(algorithm)!)));
         return command;
     }
 
-    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string algorithm)
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string peerDevice, string algorithm)
     {
         string[] algorithms = algorithm switch { "both" => ["auto", "im2col"], "all" => ["auto", "direct", "im2col"], _ => [algorithm] };
         var previous = Kernels.Native.NativeConvolution.Algorithm;
-        try { return Run(json, deviceId, shapeArgs, batch, repetitions, warmup, threads, noPeer, algorithms); }
+        try { return Run(json, deviceId, shapeArgs, batch, repetitions, warmup, threads, noPeer, peerDevice, algorithms); }
         finally { Kernels.Native.NativeConvolution.Algorithm = previous; }
     }
 
-    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string[] algorithms)
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, bool noPeer, string peerDevice, string[] algorithms)
     {
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         if (repetitions < 1) throw new ArgumentException($"--repetitions must be at least 1, got {repetitions}");
@@ -68,7 +69,8 @@ public static class BenchConvCommand
 
         using var dev = DeviceCatalog.Open(deviceId ?? "cpu");
         var bench = new ConvBench(dev);
-        using var peer = noPeer ? null : TorchConvPeer.Start(threads);
+        string peerOn = CommonOptions.PeerDeviceFor(peerDevice, dev);
+        using var peer = noPeer ? null : TorchConvPeer.Start(threads, peerOn);
         string peerDescription = peer?.Description ?? "no PyTorch peer (--no-peer)";
         if (peer is { Available: false }) Console.Error.WriteLine($"opteq: note: {peerDescription}; timing opteq alone.");
         if (!json)
@@ -119,7 +121,7 @@ public static class BenchConvCommand
                         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                         {
                             ["bench"] = "conv", ["shape"] = shape.Name, ["pass"] = pass, ["batch"] = batch, ["device"] = dev.Id, ["algorithm"] = algorithm,
-                            ["ms"] = Math.Round(ms, 4), ["torch_ms"] = torchMs is { } t ? Math.Round(t, 4) : null,
+                            ["ms"] = Math.Round(ms, 4), ["torch_ms"] = torchMs is { } t ? Math.Round(t, 4) : null, ["peer_device"] = torchMs is null ? null : peerOn,
                             ["ratio"] = ratio is { } r ? Math.Round(r, 3) : null, ["stat"] = "median",
                         }));
                     else

@@ -28,7 +28,7 @@ public static class BenchGramCommand
     {
         var json = CommonOptions.Json();
         var device = CommonOptions.Device();
-        device.Description = "Device to time (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: cpu. PyTorch always runs on the CPU.";
+        device.Description = "Device to time (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: cpu. --peer-device says where PyTorch runs.";
         var shapes = new Option<string[]>("--shapes", "-s")
         {
             Description = $"Circular stride-1 convolutions C×H×W→C:k×k/s1/p(k−1)/2c (x and -> also accepted); default: {string.Join(" ", Defaults)}",
@@ -44,16 +44,17 @@ public static class BenchGramCommand
         };
         var cache = new Option<int>("--cache-kib") { Description = "Per-core cache the blocked method sizes its row blocks for (KiB; L2 here).", DefaultValueFactory = _ => 512 };
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not start the PyTorch peer." };
+        var peerDevice = CommonOptions.PeerDevice();
         var command = new Command("gram", "WᵀW of a circular convolution: two convolutions, cache-blocked, Fourier domain; beside PyTorch in the same run (median ms; ratio = PyTorch time / ours).")
         {
-            json, device, shapes, batch, repetitions, warmup, threads, cache, noPeer,
+            json, device, shapes, batch, repetitions, warmup, threads, cache, noPeer, peerDevice,
         };
         command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(json), parse.GetValue(device), parse.GetValue(shapes), parse.GetValue(batch),
-            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(cache), parse.GetValue(noPeer))));
+            parse.GetValue(repetitions), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(cache), parse.GetValue(noPeer), parse.GetValue(peerDevice)!)));
         return command;
     }
 
-    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, int cacheKib, bool noPeer)
+    private static int Run(bool json, string? deviceId, string[]? shapeArgs, int batch, int repetitions, int warmup, int threads, int cacheKib, bool noPeer, string peerDevice)
     {
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         if (repetitions < 1) throw new ArgumentException($"--repetitions must be at least 1, got {repetitions}");
@@ -66,7 +67,7 @@ public static class BenchGramCommand
 
         using var dev = DeviceCatalog.Open(deviceId ?? "cpu");
         var bench = new GramBench(dev, cacheKib * 1024L);
-        using var peer = noPeer ? null : TorchConvPeer.Start(threads);
+        using var peer = noPeer ? null : TorchConvPeer.Start(threads, CommonOptions.PeerDeviceFor(peerDevice, dev));
         string peerDescription = peer?.Description ?? "no PyTorch peer (--no-peer)";
         if (peer is { Available: false }) Console.Error.WriteLine($"opteq: note: {peerDescription}; timing opteq alone.");
         if (!json)

@@ -12,6 +12,16 @@ public static class CommonOptions
         Description = "Device id (cpu, cuda[:i], opencl[:i], ilgpu-cpu); default: $OPTEQ_DEVICE, else CUDA when present, else cpu. See 'opteq devices'.",
     };
 
+    /// <summary>Where a bench's PyTorch peer runs: "auto" puts it on the kind of device opteq is timed on (see <see cref="PeerDeviceFor"/>).</summary>
+    public static Option<string> PeerDevice() => Typed("--peer-device",
+        "Where the PyTorch peer runs: cpu, cuda (PyTorch's first CUDA GPU), or auto: cuda when --device is a CUDA device, else cpu.",
+        value => value is "auto" or "cpu" or "cuda" ? value : throw new ArgumentException($"--peer-device must be auto, cpu or cuda, got '{value}'"),
+        "auto");
+
+    /// <summary>The peer device that --peer-device <paramref name="choice"/> means when opteq runs on <paramref name="device"/>.</summary>
+    public static string PeerDeviceFor(string choice, OptEq.Kernels.Device device)
+        => choice == "auto" ? (device.Kind == OptEq.Kernels.DeviceKind.Cuda ? "cuda" : "cpu") : choice;
+
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print one JSON object per line instead of a table.",

@@ -71,4 +71,26 @@ public class BenchConvCliTests
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("--repetitions must be at least 1"));
     }
+
+    [Test]
+    public void APeerOnCudaRunsThereOrSaysWhyNot()
+    {
+        // Where PyTorch sees no CUDA GPU (every CI machine) the note says so and opteq is timed alone; on a GPU machine
+        // the peer's rows name the device it ran on.
+        var (exit, error, output) = Run("bench", "conv", "--json", "--peer-device", "cuda", "--shapes", "2x5x5->3:3x3/s1/p1", "--batch", "2", "-r", "1", "--warmup", "0");
+        Assert.That(exit, Is.Zero, error);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.That(rows, Has.Length.EqualTo(3));
+        if (error.Contains("no PyTorch peer"))
+        {
+            Assert.That(error, Does.Contain("CUDA").Or.Contain("not installed"), error);
+            Assert.That(rows.All(r => r.GetProperty("torch_ms").ValueKind == JsonValueKind.Null && r.GetProperty("peer_device").ValueKind == JsonValueKind.Null));
+        }
+        else
+            Assert.That(rows.All(r => r.GetProperty("peer_device").GetString() == "cuda" && r.GetProperty("torch_ms").GetDouble() > 0));
+
+        (exit, error, _) = Run("bench", "conv", "--peer-device", "tpu");
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(error, Does.Contain("tpu").And.Contain("--peer-device"));
+    }
 }
