@@ -19,12 +19,14 @@ public class ModelSpecTests
     /// Parameter names and shapes, an FNV-1a hash of the initial parameters' bits and of the logits of a fixed batch, as
     /// the code before models became specs (a string switch in Classifier) computed them: same seed, same model, bit for bit.
     /// The logits hashes were re-recorded at the scalar vector width when the native backend gained its 256- and 128-bit
-    /// paths (the specs had been checked against the old hashes before).
+    /// paths (the specs had been checked against the old hashes before). opteq-spectral's was re-recorded when tanh came to
+    /// be computed from exp (docs/gpu.md): its logits moved by at most 3.1e-6, the forward solver's stopping point moving
+    /// with tanh's last bits; with the old tanh restored the old hash held.
     /// </summary>
     private static IEnumerable<TestCaseData> Recorded()
     {
         yield return new TestCaseData(Small(ModelKind.OptEq), "opteq.V[10x10],opteq.U[10x36],opteq.b[10],head.weight[3x10],head.bias[3]", 0xD488CEF7C51A27B6UL, 0x80CFCC66E868B8B8UL).SetName("opteq");
-        yield return new TestCaseData(Small(ModelKind.OptEq) with { Norm = NormKind.Spectral, Activation = Activation.Tanh }, "opteq.V[10x10],opteq.U[10x36],opteq.b[10],head.weight[3x10],head.bias[3]", 0x39E17C7C335D334FUL, 0x420B12A540E5881CUL).SetName("opteq-spectral");
+        yield return new TestCaseData(Small(ModelKind.OptEq) with { Norm = NormKind.Spectral, Activation = Activation.Tanh }, "opteq.V[10x10],opteq.U[10x36],opteq.b[10],head.weight[3x10],head.bias[3]", 0x39E17C7C335D334FUL, 0x50211E540D417785UL).SetName("opteq-spectral");
         yield return new TestCaseData(Small(ModelKind.DeepOptEq) with { Tiers = [4, 3, 3] }, "deep.A0[4x4],deep.A1[3x3],deep.A2[3x3],deep.B0[3x4],deep.B1[3x3],deep.U[4x36],deep.b[10],head.weight[3x3],head.bias[3]", 0x1DBD68598AA626B7UL, 0x9BA276F95F672A51UL).SetName("deep-opteq");
         yield return new TestCaseData(Small(ModelKind.Idl), "idl.A[10x10],idl.B[10x36],idl.b[10],idl.C[3x10],idl.D[3x36],idl.e[3]", 0x99AD918752384CE5UL, 0xD46442D313A18F8EUL).SetName("idl");
         yield return new TestCaseData(Small(ModelKind.Mon) with { Solver = ForwardSolvers.PeacemanRachford }, "mon.A[10x10],mon.B[10x10],mon.U[10x36],mon.b[10],head.weight[3x10],head.bias[3]", 0x50B99309708F0237UL, 0xC7ABE6D80A3DCF22UL).SetName("mon");
