@@ -11,6 +11,8 @@ public struct ConvArgs<T> where T : unmanaged
     public long LdA, LdB, LdWeight;
     public int HasBias;
     public T Beta;
+    /// <summary>k per split of a split-k op (<see cref="IConvGemm{T}.SplitsK"/>); unused otherwise.</summary>
+    public int KChunk;
 
     public readonly int InputSize => InChannels * Height * Width;
     public readonly int OutputSize => OutChannels * OutHeight * OutWidth;
@@ -34,19 +36,24 @@ public struct ConvArgs<T> where T : unmanaged
     }
 }
 
-/// <summary>The bias gradient, one thread per output channel summing over the batch and the pixels (reference: <see cref="Reference.ReferenceKernels.Conv2dBackwardBias"/>).</summary>
+/// <summary>
+/// The bias gradient, one group per output channel (channels taken with a grid stride): each thread sums a strided
+/// slice of the channel's batch × pixels, then the group adds the partials in shared memory (dynamic, one element per
+/// thread). Reference: <see cref="Reference.ReferenceKernels.Conv2dBackwardBias"/>.
+/// </summary>
 public static class Conv2dBiasKernel
 {
     /// <summary>gradBias[o] ← Σ_{b, pixels} gradOutput[b, o, ·] + β·gradBias[o]. A = gradOutput.</summary>
     public static void BackwardBias<T>(ArrayView<T> gradOutput, ArrayView<T> gradBias, ConvArgs<T> p) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int pixels = p.OutPixels;
-        for (int o = Grid.GlobalIndex.X; o < p.OutChannels; o += Grid.DimX * Group.DimX)
+        var scratch = SharedMemory.GetDynamic<T>();
+        int pixels = p.OutPixels, items = p.Batch * pixels;
+        for (int o = Grid.IdxX; o < p.OutChannels; o += Grid.DimX)
         {
             T sum = T.Zero;
-            for (int b = 0; b < p.Batch; b++)
-                for (int k = 0; k < pixels; k++) sum += gradOutput[b * p.LdA + o * pixels + k];
-            gradBias[o] = p.Beta == T.Zero ? sum : sum + p.Beta * gradBias[o];
+            for (int e = Group.IdxX; e < items; e += Group.DimX) sum += gradOutput[e / pixels * p.LdA + o * pixels + e % pixels];
+            sum = GroupReduce.Reduce<T, SumCombine<T>>(scratch, sum);
+            if (Group.IsFirstThread) gradBias[o] = p.Beta == T.Zero ? sum : sum + p.Beta * gradBias[o];
         }
     }
 }

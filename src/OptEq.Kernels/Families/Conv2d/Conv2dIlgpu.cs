@@ -5,13 +5,16 @@ using OptEq.Kernels.Ilgpu.Kernels;
 
 namespace OptEq.Kernels.Ilgpu;
 
-/// <summary>The convolution family on an ILGPU accelerator.</summary>
 /// <summary>
 /// The convolution family on an ILGPU accelerator: forward, backward input and backward weight as tiled implicit GEMMs
-/// (<see cref="Conv2dKernel"/>, the tiling of the GEMM family), the bias gradient as one thread per channel.
+/// (<see cref="Conv2dKernel"/>, the tiling of the GEMM family), the weight gradient split along k when its few tiles
+/// would leave the device idle, the bias gradient as one group per channel.
 /// </summary>
 internal sealed class Conv2dIlgpu(IlgpuDevice device) : IConv2dBackend
 {
+    /// <summary>The split-k partials of the weight gradient, per element type; grown when a larger one is needed, then reused.</summary>
+    private readonly Dictionary<Type, MemoryBuffer> _partials = [];
+
     public void Forward<T>(in Conv2dGeometry g, int batch, MatrixView<T> input, MatrixView<T> weight, MatrixView<T> bias, MatrixView<T> output, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -35,9 +38,46 @@ internal sealed class Conv2dIlgpu(IlgpuDevice device) : IConv2dBackend
     {
         var args = ConvArgs<T>.Of(g, batch, input.RowStride, gradOutput.RowStride, gradWeight.RowStride, false, beta);
         var dw = IlgpuDevice.View(gradWeight);
-        // One GEMM over the batch (k runs over samples × pixels); with no samples it only scales by β.
-        Launch(new ConvBackwardWeightGemm<T>(), IlgpuDevice.View(gradOutput), IlgpuDevice.View(input), dw, dw, args,
-            g.OutChannels, g.WeightColumns, (int)Math.Min(int.MaxValue, (long)batch * g.OutPixels), 1);
+        int m = g.OutChannels, n = g.WeightColumns, k = (int)Math.Min(int.MaxValue, (long)batch * g.OutPixels);
+        int splits = Splits(m, n, k, out int chunk);
+        if (splits == 1)
+        {
+            // One GEMM over the batch (k runs over samples × pixels); with no samples it only scales by β.
+            Launch(new ConvBackwardWeightGemm<T>(), IlgpuDevice.View(gradOutput), IlgpuDevice.View(input), dw, dw, args, m, n, k, 1);
+            return;
+        }
+        args.KChunk = chunk;
+        var partials = Partials<T>((long)splits * m * n);
+        Launch(new ConvBackwardWeightSplitGemm<T>(), IlgpuDevice.View(gradOutput), IlgpuDevice.View(input), partials, partials, args, m, n, k, splits);
+        var sum = device.Kernels.Get("conv2d-backward-weight-sum", typeof(T), null, acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ConvArgs<T>, int>(Conv2dSplitKernel.SumSplits));
+        sum(device.PerItemLaunch(m * n), partials, dw, args, splits);
+    }
+
+    /// <summary>
+    /// How many chunks of k the weight gradient is cut into: enough groups for about four per multiprocessor, each chunk at
+    /// least four k-slices deep (so a split does more than stage its tiles), one when the tiles alone fill the device.
+    /// </summary>
+    private int Splits(int m, int n, int k, out int chunk)
+    {
+        var (tileM, tileN, tileK) = device.Accelerator.MaxNumThreadsPerGroup >= 256 ? (64, 64, 16) : (16, 16, 16);
+        long tiles = IlgpuDevice.CeilDiv(m, tileM) * IlgpuDevice.CeilDiv(n, tileN);
+        long wanted = 4L * Math.Max(1, device.Accelerator.NumMultiprocessors) / tiles;
+        long most = IlgpuDevice.CeilDiv(k, 4 * tileK);
+        int splits = (int)Math.Clamp(Math.Min(wanted, most), 1, IlgpuDevice.MaxGridZ);
+        chunk = (int)(IlgpuDevice.CeilDiv(IlgpuDevice.CeilDiv(k, splits), tileK) * tileK);
+        return (int)IlgpuDevice.CeilDiv(k, chunk);
+    }
+
+    private ArrayView<T> Partials<T>(long length) where T : unmanaged
+    {
+        if (!_partials.TryGetValue(typeof(T), out var buffer) || buffer.Length < length)
+        {
+            buffer?.Dispose();
+            buffer = device.Accelerator.Allocate1D<T>(length);
+            _partials[typeof(T)] = buffer;
+        }
+        return ((MemoryBuffer1D<T, Stride1D.Dense>)buffer).View.SubView(0, length);
     }
 
     public void BackwardBias<T>(in Conv2dGeometry g, int batch, MatrixView<T> gradOutput, MatrixView<T> gradBias, T beta)
@@ -46,7 +86,7 @@ internal sealed class Conv2dIlgpu(IlgpuDevice device) : IConv2dBackend
         var kernel = device.Kernels.Get("conv2d-backward-bias", typeof(T), null, acc =>
             acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ConvArgs<T>>(Conv2dBiasKernel.BackwardBias));
         var args = ConvArgs<T>.Of(g, batch, gradOutput.RowStride, 0, 0, false, beta);
-        kernel(device.PerItemLaunch(g.OutChannels), IlgpuDevice.View(gradOutput), IlgpuDevice.View(gradBias), args);
+        kernel(device.RowLaunch<T>(g.OutChannels, batch * g.OutPixels), IlgpuDevice.View(gradOutput), IlgpuDevice.View(gradBias), args);
     }
 
     /// <summary>64 × 64 tiles where a group may hold 256 threads, 16 × 16 tiles on smaller simulators (as the GEMM family).</summary>

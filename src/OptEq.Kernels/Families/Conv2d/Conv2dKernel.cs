@@ -9,6 +9,11 @@ namespace OptEq.Kernels.Ilgpu.Kernels;
 /// </summary>
 public interface IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// Whether the launch's z index is a split of k rather than a sample: split s sums k in [s·KChunk, (s + 1)·KChunk)
+    /// (<see cref="ConvArgs{T}.KChunk"/>) and stores its partial C for <see cref="Conv2dSplitKernel.SumSplits"/> to add up.
+    /// </summary>
+    bool SplitsK { get; }
     T LoadA(ArrayView<T> a, ConvArgs<T> p, int s, int row, int k);
     T LoadB(ArrayView<T> b, ConvArgs<T> p, int s, int k, int col);
     void Store(ArrayView<T> c, ArrayView<T> bias, ConvArgs<T> p, int s, int row, int col, T sum);
@@ -17,6 +22,8 @@ public interface IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>Forward: A = weight [OutChannels, (c, i, j)], B = the column matrix of input sample s [(c, i, j), pixel], C = output sample s.</summary>
 public struct ConvForwardGemm<T> : IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public readonly bool SplitsK => false;
+
     public T LoadA(ArrayView<T> a, ConvArgs<T> p, int s, int row, int k) => a[row * p.LdWeight + k];
 
     public T LoadB(ArrayView<T> b, ConvArgs<T> p, int s, int k, int col)
@@ -42,6 +49,8 @@ public struct ConvForwardGemm<T> : IConvGemm<T> where T : unmanaged, IFloatingPo
 /// </summary>
 public struct ConvBackwardInputGemm<T> : IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public readonly bool SplitsK => false;
+
     public T LoadA(ArrayView<T> a, ConvArgs<T> p, int s, int row, int k)
     {
         int taps = p.KernelHeight * p.KernelWidth;
@@ -83,6 +92,8 @@ public struct ConvBackwardInputGemm<T> : IConvGemm<T> where T : unmanaged, IFloa
 /// </summary>
 public struct ConvBackwardWeightGemm<T> : IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    public readonly bool SplitsK => false;
+
     public T LoadA(ArrayView<T> a, ConvArgs<T> p, int s, int row, int k)
     {
         int pixels = p.OutPixels;
@@ -99,10 +110,28 @@ public struct ConvBackwardWeightGemm<T> : IConvGemm<T> where T : unmanaged, IFlo
 }
 
 /// <summary>
+/// Backward weight as a split-k GEMM: the operands of <see cref="ConvBackwardWeightGemm{T}"/>, k (samples × pixels) cut
+/// into chunks, split s storing its partial gradWeight, unscaled, at partials[s, o, column]. With one sample's pixels per
+/// chunk or more, a 32-channel layer's gradient is thousands of groups' work instead of one group's.
+/// </summary>
+public struct ConvBackwardWeightSplitGemm<T> : IConvGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public readonly bool SplitsK => true;
+
+    public T LoadA(ArrayView<T> a, ConvArgs<T> p, int s, int row, int k) => default(ConvBackwardWeightGemm<T>).LoadA(a, p, s, row, k);
+
+    public T LoadB(ArrayView<T> b, ConvArgs<T> p, int s, int k, int col) => default(ConvBackwardWeightGemm<T>).LoadB(b, p, s, k, col);
+
+    public void Store(ArrayView<T> c, ArrayView<T> bias, ConvArgs<T> p, int s, int row, int col, T sum)
+        => c[((long)s * p.OutChannels + row) * p.WeightColumns + col] = sum;
+}
+
+/// <summary>
 /// The convolution passes as implicit GEMMs, tiled like <see cref="GemmKernel"/>: a group owns a TileM × TileN tile of C
 /// (output channels × output pixels for the forward pass), walks k in slices of TileK, and stages the slice of A (weights)
 /// and of B (gathered input patches) in shared memory, zero outside the operands; each thread then accumulates its 4 × 4
-/// register block from shared memory. Grid: x = tile column, y = tile row (grid-stride), z = sample (grid-stride).
+/// register block from shared memory. Grid: x = tile column, y = tile row (grid-stride), z = sample or, for a split-k
+/// op, split of k (grid-stride).
 /// References: <see cref="Reference.ReferenceKernels.Conv2d"/> and its backward passes.
 /// </summary>
 public static class Conv2dKernel
@@ -125,18 +154,20 @@ public static class Conv2dKernel
             for (int tm = Grid.IdxY; tm < tilesM; tm += Grid.DimY)
             {
                 int row0 = tm * bm;
+                int kBegin = op.SplitsK ? s * p.KChunk : 0;
+                int kEnd = op.SplitsK ? Math.Min(kTotal, kBegin + p.KChunk) : kTotal;
                 var acc = new Block4x4<T>();
-                for (int k0 = 0; k0 < kTotal; k0 += bk)
+                for (int k0 = kBegin; k0 < kEnd; k0 += bk)
                 {
                     for (int e = tid; e < bm * bk; e += threads)
                     {
                         int r = e / bk, kk = e % bk, row = row0 + r, k = k0 + kk;
-                        tileA[kk * pitchA + r] = row < m && k < kTotal ? op.LoadA(a, p, s, row, k) : T.Zero;
+                        tileA[kk * pitchA + r] = row < m && k < kEnd ? op.LoadA(a, p, s, row, k) : T.Zero;
                     }
                     for (int e = tid; e < bk * bn; e += threads)
                     {
                         int kk = e / bn, cc = e % bn, col = col0 + cc, k = k0 + kk; // consecutive threads: consecutive pixels
-                        tileB[kk * pitchB + cc] = col < n && k < kTotal ? op.LoadB(b, p, s, k, col) : T.Zero;
+                        tileB[kk * pitchB + cc] = col < n && k < kEnd ? op.LoadB(b, p, s, k, col) : T.Zero;
                     }
                     Group.Barrier();
                     for (int kk = 0; kk < bk; kk++)
@@ -164,5 +195,22 @@ public static class Conv2dKernel
         if (col + step < n) op.Store(c, bias, p, s, row, col + step, v.V1);
         if (col + 2 * step < n) op.Store(c, bias, p, s, row, col + 2 * step, v.V2);
         if (col + 3 * step < n) op.Store(c, bias, p, s, row, col + 3 * step, v.V3);
+    }
+}
+
+/// <summary>The second pass of the split-k weight gradient: gradWeight[o, col] ← Σ_s partials[s, o, col] (s in order, so
+/// the result does not depend on scheduling) + β·gradWeight[o, col]; one thread per element.</summary>
+public static class Conv2dSplitKernel
+{
+    public static void SumSplits<T>(ArrayView<T> partials, ArrayView<T> gradWeight, ConvArgs<T> p, int splits) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int columns = p.WeightColumns, elements = p.OutChannels * columns;
+        for (int e = Grid.GlobalIndex.X; e < elements; e += Grid.DimX * Group.DimX)
+        {
+            T sum = T.Zero;
+            for (int s = 0; s < splits; s++) sum += partials[(long)s * elements + e];
+            long at = e / columns * p.LdWeight + e % columns;
+            gradWeight[at] = p.Beta == T.Zero ? sum : sum + p.Beta * gradWeight[at];
+        }
     }
 }
