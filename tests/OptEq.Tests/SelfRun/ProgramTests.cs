@@ -8,14 +8,8 @@ public class ProgramTests
 {
     private static (int Exit, string Error, string Output) Run(params string[] args)
     {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (Program.Main(args), error.ToString(), output.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+        var (exit, output, error) = Training.InProcessCli.Capture(() => Program.Main(args));
+        return (exit, error, output);
     }
 
     [Test]
