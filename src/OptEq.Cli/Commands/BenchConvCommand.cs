@@ -75,7 +75,7 @@ public static class BenchConvCommand
         if (peer is { Available: false }) Console.Error.WriteLine($"opteq: note: {peerDescription}; timing opteq alone.");
         if (!json)
         {
-            Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
+            Console.WriteLine($"Convolution and average pooling, float32, batch {batch}: median of {repetitions} single calls (of those made in 5 s, if fewer; at least 3) after {warmup} untimed,");
             Console.WriteLine("each shape warmed up first (every pass at least 40 times and 0.25 s, so that the code is compiled optimised),");
             Console.WriteLine("each pass checked against the float64 reference first; PyTorch timed right after opteq, shape by shape, in this run.");
             Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores), native convolution {string.Join(", then ", algorithms.Select(Describe))}");

@@ -72,7 +72,7 @@ public static class BenchGramCommand
         if (peer is { Available: false }) Console.Error.WriteLine($"opteq: note: {peerDescription}; timing opteq alone.");
         if (!json)
         {
-            Console.WriteLine($"WᵀW of a circular stride-1 convolution, float32, batch {batch}: median of {repetitions} single calls after {warmup} untimed,");
+            Console.WriteLine($"WᵀW of a circular stride-1 convolution, float32, batch {batch}: median of {repetitions} single calls (of those made in 5 s, if fewer; at least 3) after {warmup} untimed,");
             Console.WriteLine("each method checked against the float64 Fourier-domain reference first; PyTorch timed right after opteq, method by method, in this run.");
             Console.WriteLine($"opteq:   {dev} ({Environment.ProcessorCount} cores); blocked: row blocks for {cacheKib} KiB per core");
             Console.WriteLine($"peer:    {peerDescription}");

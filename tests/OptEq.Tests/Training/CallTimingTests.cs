@@ -1,0 +1,29 @@
+using NUnit.Framework;
+using OptEq.Cli.Bench;
+using OptEq.Kernels.Native;
+
+namespace OptEq.Tests.Training;
+
+/// <summary>The kernel benches' timing rule: every repetition when calls are quick, at least three and then a time budget when slow.</summary>
+public class CallTimingTests
+{
+    [Test]
+    public void QuickCallsAreAllTimedAndSlowOnesStopAtTheBudget()
+    {
+        using var device = new NativeCpuDevice();
+        int calls = 0;
+        double ms = CallTiming.MedianMilliseconds(device, () => calls++, warmup: 2, repetitions: 25);
+        Assert.That(calls, Is.EqualTo(27));
+        Assert.That(ms, Is.GreaterThanOrEqualTo(0));
+
+        calls = 0;
+        ms = CallTiming.MedianMilliseconds(device, () => { calls++; Thread.Sleep(30); }, warmup: 1, repetitions: 100, maxSeconds: 0.1);
+        // 1 warm-up, then timed calls until they have taken 0.1 s: at least 3 (≥ 90 ms), at most 5 (each ≥ 30 ms).
+        Assert.That(calls - 1, Is.InRange(3, 5));
+        Assert.That(ms, Is.GreaterThanOrEqualTo(30));
+
+        calls = 0;
+        CallTiming.MedianMilliseconds(device, () => { calls++; Thread.Sleep(30); }, warmup: 0, repetitions: 100, maxSeconds: 0);
+        Assert.That(calls, Is.EqualTo(3), "three timed calls at least, whatever the budget");
+    }
+}
