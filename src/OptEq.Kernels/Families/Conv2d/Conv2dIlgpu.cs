@@ -64,7 +64,8 @@ internal sealed class Conv2dIlgpu(IlgpuDevice device) : IConv2dBackend
         long tiles = IlgpuDevice.CeilDiv(m, tileM) * IlgpuDevice.CeilDiv(n, tileN);
         long wanted = 4L * Math.Max(1, device.Accelerator.NumMultiprocessors) / tiles;
         long most = IlgpuDevice.CeilDiv(k, 4 * tileK);
-        int splits = (int)Math.Clamp(Math.Min(wanted, most), 1, IlgpuDevice.MaxGridZ);
+        if (wanted <= 1 || most <= 1) { chunk = k; return 1; } // also no samples (k = 0)
+        int splits = (int)Math.Min(Math.Min(wanted, most), IlgpuDevice.MaxGridZ);
         chunk = (int)(IlgpuDevice.CeilDiv(IlgpuDevice.CeilDiv(k, splits), tileK) * tileK);
         return (int)IlgpuDevice.CeilDiv(k, chunk);
     }

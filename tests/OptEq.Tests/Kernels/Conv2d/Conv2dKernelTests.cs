@@ -115,6 +115,22 @@ public sealed class Conv2dKernelTests(string backend) : KernelTestsBase(backend)
         [Values] Precision precision, [Values(0.0, 0.5)] double beta)
         => Run(precision, () => CheckBackwardBias<float>(shape, beta), () => CheckBackwardBias<double>(shape, beta));
 
+    /// <summary>With no samples the weight and bias gradients are β times what they held (a batch of 0 sums nothing).</summary>
+    [Test]
+    public void WeightAndBiasGradientsOfAnEmptyBatchOnlyScaleByBeta()
+    {
+        var g = new Conv2dGeometry(3, 5, 5, 4, 3, 3, 1, 1, ConvPadding.Zero);
+        using var X = Device.Allocate<float>(0, g.InputSize);
+        using var GY = Device.Allocate<float>(0, g.OutputSize);
+        var w = Enumerable.Range(0, g.OutChannels * g.WeightColumns).Select(i => (float)(i % 7 - 3)).ToArray();
+        using var DW = Device.FromArray(w, g.OutChannels, g.WeightColumns);
+        using var DB = Device.FromArray(new float[] { 1, -2, 3, -4 }, g.OutChannels);
+        Device.Conv2dBackwardWeight(g, X, GY, DW, 0.5f);
+        Device.Conv2dBackwardBias(g, GY, DB, 0.5f);
+        Assert.That(DW.ToArray(), Is.EqualTo(w.Select(v => 0.5f * v).ToArray()));
+        Assert.That(DB.ToArray(), Is.EqualTo(new float[] { 0.5f, -1, 1.5f, -2 }));
+    }
+
     /// <summary>
     /// f(x, W, b) = ⟨gradOutput, conv(x, W) + b⟩ in float64 on the device: each backward pass against central differences of
     /// f along random directions and single coordinates.
