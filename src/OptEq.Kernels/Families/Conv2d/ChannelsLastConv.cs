@@ -161,15 +161,22 @@ internal static unsafe class ChannelsLastConv
         Run(grid, rowOffset, kh, g.KernelWidth * c, packed, plan.Width, inputs, outputs, ref prefetch);
     }
 
-    /// <summary>The forward pass of a batch: samples split across the cores, each part with its own workspace.</summary>
+    /// <summary>
+    /// The forward pass of a batch, each part with its own workspace, taking samples one at a time from a shared counter
+    /// (claiming the next before it works on the current, so that it can prefetch it): a core slowed by another process
+    /// takes fewer samples instead of holding the call. Samples are independent, so the result does not depend on who
+    /// takes which.
+    /// </summary>
     public struct ForwardSamples : IRangeBody
     {
         public Conv2dGeometry G;
         public ForwardPlan Plan;
-        public int Batch, Parts;
+        public int Batch;
         public float* Workspace, Kernel, Bias;
         public RowPointer<float> Input, Output;
         public float Beta;
+
+        public int* NextSample;
 
         public readonly void Run(int q0, int q1)
         {
@@ -177,14 +184,15 @@ internal static unsafe class ChannelsLastConv
             float** outputs = stackalloc float*[Pixels];
             for (int q = q0; q < q1; q++)
             {
-                var (b0, b1) = Conv2dNative.Samples(Batch, q, Parts);
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
-                for (int b = b0; b < b1; b++)
+                for (int b = Conv2dNative.ClaimSample(NextSample); b < Batch;)
                 {
-                    var next = new SamplePrefetch(Output[b], G.OutputSize, b + 1 < b1 ? Input[b + 1] : null, G.InputSize, Blocks(G.OutPixels));
+                    int after = Conv2dNative.ClaimSample(NextSample);
+                    var next = new SamplePrefetch(Output[b], G.OutputSize, after < Batch ? Input[after] : null, G.InputSize, Blocks(G.OutPixels));
                     Stage(G, Plan, Input[b], staged);
                     Forward(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Transpose(result, Plan.Width, G.OutPixels, G.OutChannels, Output[b], G.OutPixels, Bias, Beta);
+                    b = after;
                 }
             }
         }
@@ -369,15 +377,17 @@ internal static unsafe class ChannelsLastConv
         for (int k = 0; k < n; k += 8) Avx.Store(y + k, Avx.Add(Avx.LoadVector256(y + k), Avx.LoadVector256(x + k)));
     }
 
-    /// <summary>The input gradient of a batch: samples split across the cores, each part with its own workspace.</summary>
+    /// <summary>The input gradient of a batch, each part with its own workspace, taking samples as <see cref="ForwardSamples"/> does.</summary>
     public struct BackwardInputSamples : IRangeBody
     {
         public Conv2dGeometry G;
         public BackwardPlan Plan;
-        public int Batch, Parts;
+        public int Batch;
         public float* Workspace, Kernel;
         public RowPointer<float> GradOutput, GradInput;
         public float Beta;
+
+        public int* NextSample;
 
         public readonly void Run(int q0, int q1)
         {
@@ -385,15 +395,16 @@ internal static unsafe class ChannelsLastConv
             float** outputs = stackalloc float*[Pixels];
             for (int q = q0; q < q1; q++)
             {
-                var (b0, b1) = Conv2dNative.Samples(Batch, q, Parts);
                 float* staged = Workspace + (long)q * Plan.Workspace, result = staged + Plan.StagedLength;
-                for (int b = b0; b < b1; b++)
+                for (int b = Conv2dNative.ClaimSample(NextSample); b < Batch;)
                 {
-                    var next = new SamplePrefetch(GradInput[b], G.InputSize, b + 1 < b1 ? GradOutput[b + 1] : null, G.OutputSize,
+                    int after = Conv2dNative.ClaimSample(NextSample);
+                    var next = new SamplePrefetch(GradInput[b], G.InputSize, after < Batch ? GradOutput[after] : null, G.OutputSize,
                         Blocks((Plan.EndRow - Plan.FirstRow) * (Plan.EndColumn - Plan.FirstColumn)));
                     StageGradient(G, Plan, GradOutput[b], staged);
                     Phases(G, Plan, staged, Kernel, result, inputs, outputs, ref next);
                     Store(G, Plan, result, Beta, GradInput[b]);
+                    b = after;
                 }
             }
         }

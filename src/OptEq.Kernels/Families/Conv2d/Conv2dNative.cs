@@ -229,7 +229,7 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         device.Pool.Return(workspace);
     }
 
-    /// <summary>The stride-2 float32 convolution channels-last (<see cref="ChannelsLastConv"/>), samples split across the cores.</summary>
+    /// <summary>The stride-2 float32 convolution channels-last (<see cref="ChannelsLastConv"/>), the cores taking samples from a shared counter.</summary>
     private void ChannelsLastForward(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
     {
         int parts = Parts(batch);
@@ -238,16 +238,17 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
         float* packed = (float*)MatrixView<float>.Of(kernel).Ptr();
         ChannelsLastConv.PackForward(g, weight, ldw, packed);
+        int nextSample = 0;
         NativeParallel.For(parts, WorkPerPart(g, batch, parts), new ChannelsLastConv.ForwardSamples
         {
-            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
-            Bias = bias, Input = input, Output = output, Beta = beta,
+            G = g, Plan = plan, Batch = batch, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
+            Bias = bias, Input = input, Output = output, Beta = beta, NextSample = &nextSample,
         });
         device.Pool.Return(workspace);
         device.Pool.Return(kernel);
     }
 
-    /// <summary>The stride-2 float32 input gradient channels-last (<see cref="ChannelsLastConv"/>), samples split across the cores.</summary>
+    /// <summary>The stride-2 float32 input gradient channels-last (<see cref="ChannelsLastConv"/>), the cores taking samples from a shared counter.</summary>
     private void ChannelsLastBackwardInput(in Conv2dGeometry g, int batch, RowPointer<float> gradOutput, float* weight, long ldw, RowPointer<float> gradInput, float beta)
     {
         int parts = Parts(batch);
@@ -256,10 +257,11 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
         float* packed = (float*)MatrixView<float>.Of(kernel).Ptr();
         ChannelsLastConv.PackBackward(g, weight, ldw, packed);
+        int nextSample = 0;
         NativeParallel.For(parts, WorkPerPart(g, batch, parts), new ChannelsLastConv.BackwardInputSamples
         {
-            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
-            GradOutput = gradOutput, GradInput = gradInput, Beta = beta,
+            G = g, Plan = plan, Batch = batch, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(), Kernel = packed,
+            GradOutput = gradOutput, GradInput = gradInput, Beta = beta, NextSample = &nextSample,
         });
         device.Pool.Return(workspace);
         device.Pool.Return(kernel);
@@ -324,6 +326,9 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
     private static RowPointer<float> Floats<T>(MatrixView<T> v) where T : unmanaged => new((float*)v.Ptr(), v.RowStride);
 
     /// <summary>One part per core, but no more parts than samples.</summary>
+    /// <summary>The next unclaimed sample of a call whose parts take samples one at a time (≥ the batch once all are taken).</summary>
+    internal static int ClaimSample(int* next) => Interlocked.Increment(ref *next) - 1;
+
     private static int Parts(int batch) => Math.Max(1, Math.Min(batch, NativeParallel.Workers));
 
     /// <summary>Multiply-adds per part: what <see cref="NativeParallel"/> weighs against the cost of waking the workers.</summary>
