@@ -59,4 +59,36 @@ public sealed class Conv2dNativePathTests
         Assert.That(geometries.Any(g => PolyphaseConvTranspose.Applies(g) && PolyphaseConv.Applies(g) && (g.KernelHeight % 2 == 0 || g.KernelWidth % 2 == 0)), "an even kernel size at stride 2");
         Assert.That(geometries.Any(g => PolyphaseConvTranspose.Applies(g) && PolyphaseConv.Applies(g) && g.KernelHeight == 1), "a 1×1 kernel at stride 2");
     }
+
+    /// <summary>
+    /// The channels-last stride-2 passes hand samples to the cores from a shared counter: at a size that runs on every
+    /// core, with β ≠ 0 (a sample done twice or never would show), every sample matches the float64 reference.
+    /// </summary>
+    [Test]
+    public void SamplesTakenFromASharedCounterAreEachDoneOnce()
+    {
+        if (!Fma.IsSupported || !Avx2.IsSupported || NativeConvolution.ColumnsOnly) Assert.Ignore("the channels-last kernels need AVX2 + FMA");
+        if (NativeParallel.Workers < 2) Assert.Ignore("one core: nothing is shared");
+        var g = new OptEq.Kernels.Conv2dGeometry(16, 14, 14, 16, 3, 3, 2, 1, OptEq.Kernels.ConvPadding.Zero);
+        Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g));
+        const int batch = 37;
+        Assert.That((long)g.OutputSize * g.WeightColumns * batch / NativeParallel.Workers, Is.GreaterThan(NativeParallel.SerialThreshold), "the call runs on every core");
+        var rng = new Random(3);
+        double[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => (double)(float)(2 * rng.NextDouble() - 1))];
+        double[] x = Random(batch * g.InputSize), w = Random(g.OutChannels * g.WeightColumns), y0 = Random(batch * g.OutputSize), dx0 = Random(batch * g.InputSize);
+        using var device = new NativeCpuDevice();
+        using var X = device.FromArray(x.Select(v => (float)v).ToArray(), batch, g.InputSize);
+        using var W = device.FromArray(w.Select(v => (float)v).ToArray(), g.OutChannels, g.WeightColumns);
+        using var Y = device.FromArray(y0.Select(v => (float)v).ToArray(), batch, g.OutputSize);
+        using var DX = device.FromArray(dx0.Select(v => (float)v).ToArray(), batch, g.InputSize);
+        device.Conv2d(g, X, W, null, Y, 0.5f);
+        device.Conv2dBackwardInput(g, Y, W, DX, 0.5f);
+        var y = OptEq.Kernels.Reference.ReferenceKernels.Conv2d(g, batch, x, w, null, 0.5, y0);
+        var yf = Y.ToArray();
+        // The input gradient is checked on the device's own forward result, so each pass is held to its own error only.
+        var dx = OptEq.Kernels.Reference.ReferenceKernels.Conv2dBackwardInput(g, batch, [.. yf.Select(v => (double)v)], w, 0.5, dx0);
+        var dxf = DX.ToArray();
+        for (int i = 0; i < y.Length; i++) Assert.That(yf[i], Is.EqualTo(y[i]).Within(1e-4 * (1 + Math.Abs(y[i]))), $"forward element {i} (sample {i / g.OutputSize})");
+        for (int i = 0; i < dx.Length; i++) Assert.That(dxf[i], Is.EqualTo(dx[i]).Within(1e-4 * (1 + Math.Abs(dx[i]))), $"input gradient element {i} (sample {i / g.InputSize})");
+    }
 }
