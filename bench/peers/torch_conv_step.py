@@ -13,7 +13,10 @@ products, 4×4 average pooling, a linear head, cross-entropy and Adam.
 
 The input convolution has stride --injection-stride; W's convolutions keep the state's size (padding (k − 1)/2, zero
 or circular). The Anderson solver is torch_deq_step.py's.
-Prints one JSON line: {"peer": "pytorch", "ms_per_step": <median>, ...}. Exit code 3 when PyTorch is missing.
+With --device cuda everything lives on the first CUDA GPU (torch.set_default_device); each step ends with loss.item(),
+which waits for the GPU, so a step is timed to completion as opteq's are.
+Prints one JSON line: {"peer": "pytorch", "ms_per_step": <median>, ...}. Exit code 3 when PyTorch is missing, 5 when
+--device cuda is asked for and PyTorch sees no CUDA GPU.
 """
 import argparse
 import json
@@ -77,8 +80,14 @@ def main():
     parser.add_argument("--gamma", type=float, default=0.95)
     parser.add_argument("--margin", type=float, default=1.0, help="conv-mon's m")
     parser.add_argument("--alpha", type=float, default=0.25, help="conv-mon's forward–backward step")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads if args.threads > 0 else (os.cpu_count() or 1))
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            print(f"PyTorch {torch.__version__} sees no CUDA GPU", file=sys.stderr)
+            sys.exit(5)
+        torch.set_default_device("cuda")
 
     torch.manual_seed(0)
     n, c, k, s, classes = args.batch, args.channels, args.kernel_size, args.size, 10
@@ -148,6 +157,7 @@ def main():
         step()
         times.append((time.perf_counter() - start) * 1000)
     print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(), "model": args.model,
+                      "device": args.device, "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None,
                       "ms_per_step": round(statistics.median(times), 3), "mean_ms_per_step": round(statistics.mean(times), 3),
                       "steps": args.steps, "warm_up_steps": args.warmup,
                       "parameters": sum(p.numel() for p in [*kernels, *injection.parameters(), *head.parameters()])}))

@@ -49,7 +49,7 @@ case " $steps " in *" gram "*)
   echo "bench gram: exit $?"; tail -8 "$out/bench-gram-cuda.txt";;
 esac
 case " $steps " in *" step "*)
-  timeout "${STEP_S:-50}" "$bin/opteq" bench step --model conv-opteq --device cuda:0 --steps 10 --peer-steps 0 >"$out/bench-step-cuda.txt" 2>&1
+  timeout "${STEP_S:-50}" "$bin/opteq" bench step --model conv-opteq --device cuda:0 --steps 10 --peer-steps 10 >"$out/bench-step-cuda.txt" 2>&1
   echo "bench step: exit $?"; tail -8 "$out/bench-step-cuda.txt";;
 esac
 case " $steps " in *" train "*)

@@ -71,7 +71,8 @@ public static class ConvStepBench
         Backward = new BackwardMethod(BackwardMode.Implicit, AdjointSolvers.Anderson), BackwardMaxIterations = s.AdjointIterations, BackwardTolerance = 0,
     };
 
-    public static int Step(string? deviceId, ConvStepShape shape, int steps, int peerSteps, bool json)
+    /// <summary>Times the step on <paramref name="deviceId"/> and the PyTorch peer's on <paramref name="peerDevice"/> (auto, cpu or cuda: <see cref="Commands.CommonOptions.PeerDeviceFor"/>).</summary>
+    public static int Step(string? deviceId, ConvStepShape shape, int steps, int peerSteps, bool json, string peerDevice = "auto")
     {
         if (!Models.ContainsKey(shape.Model))
             throw new ArgumentException($"--model: bench step knows opteq, {string.Join(", ", Models.Keys)}; got '{shape.Model}'");
@@ -113,7 +114,7 @@ public static class ConvStepBench
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         double ms = Median(times);
-        var (peerMs, peerDescription) = peerSteps > 0 ? TorchStepPeer.MeasureConv(shape, peerSteps, threads: Environment.ProcessorCount) : (null, "not run (--peer-steps 0)");
+        var (peerMs, peerDescription) = peerSteps > 0 ? TorchStepPeer.MeasureConv(shape, peerSteps, threads: Environment.ProcessorCount, Commands.CommonOptions.PeerDeviceFor(peerDevice, device)) : (null, "not run (--peer-steps 0)");
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {

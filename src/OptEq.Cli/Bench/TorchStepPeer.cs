@@ -5,8 +5,9 @@ using OptEq.Kernels.Peers;
 namespace OptEq.Cli.Bench;
 
 /// <summary>
-/// The PyTorch peer of <c>opteq bench step</c>: runs <c>peers/torch_deq_step.py</c> (copied beside the executable from
-/// bench/peers) with the system Python, which has PyTorch where Debian's python3-torch is installed, and reads its JSON line.
+/// The PyTorch peer of <c>opteq bench step</c>: runs <c>peers/torch_deq_step.py</c> or <c>peers/torch_conv_step.py</c>
+/// (copied beside the executable from bench/peers) with the first Python that has PyTorch (<see cref="TorchConvPeer.Pythons"/>),
+/// and reads its JSON line.
 /// OpenBLAS (PyTorch's BLAS there) gets the same OPENBLAS_CORETYPE policy as the GEMM peer: the environment's value, or OpenBlas.DefaultCoreType.
 /// </summary>
 public static class TorchStepPeer
@@ -26,46 +27,59 @@ public static class TorchStepPeer
             $"TorchDEQ's Anderson solver and implicit backward (bench/peers/torch_deq_step.py), OPENBLAS_CORETYPE={coreType ?? "(OpenBLAS's own pick)"}, mean of {steps} steps");
     }
 
-    /// <summary>The median ms per step of the same convolutional step in PyTorch (bench/peers/torch_conv_step.py), or why there is none.</summary>
-    public static (double? MsPerStep, string Description) MeasureConv(ConvStepShape shape, int steps, int threads)
+    /// <summary>
+    /// The median ms per step of the same convolutional step in PyTorch (bench/peers/torch_conv_step.py) on
+    /// <paramref name="device"/> ("cpu", or "cuda": PyTorch's first GPU), or why there is none.
+    /// </summary>
+    public static (double? MsPerStep, string Description) MeasureConv(ConvStepShape shape, int steps, int threads, string device = "cpu")
     {
-        var (root, why, _) = Run(ConvScriptPath, [.. shape.PeerArguments(), "--steps", steps.ToString(), "--threads", threads.ToString()]);
+        var (root, why, _) = Run(ConvScriptPath, [.. shape.PeerArguments(), "--steps", steps.ToString(), "--threads", threads.ToString(), "--device", device]);
         if (root is not JsonElement r) return (null, why);
-        return (r.GetProperty("ms_per_step").GetDouble(), $"PyTorch {r.GetProperty("torch").GetString()} on {r.GetProperty("threads").GetInt32()} threads, " +
+        string where = r.TryGetProperty("gpu", out var gpu) && gpu.ValueKind == JsonValueKind.String
+            ? $"on {gpu.GetString()}" : $"on {r.GetProperty("threads").GetInt32()} threads";
+        return (r.GetProperty("ms_per_step").GetDouble(), $"PyTorch {r.GetProperty("torch").GetString()} {where}, " +
             $"the same step with F.conv2d (bench/peers/torch_conv_step.py), median of {steps} steps");
     }
 
-    /// <summary>Runs a peer script with the system Python and returns its last output line as JSON, or why not.</summary>
+    /// <summary>
+    /// Runs a peer script with the first Python of <see cref="TorchConvPeer.Pythons"/> that has PyTorch (and sees a GPU when
+    /// the script is asked for one: exit code 5 otherwise) and returns its last output line as JSON, or why not.
+    /// </summary>
     private static (JsonElement? Root, string Why, string? CoreType) Run(string script, IEnumerable<string> arguments)
     {
         if (!File.Exists(script)) return (null, $"the peer script is missing ({script})", null);
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var reasons = new List<string>();
         string? coreType = Environment.GetEnvironmentVariable(OpenBlas.CoreTypeVariable) ?? OpenBlas.DefaultCoreType;
-        if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
-        try
+        foreach (var python in TorchConvPeer.Pythons().Distinct())
         {
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("no process");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+            var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(script);
+            foreach (var argument in arguments) start.ArgumentList.Add(argument);
+            if (coreType is not null) start.Environment[OpenBlas.CoreTypeVariable] = coreType;
+            try
             {
-                process.Kill(entireProcessTree: true);
-                return (null, "the PyTorch peer took longer than 5 minutes and was stopped", coreType);
+                using var process = Process.Start(start) ?? throw new InvalidOperationException("no process");
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+                {
+                    process.Kill(entireProcessTree: true);
+                    return (null, "the PyTorch peer took longer than 5 minutes and was stopped", coreType);
+                }
+                if (process.ExitCode == 3) { reasons.Add($"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"); continue; }
+                if (process.ExitCode == 5) { reasons.Add($"{python}'s PyTorch sees no CUDA GPU"); continue; }
+                if (process.ExitCode != 0) return (null, $"the PyTorch peer failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}", coreType);
+                var line = stdout.Result.Trim().Split('\n').Last();
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement.Clone();
+                _ = root.GetProperty("ms_per_step").GetDouble();
+                return (root, "", coreType);
             }
-            if (process.ExitCode == 3) return (null, $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)", coreType);
-            if (process.ExitCode != 0) return (null, $"the PyTorch peer failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}", coreType);
-            var line = stdout.Result.Trim().Split('\n').Last();
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement.Clone();
-            _ = root.GetProperty("ms_per_step").GetDouble();
-            return (root, "", coreType);
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException)
+            {
+                reasons.Add($"{python}: the PyTorch peer could not run: {e.Message}");
+            }
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or JsonException or KeyNotFoundException)
-        {
-            return (null, $"the PyTorch peer could not run: {e.Message}", coreType);
-        }
+        return (null, string.Join("; ", reasons), coreType);
     }
 }

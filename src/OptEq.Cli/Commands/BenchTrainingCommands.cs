@@ -22,20 +22,25 @@ public static class BenchTrainingCommands
         var padding = new Option<string>("--padding") { Description = "Conv models: zero or circular.", DefaultValueFactory = _ => "zero" };
         var injectionStride = new Option<int>("--injection-stride") { Description = "Conv models: stride of the input convolution.", DefaultValueFactory = _ => 2 };
         var pool = new Option<int>("--pool") { Description = "Conv models: average-pooling window before the head.", DefaultValueFactory = _ => 2 };
+        var peerDevice = CommonOptions.PeerDevice();
         var gram = new Option<string>("--gram")
         {
             Description = $"conv-opteq: how the solves apply WᵀW ({GramMethods.NameList}; fourier needs --padding circular; see opteq train --gram). Default auto.",
             DefaultValueFactory = _ => "auto", HelpName = GramMethods.NameList,
         };
         var command = new Command("step", "Time one full training step and the same step in PyTorch: OptEq (batch 128, 784 → 512, 30 Anderson + 30 adjoint iterations, Adam), or a convolutional model with --model.")
-            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding, injectionStride, pool, gram };
+            { json, device, steps, peerSteps, model, channels, batch, imageSize, iterations, padding, injectionStride, pool, gram, peerDevice };
         command.SetAction(parse =>
         {
             int s = parse.GetValue(steps), p = parse.GetValue(peerSteps);
             if (s < 1) throw new ArgumentException($"--steps must be ≥ 1, got {s}");
             if (p < 0) throw new ArgumentException($"--peer-steps must be ≥ 0, got {p}");
             string name = parse.GetValue(model)!;
-            if (name == "opteq") return TrainingBench.Step(parse.GetValue(device), s, p, parse.GetValue(json));
+            if (name == "opteq")
+            {
+                if (parse.GetValue(peerDevice) == "cuda") throw new ArgumentException("--peer-device cuda: the dense OptEq step's peer runs on the CPU; the conv models' peer can run on a GPU");
+                return TrainingBench.Step(parse.GetValue(device), s, p, parse.GetValue(json));
+            }
             foreach (var (option, value) in new[] { ("--channels", parse.GetValue(channels)), ("--batch", parse.GetValue(batch)), ("--image-size", parse.GetValue(imageSize)), ("--iterations", parse.GetValue(iterations)), ("--injection-stride", parse.GetValue(injectionStride)), ("--pool", parse.GetValue(pool)) })
                 if (value < 1) throw new ArgumentException($"{option} must be ≥ 1, got {value}");
             var pad = parse.GetValue(padding) switch
@@ -58,7 +63,7 @@ public static class BenchTrainingCommands
                 InjectionStride = parse.GetValue(injectionStride), Pool = parse.GetValue(pool), Iterations = parse.GetValue(iterations), AdjointIterations = parse.GetValue(iterations),
                 Gram = gramMethod,
             };
-            return ConvStepBench.Step(parse.GetValue(device), shape, s, p, parse.GetValue(json));
+            return ConvStepBench.Step(parse.GetValue(device), shape, s, p, parse.GetValue(json), parse.GetValue(peerDevice)!);
         });
         return command;
     }

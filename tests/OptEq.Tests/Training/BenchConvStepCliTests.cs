@@ -74,4 +74,24 @@ public class BenchConvStepCliTests
         Assert.That(error, Does.Contain(message));
         Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
     }
+
+    [Test]
+    public void APeerOnCudaRunsThereOrSaysWhyNot()
+    {
+        // Where PyTorch sees no CUDA GPU (every CI machine) the peer column says why; on a GPU machine it names the GPU.
+        var (exit, error, output) = Run("bench", "step", "--model", "conv-opteq", "--batch", "4", "--image-size", "6", "--channels", "2",
+            "--iterations", "2", "--steps", "1", "--peer-steps", "1", "--peer-device", "cuda", "--json");
+        Assert.That(exit, Is.Zero, error);
+        using var doc = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        var root = doc.RootElement;
+        var peer = root.GetProperty("peer").GetString()!;
+        if (root.GetProperty("peer_ms_per_step").ValueKind == JsonValueKind.Null)
+            Assert.That(peer, Does.Contain("CUDA").Or.Contain("not installed"), peer);
+        else
+            Assert.That(peer, Does.Contain("PyTorch").And.Not.Contain("threads"), peer);
+
+        (exit, error, _) = Run("bench", "step", "--peer-device", "cuda", "--steps", "1", "--peer-steps", "0");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--peer-device cuda").And.Contain("dense"));
+    }
 }
