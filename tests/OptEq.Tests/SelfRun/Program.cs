@@ -26,6 +26,9 @@ public static class Program
             switch (args[i])
             {
                 case "--where" when i + 1 < args.Length: where = args[++i]; break;
+                case "--where":
+                    Console.Error.WriteLine("OptEq.Tests: --where needs a regular expression after it");
+                    return 2;
                 case "--list": list = true; break;
                 default:
                     Console.Error.WriteLine($"OptEq.Tests: unknown argument '{args[i]}'; usage: OptEq.Tests [--where REGEX] [--list]");

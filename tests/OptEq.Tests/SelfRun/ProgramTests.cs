@@ -34,5 +34,6 @@ public class ProgramTests
         Assert.That(error, Does.Contain("--where is not a regular expression"));
         (exit, error, _) = Run("--where");
         Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--where needs a regular expression"));
     }
 }
