@@ -57,6 +57,17 @@ public sealed class TorchConvPeer : IDisposable
         return new TorchConvPeer(null, "no PyTorch peer: " + string.Join("; ", reasons));
     }
 
+    /// <summary>
+    /// Why a peer script's exit code says to try the next Python (3: no PyTorch, 5: its PyTorch sees no CUDA GPU, as the
+    /// scripts in bench/peers exit), or null when the code means something else.
+    /// </summary>
+    internal static string? WrongPython(string python, int exitCode) => exitCode switch
+    {
+        3 => $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)",
+        5 => $"{python}'s PyTorch sees no CUDA GPU",
+        _ => null,
+    };
+
     private static TorchConvPeer? TryStart(string python, int threads, string device, out string reason)
     {
         reason = "";
@@ -77,9 +88,7 @@ public sealed class TorchConvPeer : IDisposable
             {
                 process.WaitForExit(5000);
                 reason = !process.HasExited ? $"{python}: no answer within a minute"
-                    : process.ExitCode == 3 ? $"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"
-                    : process.ExitCode == 5 ? $"{python}'s PyTorch sees no CUDA GPU"
-                    : $"{python}: the PyTorch peer did not start: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
+                    : WrongPython(python, process.ExitCode) ?? $"{python}: the PyTorch peer did not start: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
                 Stop(process);
                 return null;
             }

@@ -66,8 +66,7 @@ public static class TorchStepPeer
                     process.Kill(entireProcessTree: true);
                     return (null, "the PyTorch peer took longer than 5 minutes and was stopped", coreType);
                 }
-                if (process.ExitCode == 3) { reasons.Add($"PyTorch is not installed for {python} (Debian: apt-get install python3-torch)"); continue; }
-                if (process.ExitCode == 5) { reasons.Add($"{python}'s PyTorch sees no CUDA GPU"); continue; }
+                if (TorchConvPeer.WrongPython(python, process.ExitCode) is { } wrong) { reasons.Add(wrong); continue; }
                 if (process.ExitCode != 0) return (null, $"the PyTorch peer failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}", coreType);
                 var line = stdout.Result.Trim().Split('\n').Last();
                 using var doc = JsonDocument.Parse(line);
