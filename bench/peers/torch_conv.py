@@ -13,7 +13,7 @@ Request (gram): {"kind": "gram", "batch", "c", "h", "w", "k", "method": "convs" 
     onto the image: the adjoint of the circular pad); "fourier" is rfft2, one complex c×c product per frequency
     (einsum) and irfft2 with the spectrum precomputed; "fourier-refresh" computes that spectrum from the kernel. Each
     is checked once against autograd's WᵀW (the input gradient of ½||Wx||²) before timing; a mismatch exits with 4.
-Answer: {"ms": median milliseconds of one call over reps timed calls}
+Answer: {"ms": median milliseconds of one call over reps timed calls, "times": the milliseconds of each timed call}
 
 With --device cuda every tensor lives on the first CUDA GPU (cuDNN's convolutions) and each timed call ends with
 torch.cuda.synchronize(), as opteq times a CUDA device: wall-clock time of one call run to completion.
@@ -45,7 +45,8 @@ def sync():
         torch.cuda.synchronize()
 
 
-def median_ms(call, reps, warmup):
+def times_ms(call, reps, warmup):
+    """Milliseconds of each of reps timed calls, after warmup untimed ones."""
     for _ in range(warmup):
         call()
     sync()
@@ -55,7 +56,7 @@ def median_ms(call, reps, warmup):
         call()
         sync()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return times
 
 
 def randn(*shape, generator):
@@ -77,12 +78,12 @@ def conv(r):
 
     if r["pass"] == "forward":
         with torch.no_grad():
-            return median_ms(lambda: forward(x, w), r["reps"], r["warmup"])
+            return times_ms(lambda: forward(x, w), r["reps"], r["warmup"])
     wrt = x if r["pass"] == "backward-input" else w
     wrt.requires_grad_(True)
     y = forward(x, w)
     gy = randn(y.shape, generator=g)
-    return median_ms(lambda: torch.autograd.grad(y, wrt, gy, retain_graph=True), r["reps"], r["warmup"])
+    return times_ms(lambda: torch.autograd.grad(y, wrt, gy, retain_graph=True), r["reps"], r["warmup"])
 
 
 def pool(r):
@@ -90,11 +91,11 @@ def pool(r):
     x = randn(r["batch"], r["c"], r["h"], r["w"], generator=g)
     if r["pass"] == "forward":
         with torch.no_grad():
-            return median_ms(lambda: nnf.avg_pool2d(x, r["k"], r["stride"]), r["reps"], r["warmup"])
+            return times_ms(lambda: nnf.avg_pool2d(x, r["k"], r["stride"]), r["reps"], r["warmup"])
     x.requires_grad_(True)
     y = nnf.avg_pool2d(x, r["k"], r["stride"])
     gy = randn(y.shape, generator=g)
-    return median_ms(lambda: torch.autograd.grad(y, x, gy, retain_graph=True), r["reps"], r["warmup"])
+    return times_ms(lambda: torch.autograd.grad(y, x, gy, retain_graph=True), r["reps"], r["warmup"])
 
 
 def circular_conv(x, w, p):
@@ -158,11 +159,11 @@ def gram(r):
     x = randn(r["batch"], c, h, w, generator=g)
     with torch.no_grad():
         if r["method"] == "convs":
-            return median_ms(lambda: convs(x), r["reps"], r["warmup"])
+            return times_ms(lambda: convs(x), r["reps"], r["warmup"])
         if r["method"] == "fourier-refresh":
-            return median_ms(lambda: gram_spectrum(kernel, h, w), r["reps"], r["warmup"])
+            return times_ms(lambda: gram_spectrum(kernel, h, w), r["reps"], r["warmup"])
         spectrum = gram_spectrum(kernel, h, w)
-        return median_ms(lambda: fourier(x, spectrum), r["reps"], r["warmup"])
+        return times_ms(lambda: fourier(x, spectrum), r["reps"], r["warmup"])
 
 
 def main():
@@ -187,8 +188,8 @@ def main():
         if not line.strip():
             continue
         request = json.loads(line)
-        ms = {"conv": conv, "pool": pool, "gram": gram}[request["kind"]](request)
-        print(json.dumps({"ms": ms}), flush=True)
+        times = {"conv": conv, "pool": pool, "gram": gram}[request["kind"]](request)
+        print(json.dumps({"ms": statistics.median(times), "times": times}), flush=True)
 
 
 if __name__ == "__main__":

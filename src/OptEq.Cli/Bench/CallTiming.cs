@@ -7,27 +7,38 @@ namespace OptEq.Cli.Bench;
 /// call followed by a device synchronisation so that an asynchronous backend is timed to completion.</summary>
 public static class CallTiming
 {
-    /// <summary>
-    /// Timed calls stop early once three have been made and the timed calls together have taken
-    /// <paramref name="maxSeconds"/>: one slow row (the exact Fourier-domain norm took 975 ms a call on an H200) must not
-    /// hold a whole table. The median is then of the calls made.
-    /// </summary>
+    /// <summary>The median of <see cref="Milliseconds"/>.</summary>
     public static double MedianMilliseconds(Device device, Action call, int warmup, int repetitions, double maxSeconds = 5)
+        => Median(Milliseconds(device, call, warmup, repetitions, maxSeconds));
+
+    /// <summary>
+    /// The milliseconds of each timed call, after <paramref name="warmup"/> untimed ones. Timed calls stop early once three
+    /// have been made and together have taken <paramref name="maxSeconds"/>: one slow row (the exact Fourier-domain norm
+    /// took 975 ms a call on an H200) must not hold a whole table.
+    /// </summary>
+    public static double[] Milliseconds(Device device, Action call, int warmup, int repetitions, double maxSeconds = 5)
     {
         for (int i = 0; i < warmup; i++) call();
         device.Synchronize();
-        var times = new double[repetitions];
-        int made = 0;
+        var times = new List<double>(repetitions);
         double spent = 0;
-        while (made < repetitions && (made < 3 || spent < maxSeconds * 1e3))
+        while (times.Count < repetitions && (times.Count < 3 || spent < maxSeconds * 1e3))
         {
             long start = Stopwatch.GetTimestamp();
             call();
             device.Synchronize();
-            times[made] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            spent += times[made++];
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            spent += times[^1];
         }
-        Array.Sort(times, 0, made);
-        return made % 2 == 1 ? times[made / 2] : (times[made / 2 - 1] + times[made / 2]) / 2;
+        return [.. times];
+    }
+
+    /// <summary>The median of a non-empty list (the mean of the middle two for an even count).</summary>
+    public static double Median(IReadOnlyCollection<double> values)
+    {
+        if (values.Count == 0) throw new ArgumentException("the median of no values", nameof(values));
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -14,12 +14,12 @@ public sealed class ConvBench(Device device)
 {
     public Device Device => device;
 
-    /// <summary>Median milliseconds of one call of <paramref name="pass"/> on a batch of <paramref name="batch"/>.</summary>
-    public double Measure(ConvCase shape, string pass, int batch, int repetitions, int warmup)
+    /// <summary>Milliseconds of each timed call of <paramref name="pass"/> on a batch of <paramref name="batch"/> (<see cref="CallTiming.Milliseconds"/>).</summary>
+    public double[] Time(ConvCase shape, string pass, int batch, int repetitions, int warmup, double maxSeconds = 5)
     {
         using var operands = new Operands(device, shape, batch, seed: 1);
         Action call = Call(shape, pass, operands);
-        return CallTiming.MedianMilliseconds(device, call, warmup, repetitions);
+        return CallTiming.Milliseconds(device, call, warmup, repetitions, maxSeconds);
     }
 
     /// <summary>

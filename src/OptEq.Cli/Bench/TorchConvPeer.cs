@@ -109,10 +109,12 @@ public sealed class TorchConvPeer : IDisposable
         }
     }
 
-    /// <summary>PyTorch's median ms for one pass of one shape, or null when the peer is unavailable or failed (then it stays unavailable).</summary>
-    public double? Measure(ConvCase shape, string pass, int batch, int repetitions, int warmup)
+    /// <summary>
+    /// PyTorch's milliseconds for each timed call of one pass of one shape (after <paramref name="warmup"/> untimed ones), or
+    /// null when the peer is unavailable or failed (then it stays unavailable).
+    /// </summary>
+    public double[]? Time(ConvCase shape, string pass, int batch, int repetitions, int warmup)
     {
-        if (_process is null || _process.HasExited) return null;
         var request = new Dictionary<string, object> { ["pass"] = pass, ["batch"] = batch, ["reps"] = repetitions, ["warmup"] = warmup };
         if (shape.Conv is { } g)
         {
@@ -127,21 +129,7 @@ public sealed class TorchConvPeer : IDisposable
             request["kind"] = "pool";
             request["c"] = p.Channels; request["h"] = p.Height; request["w"] = p.Width; request["k"] = p.Kernel; request["stride"] = p.Stride;
         }
-        try
-        {
-            _process.StandardInput.WriteLine(JsonSerializer.Serialize(request));
-            _process.StandardInput.Flush();
-            string? answer = ReadLine(_process, TimeSpan.FromMinutes(5));
-            if (answer is null) throw new IOException("no answer within 5 minutes");
-            using var doc = JsonDocument.Parse(answer);
-            return doc.RootElement.GetProperty("ms").GetDouble();
-        }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            Description = $"the PyTorch peer failed at {shape.Name} {pass} ({e.Message}); no further peer timings";
-            Stop(_process);
-            return null;
-        }
+        return Ask(request, $"{shape.Name} {pass}");
     }
 
     /// <summary>
@@ -153,9 +141,10 @@ public sealed class TorchConvPeer : IDisposable
         {
             ["kind"] = "gram", ["method"] = method, ["batch"] = batch, ["reps"] = repetitions, ["warmup"] = warmup,
             ["c"] = g.InChannels, ["h"] = g.Height, ["w"] = g.Width, ["k"] = g.KernelHeight,
-        }, $"gram {g} {method}");
+        }, $"gram {g} {method}") is { } times ? CallTiming.Median(times) : null;
 
-    private double? Ask(Dictionary<string, object> request, string what)
+    /// <summary>Sends one request; the answer's "times" (ms of each timed call), or null when the peer is unavailable or failed.</summary>
+    private double[]? Ask(Dictionary<string, object> request, string what)
     {
         if (_process is null || _process.HasExited) return null;
         try
@@ -165,7 +154,9 @@ public sealed class TorchConvPeer : IDisposable
             string? answer = ReadLine(_process, TimeSpan.FromMinutes(5));
             if (answer is null) throw new IOException(_process.HasExited ? $"the peer exited with code {_process.ExitCode}" : "no answer within 5 minutes");
             using var doc = JsonDocument.Parse(answer);
-            return doc.RootElement.GetProperty("ms").GetDouble();
+            double[] times = [.. doc.RootElement.GetProperty("times").EnumerateArray().Select(t => t.GetDouble())];
+            if (times.Length == 0) throw new InvalidOperationException("the answer has no times");
+            return times;
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -34,6 +34,7 @@ public class BenchConvCliTests
         foreach (var r in rows)
         {
             Assert.That(r.GetProperty("bench").GetString(), Is.EqualTo("conv"));
+            Assert.That(r.GetProperty("rounds").GetInt32(), Is.EqualTo(3), "-r 3: three rounds of one call a side (the default 3 rounds)");
             Assert.That(r.GetProperty("ms").GetDouble(), Is.GreaterThan(0));
             if (peer)
             {
@@ -70,6 +71,9 @@ public class BenchConvCliTests
         (exit, error, _) = Run("bench", "conv", "--no-peer", "--repetitions", "0");
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("--repetitions must be at least 1"));
+        (exit, error, _) = Run("bench", "conv", "--no-peer", "--rounds", "0");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--rounds must be at least 1"));
     }
 
     [Test]

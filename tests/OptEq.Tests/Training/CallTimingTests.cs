@@ -26,4 +26,23 @@ public class CallTimingTests
         CallTiming.MedianMilliseconds(device, () => { calls++; Thread.Sleep(30); }, warmup: 0, repetitions: 100, maxSeconds: 0);
         Assert.That(calls, Is.EqualTo(3), "three timed calls at least, whatever the budget");
     }
+
+    [Test]
+    public void TheMedianIsTheMiddleValueOrTheMeanOfTheMiddleTwo()
+    {
+        Assert.That(CallTiming.Median([5.0, 1.0, 3.0]), Is.EqualTo(3.0));
+        Assert.That(CallTiming.Median([4.0, 1.0, 3.0, 10.0]), Is.EqualTo(3.5));
+        Assert.That(CallTiming.Median([2.5]), Is.EqualTo(2.5));
+        Assert.Throws<ArgumentException>(() => CallTiming.Median(Array.Empty<double>()));
+    }
+
+    [Test]
+    public void MillisecondsReturnsOneTimePerTimedCall()
+    {
+        using var device = new NativeCpuDevice();
+        int calls = 0;
+        var times = CallTiming.Milliseconds(device, () => calls++, warmup: 2, repetitions: 7);
+        Assert.That(calls, Is.EqualTo(9));
+        Assert.That(times, Has.Length.EqualTo(7).And.All.GreaterThanOrEqualTo(0));
+    }
 }
