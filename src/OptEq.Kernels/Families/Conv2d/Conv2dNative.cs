@@ -215,16 +215,17 @@ internal sealed unsafe class Conv2dNative(Device device) : IConv2dBackend
         device.Pool.Return(workspace);
     }
 
-    /// <summary>The float32 convolution of one input channel at stride ≥ 2 (<see cref="OneChannelConv"/>), samples split across the cores.</summary>
+    /// <summary>The float32 convolution of one input channel at stride ≥ 2 (<see cref="OneChannelConv"/>), the cores taking samples from a shared counter.</summary>
     private void OneChannelForward(in Conv2dGeometry g, int batch, RowPointer<float> input, float* weight, long ldw, float* bias, RowPointer<float> output, float beta)
     {
         int parts = Parts(batch);
         var plan = new OneChannelConv.Plan(g);
         var workspace = device.Pool.Rent<float>(parts * plan.Workspace);
+        int nextSample = 0;
         NativeParallel.For(parts, WorkPerPart(g, batch, parts), new OneChannelConv.ForwardSamples
         {
-            G = g, Plan = plan, Batch = batch, Parts = parts, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
-            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta,
+            G = g, Plan = plan, Batch = batch, Workspace = (float*)MatrixView<float>.Of(workspace).Ptr(),
+            Input = input, Weight = weight, LdWeight = ldw, Bias = bias, Output = output, Beta = beta, NextSample = &nextSample,
         });
         device.Pool.Return(workspace);
     }

@@ -54,7 +54,8 @@ internal static unsafe class OneChannelConv
             PhaseWidth = (PaddedWidth + 1) / 2;
             RowLength = 2 * PhaseWidth + 8;
             Taps = g.KernelHeight * g.KernelWidth;
-            TapLength = (g.OutPixels + Lanes - 1) / Lanes * Lanes;
+            // Whole register blocks of 24, except a last block of at most 8 positions, which is one vector (OneVector).
+            TapLength = g.OutPixels % Lanes is > 0 and <= 8 ? g.OutPixels / Lanes * Lanes + 8 : (g.OutPixels + Lanes - 1) / Lanes * Lanes;
             // 16 floats of slack to start the tap planes on a 64-byte boundary (no load of them crosses a cache line).
             Workspace = RowLength + 2 * PhaseWidth + 16 + Taps * TapLength;
         }
@@ -65,7 +66,7 @@ internal static unsafe class OneChannelConv
         /// <summary>The padded row's scratch: Wp floats, then zeros up to what the deinterleave reads.</summary>
         public int RowLength { get; }
         public int Taps { get; }
-        /// <summary>One tap row: OutPixels rounded up to whole register blocks, the rest zeros.</summary>
+        /// <summary>One tap row: OutPixels rounded up to whole register blocks (the last one vector when it has at most 8 positions), the rest zeros.</summary>
         public int TapLength { get; }
         public int Workspace { get; }
     }
@@ -110,15 +111,44 @@ internal static unsafe class OneChannelConv
         int taps = plan.Taps, length = plan.TapLength, pixels = g.OutPixels, o = 0;
         for (; o + ChannelBlock <= g.OutChannels; o += ChannelBlock)
             for (int q = 0; q < pixels; q += Lanes)
-                Block4(col + q, length, taps, weight + o * ldw, ldw, bias == null ? null : bias + o, beta, y + (long)o * pixels + q, pixels, pixels - q);
+            {
+                float* b = bias == null ? null : bias + o, yq = y + (long)o * pixels + q;
+                if (pixels - q > 8) Block4<ThreeVectors>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
+                else Block4<OneVector>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
+            }
         for (; o < g.OutChannels; o++)
             for (int q = 0; q < pixels; q += Lanes)
-                Block1(col + q, length, taps, weight + o * ldw, bias == null ? 0f : bias[o], beta, y + (long)o * pixels + q, pixels - q);
+            {
+                float b = bias == null ? 0f : bias[o];
+                float* yq = y + (long)o * pixels + q;
+                if (pixels - q > 8) Block1<ThreeVectors>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
+                else Block1<OneVector>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
+            }
     }
 
-    /// <summary>4 output channels × 24 positions: 12 accumulators, per tap 3 loads, 4 broadcasts, 12 FMAs.</summary>
+    /// <summary>
+    /// Vectors of 8 positions per register block: a type, so that the JIT compiles each width on its own. A last block of at
+    /// most 8 positions (196 = 8·24 + 4 at 14 × 14) is one vector: three spent a twelfth of the products on padding.
+    /// </summary>
+    private interface IBlockVectors
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct ThreeVectors : IBlockVectors
+    {
+        public static int Count => 3;
+    }
+
+    private struct OneVector : IBlockVectors
+    {
+        public static int Count => 1;
+    }
+
+    /// <summary>4 output channels × 24 (or 8) positions: 12 accumulators, per tap 3 loads, 4 broadcasts, 12 FMAs (or 4 of each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4(float* col, int length, int taps, float* w, long ldw, float* bias, float beta, float* y, int ldy, int count)
+    private static void Block4<TVectors>(float* col, int length, int taps, float* w, long ldw, float* bias, float beta, float* y, int ldy, int count)
+        where TVectors : struct, IBlockVectors
     {
         Vector256<float> a0 = bias == null ? default : Vector256.Create(bias[0]), b0 = bias == null ? default : Vector256.Create(bias[1]);
         Vector256<float> c0 = bias == null ? default : Vector256.Create(bias[2]), d0 = bias == null ? default : Vector256.Create(bias[3]);
@@ -126,16 +156,20 @@ internal static unsafe class OneChannelConv
         for (int t = 0; t < taps; t++, col += length)
         {
             var x0 = Avx.LoadVector256(col);
-            var x1 = Avx.LoadVector256(col + 8);
-            var x2 = Avx.LoadVector256(col + 16);
+            var x1 = TVectors.Count > 1 ? Avx.LoadVector256(col + 8) : default;
+            var x2 = TVectors.Count > 1 ? Avx.LoadVector256(col + 16) : default;
             var v = Vector256.Create(w[t]);
-            a0 = Fma.MultiplyAdd(v, x0, a0); a1 = Fma.MultiplyAdd(v, x1, a1); a2 = Fma.MultiplyAdd(v, x2, a2);
+            a0 = Fma.MultiplyAdd(v, x0, a0);
+            if (TVectors.Count > 1) { a1 = Fma.MultiplyAdd(v, x1, a1); a2 = Fma.MultiplyAdd(v, x2, a2); }
             v = Vector256.Create(w[ldw + t]);
-            b0 = Fma.MultiplyAdd(v, x0, b0); b1 = Fma.MultiplyAdd(v, x1, b1); b2 = Fma.MultiplyAdd(v, x2, b2);
+            b0 = Fma.MultiplyAdd(v, x0, b0);
+            if (TVectors.Count > 1) { b1 = Fma.MultiplyAdd(v, x1, b1); b2 = Fma.MultiplyAdd(v, x2, b2); }
             v = Vector256.Create(w[2 * ldw + t]);
-            c0 = Fma.MultiplyAdd(v, x0, c0); c1 = Fma.MultiplyAdd(v, x1, c1); c2 = Fma.MultiplyAdd(v, x2, c2);
+            c0 = Fma.MultiplyAdd(v, x0, c0);
+            if (TVectors.Count > 1) { c1 = Fma.MultiplyAdd(v, x1, c1); c2 = Fma.MultiplyAdd(v, x2, c2); }
             v = Vector256.Create(w[3 * ldw + t]);
-            d0 = Fma.MultiplyAdd(v, x0, d0); d1 = Fma.MultiplyAdd(v, x1, d1); d2 = Fma.MultiplyAdd(v, x2, d2);
+            d0 = Fma.MultiplyAdd(v, x0, d0);
+            if (TVectors.Count > 1) { d1 = Fma.MultiplyAdd(v, x1, d1); d2 = Fma.MultiplyAdd(v, x2, d2); }
         }
         Put(a0, a1, a2, beta, y, count);
         Put(b0, b1, b2, beta, y + ldy, count);
@@ -143,15 +177,17 @@ internal static unsafe class OneChannelConv
         Put(d0, d1, d2, beta, y + 3 * ldy, count);
     }
 
-    /// <summary>One output channel × 24 positions: the output channels past the last whole block of 4.</summary>
+    /// <summary>One output channel × 24 (or 8) positions: the output channels past the last whole block of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1(float* col, int length, int taps, float* w, float bias, float beta, float* y, int count)
+    private static void Block1<TVectors>(float* col, int length, int taps, float* w, float bias, float beta, float* y, int count)
+        where TVectors : struct, IBlockVectors
     {
         Vector256<float> a0 = Vector256.Create(bias), a1 = a0, a2 = a0;
         for (int t = 0; t < taps; t++, col += length)
         {
             var v = Vector256.Create(w[t]);
             a0 = Fma.MultiplyAdd(v, Avx.LoadVector256(col), a0);
+            if (TVectors.Count == 1) continue;
             a1 = Fma.MultiplyAdd(v, Avx.LoadVector256(col + 8), a1);
             a2 = Fma.MultiplyAdd(v, Avx.LoadVector256(col + 16), a2);
         }
@@ -188,25 +224,30 @@ internal static unsafe class OneChannelConv
         Avx.MaskStore(y, mask, v);
     }
 
-    /// <summary>The forward pass of a batch: samples split across the cores, each part with its own workspace.</summary>
+    /// <summary>
+    /// The forward pass of a batch, each part with its own workspace, taking samples one at a time from a shared counter.
+    /// With fixed halves the worker's half finished last in almost every call: timing each part inside the call (batch
+    /// 128, 32 channels) gave the worker's 64 samples a median 1.2–1.5× the caller's, and the call waited for it. Samples
+    /// are independent, so the result does not depend on who takes which.
+    /// </summary>
     public struct ForwardSamples : IRangeBody
     {
         public Conv2dGeometry G;
         public Plan Plan;
-        public int Batch, Parts;
+        public int Batch;
         public float* Workspace, Weight, Bias;
         public long LdWeight;
         public RowPointer<float> Input, Output;
         public float Beta;
+        public int* NextSample;
 
         public readonly void Run(int q0, int q1)
         {
             for (int q = q0; q < q1; q++)
             {
-                var (b0, b1) = Conv2dNative.Samples(Batch, q, Parts);
                 float* scratch = Workspace + (long)q * Plan.Workspace;
                 float* col = (float*)(((nint)(scratch + Plan.RowLength + 2 * Plan.PhaseWidth) + 63) & ~(nint)63);
-                for (int b = b0; b < b1; b++)
+                for (int b = Conv2dNative.ClaimSample(NextSample); b < Batch; b = Conv2dNative.ClaimSample(NextSample))
                 {
                     Gather(G, Plan, Input[b], scratch, col);
                     Forward(G, Plan, col, Weight, LdWeight, Bias, Beta, Output[b]);

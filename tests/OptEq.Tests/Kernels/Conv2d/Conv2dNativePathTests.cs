@@ -61,16 +61,19 @@ public sealed class Conv2dNativePathTests
     }
 
     /// <summary>
-    /// The channels-last stride-2 passes hand samples to the cores from a shared counter: at a size that runs on every
-    /// core, with β ≠ 0 (a sample done twice or never would show), every sample matches the float64 reference.
+    /// The channels-last stride-2 passes and the one-channel forward hand samples to the cores from a shared counter: at a
+    /// size that runs on every core, with β ≠ 0 (a sample done twice or never would show), every sample matches the
+    /// float64 reference.
     /// </summary>
-    [Test]
-    public void SamplesTakenFromASharedCounterAreEachDoneOnce()
+    [TestCase(16, 16, TestName = "SamplesTakenFromASharedCounterAreEachDoneOnce(channels-last 16x14x14->16 s2)")]
+    [TestCase(1, 23, TestName = "SamplesTakenFromASharedCounterAreEachDoneOnce(one channel 1x14x14->23 s2)")]
+    public void SamplesTakenFromASharedCounterAreEachDoneOnce(int inChannels, int outChannels)
     {
-        if (!Fma.IsSupported || !Avx2.IsSupported || NativeConvolution.ColumnsOnly) Assert.Ignore("the channels-last kernels need AVX2 + FMA");
+        if (!Fma.IsSupported || !Avx2.IsSupported || NativeConvolution.ColumnsOnly) Assert.Ignore("the channels-last and one-channel kernels need AVX2 + FMA");
         if (NativeParallel.Workers < 2) Assert.Ignore("one core: nothing is shared");
-        var g = new OptEq.Kernels.Conv2dGeometry(16, 14, 14, 16, 3, 3, 2, 1, OptEq.Kernels.ConvPadding.Zero);
-        Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g));
+        var g = new OptEq.Kernels.Conv2dGeometry(inChannels, 14, 14, outChannels, 3, 3, 2, 1, OptEq.Kernels.ConvPadding.Zero);
+        if (inChannels == 1) Assert.That(OneChannelConv.Applies(g));
+        else Assert.That(ChannelsLastConv.AppliesForward(g) && ChannelsLastConv.AppliesBackwardInput(g));
         const int batch = 37;
         Assert.That((long)g.OutputSize * g.WeightColumns * batch / NativeParallel.Workers, Is.GreaterThan(NativeParallel.SerialThreshold), "the call runs on every core");
         var rng = new Random(3);
