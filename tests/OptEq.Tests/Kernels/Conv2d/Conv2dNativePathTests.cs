@@ -39,6 +39,11 @@ public sealed class Conv2dNativePathTests
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.OutChannels % 8 != 0 && g.OutChannels > 8), "a forward output channel count off whole vectors");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels > 16 && (g.InChannels + 7) / 8 % 2 == 1), "an input gradient 16-wide block plus an 8-wide tail");
         Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.InChannels % 8 != 0 && g.InChannels < 16), "an input gradient with one vector partly empty");
+        // Staging channels-last goes by rows: rows of 8 pixels or more (a last tile overlapping the one before) and rows
+        // narrower than 8 (one masked tile), each with channels past whole groups of 8.
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesForward(g) && g.Width >= 8 && g.Width % 8 != 0 && g.InChannels % 8 != 0), "an input staged in rows of 8 pixels or more");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.OutWidth >= 8 && g.OutWidth % 8 != 0 && g.OutChannels % 8 != 0), "an output gradient staged in rows of 8 pixels or more");
+        Assert.That(geometries.Any(g => ChannelsLastConv.AppliesBackwardInput(g) && g.OutWidth is > 1 and < 8 && g.OutChannels >= 8), "an output gradient staged in masked rows");
         // One input channel at stride ≥ 2 with at most 9 taps goes to the tap-plane kernel (Conv2dNative.Forward tries it
         // before channels-last), with either border; larger kernels to channels-last.
         foreach (bool circular in new[] { false, true })

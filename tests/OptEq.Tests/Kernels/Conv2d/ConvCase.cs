@@ -59,6 +59,9 @@ internal static class ConvCase
         // 7 × 8 (circular: the whole padded image).
         "2:9×13×13→20:3×3/s2/p1",
         "1:8×11×13→16:3×3/s2/p1c",
+        // Channels-last staging by rows: an input 18 wide (two tiles a row, the second overlapping the first) and an
+        // output gradient 9 × 9 (rows of at least 8) with 9 channels (one group of 8 and one channel on its own).
+        "1:8×17×18→9:3×3/s2/p1",
         // Native one-input-channel forward at stride ≥ 2 with at most 9 taps (tap planes, written into NCHW): output
         // channel counts off whole blocks of 4 (1, 5, 13, 17), output planes of 1, 6, 16, 24, 30, 49 and 64 pixels (a
         // masked vector alone, exactly 2 and 3 vectors, a last block of 6, of one pixel or of 2 whole vectors), 1×1, 2×3
