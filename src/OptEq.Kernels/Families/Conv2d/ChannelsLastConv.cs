@@ -444,37 +444,21 @@ internal static unsafe class ChannelsLastConv
             int o = 0;
             if (count == Pixels)
             {
-                for (; o + 16 <= width; o += 16) Block16<Six>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
-                if (o < width) Block8<Six>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                for (; o + 16 <= width; o += 16) Block16<BlockOfSix>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                if (o < width) Block8<BlockOfSix>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
             }
             else
             {
-                for (; o + 16 <= width; o += 16) Block16<Five>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
-                if (o < width) Block8<Five>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                for (; o + 16 <= width; o += 16) Block16<BlockOfFive>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
+                if (o < width) Block8<BlockOfFive>(inputs, outputs, o, rowOffset, rows, run, weight + o, width);
             }
         }
-    }
-
-    /// <summary>How many pixels a register block computes: a type, so that the JIT compiles each block size on its own with the unused pixel's code removed.</summary>
-    private interface IBlockPixels
-    {
-        static abstract int Count { get; }
-    }
-
-    private struct Six : IBlockPixels
-    {
-        public static int Count => 6;
-    }
-
-    private struct Five : IBlockPixels
-    {
-        public static int Count => 5;
     }
 
     /// <summary>6 (or 5) pixels × 16 output channels: 12 accumulators, per input float 2 weight loads, 6 broadcasts, 12 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block16<TPixels>(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
-        where TPixels : struct, IBlockPixels
+        where TPixels : struct, IBlockSize
     {
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default;
         Vector256<float> d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
@@ -519,7 +503,7 @@ internal static unsafe class ChannelsLastConv
     /// <summary>6 (or 5) pixels × 8 output channels: the last group of 8 when the width is not a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block8<TPixels>(float** inputs, float** outputs, int o, int* rowOffset, int rows, int run, float* weight, int width)
-        where TPixels : struct, IBlockPixels
+        where TPixels : struct, IBlockSize
     {
         Vector256<float> a = default, b = default, c = default, d = default, e = default, f = default;
         float* x0 = inputs[0], x1 = inputs[1], x2 = inputs[2], x3 = inputs[3], x4 = inputs[4], x5 = TPixels.Count > 5 ? inputs[5] : null;

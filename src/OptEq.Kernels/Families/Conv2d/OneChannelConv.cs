@@ -54,7 +54,8 @@ internal static unsafe class OneChannelConv
             PhaseWidth = (PaddedWidth + 1) / 2;
             RowLength = 2 * PhaseWidth + 8;
             Taps = g.KernelHeight * g.KernelWidth;
-            // Whole register blocks of 24, except a last block of at most 8 positions, which is one vector (OneVector).
+            // Whole register blocks of 24, except a last block of at most 8 positions, which is one vector: three spent a
+            // twelfth of the products on padding at 14 × 14 (196 = 8 · 24 + 4).
             TapLength = g.OutPixels % Lanes is > 0 and <= 8 ? g.OutPixels / Lanes * Lanes + 8 : (g.OutPixels + Lanes - 1) / Lanes * Lanes;
             // 16 floats of slack to start the tap planes on a 64-byte boundary (no load of them crosses a cache line).
             Workspace = RowLength + 2 * PhaseWidth + 16 + Taps * TapLength;
@@ -113,42 +114,23 @@ internal static unsafe class OneChannelConv
             for (int q = 0; q < pixels; q += Lanes)
             {
                 float* b = bias == null ? null : bias + o, yq = y + (long)o * pixels + q;
-                if (pixels - q > 8) Block4<ThreeVectors>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
-                else Block4<OneVector>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
+                if (pixels - q > 8) Block4<BlockOfThree>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
+                else Block4<BlockOfOne>(col + q, length, taps, weight + o * ldw, ldw, b, beta, yq, pixels, pixels - q);
             }
         for (; o < g.OutChannels; o++)
             for (int q = 0; q < pixels; q += Lanes)
             {
                 float b = bias == null ? 0f : bias[o];
                 float* yq = y + (long)o * pixels + q;
-                if (pixels - q > 8) Block1<ThreeVectors>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
-                else Block1<OneVector>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
+                if (pixels - q > 8) Block1<BlockOfThree>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
+                else Block1<BlockOfOne>(col + q, length, taps, weight + o * ldw, b, beta, yq, pixels - q);
             }
-    }
-
-    /// <summary>
-    /// Vectors of 8 positions per register block: a type, so that the JIT compiles each width on its own. A last block of at
-    /// most 8 positions (196 = 8·24 + 4 at 14 × 14) is one vector: three spent a twelfth of the products on padding.
-    /// </summary>
-    private interface IBlockVectors
-    {
-        static abstract int Count { get; }
-    }
-
-    private struct ThreeVectors : IBlockVectors
-    {
-        public static int Count => 3;
-    }
-
-    private struct OneVector : IBlockVectors
-    {
-        public static int Count => 1;
     }
 
     /// <summary>4 output channels × 24 (or 8) positions: 12 accumulators, per tap 3 loads, 4 broadcasts, 12 FMAs (or 4 of each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4<TVectors>(float* col, int length, int taps, float* w, long ldw, float* bias, float beta, float* y, int ldy, int count)
-        where TVectors : struct, IBlockVectors
+        where TVectors : struct, IBlockSize
     {
         Vector256<float> a0 = bias == null ? default : Vector256.Create(bias[0]), b0 = bias == null ? default : Vector256.Create(bias[1]);
         Vector256<float> c0 = bias == null ? default : Vector256.Create(bias[2]), d0 = bias == null ? default : Vector256.Create(bias[3]);
@@ -180,7 +162,7 @@ internal static unsafe class OneChannelConv
     /// <summary>One output channel × 24 (or 8) positions: the output channels past the last whole block of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block1<TVectors>(float* col, int length, int taps, float* w, float bias, float beta, float* y, int count)
-        where TVectors : struct, IBlockVectors
+        where TVectors : struct, IBlockSize
     {
         Vector256<float> a0 = Vector256.Create(bias), a1 = a0, a2 = a0;
         for (int t = 0; t < taps; t++, col += length)
@@ -227,7 +209,7 @@ internal static unsafe class OneChannelConv
     /// <summary>
     /// The forward pass of a batch, each part with its own workspace, taking samples one at a time from a shared counter.
     /// With fixed halves the worker's half finished last in almost every call: timing each part inside the call (batch
-    /// 128, 32 channels) gave the worker's 64 samples a median 1.2–1.5× the caller's, and the call waited for it. Samples
+    /// 128, 32 channels) gave the worker's 64 samples a median 1.1–1.6× the caller's, and the call waited for it. Samples
     /// are independent, so the result does not depend on who takes which.
     /// </summary>
     public struct ForwardSamples : IRangeBody
