@@ -15,14 +15,8 @@ public class BenchSolversCliTests
 
     private static (int Exit, string Error, string Output) Run(params string[] args)
     {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), error.ToString(), output.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+        var (exit, output, error) = InProcessCli.Run(args);
+        return (exit, error, output);
     }
 
     [OneTimeSetUp]

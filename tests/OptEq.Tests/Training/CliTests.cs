@@ -12,13 +12,8 @@ public class CliTests
 {
     private static (int Exit, string Error) Run(params string[] args)
     {
-        var error = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(new StringWriter());
-        try { return (OptEq.Cli.Program.Main(args), error.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+        var (exit, _, error) = InProcessCli.Run(args);
+        return (exit, error);
     }
 
     [Test]
@@ -171,13 +166,7 @@ public class CliTests
 
     private static (int Exit, string Error, string Output) RunWithOutput(params string[] args)
     {
-        var error = new StringWriter();
-        var output = new StringWriter();
-        var previous = Console.Error;
-        var previousOut = Console.Out;
-        Console.SetError(error);
-        Console.SetOut(output);
-        try { return (OptEq.Cli.Program.Main(args), error.ToString(), output.ToString()); }
-        finally { Console.SetError(previous); Console.SetOut(previousOut); }
+        var (exit, output, error) = InProcessCli.Run(args);
+        return (exit, error, output);
     }
 }
